@@ -379,6 +379,11 @@ pub mod types {
             value.parse()
         }
     }
+    impl ::std::default::Default for PackageVersionState {
+        fn default() -> Self {
+            PackageVersionState::Active
+        }
+    }
     /**The selected visibility of the packages. This parameter is optional and only filters an existing result set.
 
     The `internal` visibility is only supported for GitHub Packages registries that allow for granular permissions. For other ecosystems `internal` is synonymous with `private`.*/
