@@ -1,0 +1,172 @@
+//! Bulk work on many versions of one package: per-item outcomes, never a single all-or-nothing
+//! error, with a bounded number of requests in flight (pacing still governs the client as a
+//! whole).
+
+use futures::stream::{self, Stream, StreamExt};
+
+use crate::error::Error;
+use crate::package::PackageHandle;
+
+/// What happened to one item of a bulk run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ItemResult {
+    /// The version was deleted.
+    Deleted,
+    /// The version was restored.
+    Restored,
+    /// The delete found nothing: the version was already gone (GitHub answered `404` for a
+    /// version that was just listed).
+    AlreadyGone,
+    /// The request failed; the error says why and what to do.
+    Failed(Error),
+}
+
+/// The outcome for one version id.
+#[derive(Debug)]
+pub struct BulkOutcome {
+    /// The version id.
+    pub id: i64,
+    /// What happened to it.
+    pub result: ItemResult,
+}
+
+impl BulkOutcome {
+    /// Whether the version ended up as asked (deleted, restored, or already gone).
+    pub fn is_success(&self) -> bool {
+        !matches!(self.result, ItemResult::Failed(_))
+    }
+
+    /// The error, for a failed item.
+    pub fn error(&self) -> Option<&Error> {
+        match &self.result {
+            ItemResult::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Counts of a bulk run's outcomes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BulkSummary {
+    /// Versions deleted.
+    pub deleted: usize,
+    /// Versions restored.
+    pub restored: usize,
+    /// Versions that were already gone.
+    pub already_gone: usize,
+    /// Versions whose request failed.
+    pub failed: usize,
+}
+
+impl BulkSummary {
+    /// Counts `outcome`.
+    pub fn record(&mut self, outcome: &BulkOutcome) {
+        match outcome.result {
+            ItemResult::Deleted => self.deleted += 1,
+            ItemResult::Restored => self.restored += 1,
+            ItemResult::AlreadyGone => self.already_gone += 1,
+            ItemResult::Failed(_) => self.failed += 1,
+        }
+    }
+
+    /// The number of outcomes counted.
+    pub fn total(&self) -> usize {
+        self.deleted + self.restored + self.already_gone + self.failed
+    }
+}
+
+impl<'a> FromIterator<&'a BulkOutcome> for BulkSummary {
+    fn from_iter<I: IntoIterator<Item = &'a BulkOutcome>>(outcomes: I) -> Self {
+        let mut summary = BulkSummary::default();
+        for outcome in outcomes {
+            summary.record(outcome);
+        }
+        summary
+    }
+}
+
+impl PackageHandle {
+    /// Deletes the versions `ids`, keeping up to the client's concurrency in flight, and yields
+    /// one outcome per id in the order given. A `404` counts as [`ItemResult::AlreadyGone`].
+    pub fn delete_versions(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> impl Stream<Item = BulkOutcome> + Send + 'static {
+        let package = self.clone();
+        let in_flight = self.scope().client().concurrency();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        stream::iter(ids)
+            .map(move |id| {
+                let version = package.version(id);
+                async move {
+                    let result = match version.delete().await {
+                        Ok(()) => ItemResult::Deleted,
+                        Err(error) if error.is_not_found() => ItemResult::AlreadyGone,
+                        Err(error) => ItemResult::Failed(error),
+                    };
+                    BulkOutcome { id, result }
+                }
+            })
+            .buffered(in_flight)
+    }
+
+    /// Restores the versions `ids`, keeping up to the client's concurrency in flight, and
+    /// yields one outcome per id in the order given.
+    pub fn restore_versions(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> impl Stream<Item = BulkOutcome> + Send + 'static {
+        let package = self.clone();
+        let in_flight = self.scope().client().concurrency();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        stream::iter(ids)
+            .map(move |id| {
+                let version = package.version(id);
+                async move {
+                    let result = match version.restore().await {
+                        Ok(()) => ItemResult::Restored,
+                        Err(error) => ItemResult::Failed(error),
+                    };
+                    BulkOutcome { id, result }
+                }
+            })
+            .buffered(in_flight)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_count_each_outcome() {
+        let outcomes = [
+            BulkOutcome {
+                id: 1,
+                result: ItemResult::Deleted,
+            },
+            BulkOutcome {
+                id: 2,
+                result: ItemResult::AlreadyGone,
+            },
+            BulkOutcome {
+                id: 3,
+                result: ItemResult::Failed(Error::invalid_input("x")),
+            },
+        ];
+        let summary: BulkSummary = outcomes.iter().collect();
+        assert_eq!(
+            summary,
+            BulkSummary {
+                deleted: 1,
+                restored: 0,
+                already_gone: 1,
+                failed: 1
+            }
+        );
+        assert_eq!(summary.total(), 3);
+        assert!(outcomes[1].is_success());
+        assert!(outcomes[2].error().is_some());
+    }
+}

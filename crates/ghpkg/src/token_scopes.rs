@@ -1,0 +1,232 @@
+//! The classic token scopes each operation needs — the one table — and how to read and compare
+//! the scopes a token has.
+//!
+//! GitHub reports a classic token's scopes in `X-OAuth-Scopes` on every response. Reading needs
+//! `read:packages`; deleting needs `read:packages` and `delete:packages`; restoring needs
+//! `read:packages` and `write:packages`. `write:packages` implies `read:packages`.
+
+use std::fmt;
+
+use reqwest::header::HeaderMap;
+
+/// `read:packages`: download and list packages.
+pub const READ_PACKAGES: &str = "read:packages";
+/// `write:packages`: upload and restore packages (implies `read:packages`).
+pub const WRITE_PACKAGES: &str = "write:packages";
+/// `delete:packages`: delete packages and versions.
+pub const DELETE_PACKAGES: &str = "delete:packages";
+
+/// The header in which GitHub lists the scopes a classic token has.
+pub(crate) const X_OAUTH_SCOPES: &str = "x-oauth-scopes";
+/// The header in which GitHub lists the scopes the endpoint accepts.
+pub(crate) const X_ACCEPTED_OAUTH_SCOPES: &str = "x-accepted-oauth-scopes";
+
+/// One of the nine GitHub Packages operations (each exists in the org, user and
+/// authenticated-user scopes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// List an owner's packages of one type.
+    ListPackages,
+    /// Get one package.
+    GetPackage,
+    /// Delete a whole package.
+    DeletePackage,
+    /// Restore a deleted package.
+    RestorePackage,
+    /// List a package's versions.
+    ListVersions,
+    /// Get one package version.
+    GetVersion,
+    /// Delete one package version.
+    DeleteVersion,
+    /// Restore a deleted package version.
+    RestoreVersion,
+    /// List packages that conflicted during the Docker migration.
+    DockerConflicts,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 9] = [
+        Operation::ListPackages,
+        Operation::GetPackage,
+        Operation::DeletePackage,
+        Operation::RestorePackage,
+        Operation::ListVersions,
+        Operation::GetVersion,
+        Operation::DeleteVersion,
+        Operation::RestoreVersion,
+        Operation::DockerConflicts,
+    ];
+
+    /// The classic token scopes this operation needs: the single table ghpkg consults for
+    /// pre-flight checks and for explaining a `403`.
+    pub fn required_scopes(self) -> &'static [&'static str] {
+        match self {
+            Operation::ListPackages
+            | Operation::GetPackage
+            | Operation::ListVersions
+            | Operation::GetVersion
+            | Operation::DockerConflicts => &[READ_PACKAGES],
+            Operation::DeletePackage | Operation::DeleteVersion => {
+                &[READ_PACKAGES, DELETE_PACKAGES]
+            }
+            Operation::RestorePackage | Operation::RestoreVersion => {
+                &[READ_PACKAGES, WRITE_PACKAGES]
+            }
+        }
+    }
+
+    /// A short human name, as used in error messages ("delete package version").
+    pub fn description(self) -> &'static str {
+        match self {
+            Operation::ListPackages => "list packages",
+            Operation::GetPackage => "get package",
+            Operation::DeletePackage => "delete package",
+            Operation::RestorePackage => "restore package",
+            Operation::ListVersions => "list package versions",
+            Operation::GetVersion => "get package version",
+            Operation::DeleteVersion => "delete package version",
+            Operation::RestoreVersion => "restore package version",
+            Operation::DockerConflicts => "list Docker migration conflicts",
+        }
+    }
+
+    /// Whether the operation changes anything.
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Operation::DeletePackage
+                | Operation::DeleteVersion
+                | Operation::RestorePackage
+                | Operation::RestoreVersion
+        )
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.description())
+    }
+}
+
+/// Splits a scope header value (`"read:packages, repo"`) into scopes.
+pub(crate) fn parse_scope_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|scope| !scope.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The scopes listed in header `name`, or `None` when the header is absent or not text.
+pub(crate) fn scopes_in_header(headers: &HeaderMap, name: &str) -> Option<Vec<String>> {
+    let value = headers.get(name)?.to_str().ok()?;
+    Some(parse_scope_list(value))
+}
+
+/// Whether `granted` covers `scope`, counting `write:packages` as covering `read:packages`.
+fn covers(granted: &[String], scope: &str) -> bool {
+    granted
+        .iter()
+        .any(|have| have == scope || (scope == READ_PACKAGES && have == WRITE_PACKAGES))
+}
+
+/// The scopes of `required` that `granted` does not cover.
+pub(crate) fn missing_scopes(required: &[&str], granted: &[String]) -> Vec<String> {
+    required
+        .iter()
+        .filter(|scope| !covers(granted, scope))
+        .map(|scope| scope.to_string())
+        .collect()
+}
+
+/// What to tell a user whose token lacks some of `required`: which scopes, where to create a
+/// token that has them, and the `gh` command that adds them.
+pub(crate) fn how_to_fix(required: &[String], granted: &[String]) -> String {
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|scope| !covers(granted, scope))
+        .map(String::as_str)
+        .collect();
+    let missing = if missing.is_empty() {
+        required.iter().map(String::as_str).collect()
+    } else {
+        missing
+    };
+    format!(
+        "Create a personal access token (classic) with the missing scopes at \
+         https://github.com/settings/tokens/new?scopes={}, or run `gh auth refresh -s {}`.",
+        required.join(","),
+        missing.join(","),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn reading_needs_read_packages_deleting_and_restoring_need_more() {
+        assert_eq!(Operation::ListVersions.required_scopes(), [READ_PACKAGES]);
+        assert_eq!(
+            Operation::DockerConflicts.required_scopes(),
+            [READ_PACKAGES]
+        );
+        assert_eq!(
+            Operation::DeleteVersion.required_scopes(),
+            [READ_PACKAGES, DELETE_PACKAGES]
+        );
+        assert_eq!(
+            Operation::RestorePackage.required_scopes(),
+            [READ_PACKAGES, WRITE_PACKAGES]
+        );
+        for operation in Operation::ALL {
+            assert!(operation.required_scopes().contains(&READ_PACKAGES));
+            assert_eq!(operation.is_write(), operation.required_scopes().len() > 1);
+        }
+    }
+
+    #[test]
+    fn scope_headers_split_on_commas_and_ignore_blanks() {
+        assert_eq!(
+            parse_scope_list("read:packages, repo,  delete:packages ,"),
+            scopes(&["read:packages", "repo", "delete:packages"])
+        );
+        assert!(parse_scope_list("").is_empty());
+    }
+
+    #[test]
+    fn write_packages_implies_read_packages() {
+        let granted = scopes(&["write:packages"]);
+        assert!(missing_scopes(&[READ_PACKAGES, WRITE_PACKAGES], &granted).is_empty());
+        assert_eq!(
+            missing_scopes(&[READ_PACKAGES, DELETE_PACKAGES], &granted),
+            scopes(&["delete:packages"])
+        );
+    }
+
+    #[test]
+    fn the_fix_names_the_token_page_and_the_gh_command() {
+        let fix = how_to_fix(
+            &scopes(&["read:packages", "delete:packages"]),
+            &scopes(&["read:packages"]),
+        );
+        assert!(
+            fix.contains(
+                "https://github.com/settings/tokens/new?scopes=read:packages,delete:packages"
+            ),
+            "{fix}"
+        );
+        assert!(
+            fix.contains("`gh auth refresh -s delete:packages`"),
+            "{fix}"
+        );
+    }
+}
