@@ -1,1 +1,57 @@
-//! Placeholder: see issue 3.
+//! `ghpkg-mock`: an in-memory, stateful emulator of the GitHub Packages REST API on loopback.
+//!
+//! It serves all 27 operations (organization, authenticated-user and user scopes) at `/` like
+//! github.com and under `/api/v3` like Enterprise Server, with GitHub's error bodies and status
+//! codes, classic token scopes, organization roles, soft deletion with the 30-day restore window,
+//! `Link` pagination, rate limits, and seeded latency and faults. Bodies are the `ghpkg-api`
+//! generated types, so they match the spec by construction.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use ghpkg_api::types::PackageType;
+//! use ghpkg_mock::{MockOptions, MockServer, fixture::demo, tokens};
+//!
+//! let server = MockServer::start(MockOptions::default()).await?;
+//! let client = ghpkg_api::Client::with_base_url(&server.base_url(), Some(tokens::OCTOCAT_ALL));
+//! let packages = client
+//!     .packages_list_packages_for_organization()
+//!     .org(demo::ACME)
+//!     .package_type(PackageType::Container)
+//!     .send()
+//!     .await
+//!     .expect("octocat may list acme's packages");
+//! assert!(packages.iter().any(|p| p.name == demo::WEB_APP));
+//! assert_eq!(server.stats().count("packages/list-packages-for-organization", 200), 1);
+//! # Ok(()) }
+//! ```
+//!
+//! The binary (`ghpkg-mock serve`) runs the same server from the command line; see the README.
+
+pub mod fixture;
+pub mod tokens;
+
+mod auth;
+mod clock;
+mod connection;
+mod error;
+mod faults;
+mod handlers;
+mod pagination;
+mod rate_limit;
+mod routes;
+mod server;
+mod state;
+mod stats;
+mod wire;
+
+pub use auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
+pub use clock::MockClock;
+pub use error::messages;
+pub use faults::{Faults, FaultsParseError};
+pub use fixture::{Fixture, FixtureError, SyntheticSpec};
+pub use rate_limit::RateLimits;
+pub use routes::operation_ids;
+pub use server::{MockOptions, MockServer};
+pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, VersionRecord};
+pub use stats::{FaultCounts, RateLimitRejections, Stats};

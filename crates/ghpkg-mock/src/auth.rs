@@ -1,0 +1,102 @@
+//! Who is calling and what they may do: the `Authorization` header, classic OAuth scopes and
+//! the caller's standing with a package owner.
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use ghpkg_api::types::PackageVisibility;
+
+use crate::fixture::OrgRole;
+use crate::state::{Account, OwnerKind, Store};
+
+/// The classic scope that reading packages needs.
+pub const READ_PACKAGES: &str = "read:packages";
+/// The classic scope that restoring packages needs (with `read:packages`).
+pub const WRITE_PACKAGES: &str = "write:packages";
+/// The classic scope that deleting packages needs (with `read:packages`).
+pub const DELETE_PACKAGES: &str = "delete:packages";
+
+/// An authenticated caller.
+#[derive(Clone, Debug)]
+pub(crate) struct Caller {
+    pub token: String,
+    pub login: String,
+    pub user_id: i64,
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    /// The first of `required` that the token lacks.
+    pub fn missing_scope(&self, required: &[&'static str]) -> Option<&'static str> {
+        required
+            .iter()
+            .copied()
+            .find(|scope| !self.scopes.iter().any(|s| s == scope))
+    }
+
+    /// The token's scopes as GitHub prints them in `X-OAuth-Scopes`.
+    pub fn scopes_header(&self) -> String {
+        self.scopes.join(", ")
+    }
+}
+
+/// The `Authorization` header named a token the emulator does not know, or was malformed.
+#[derive(Debug)]
+pub(crate) struct BadCredentials;
+
+/// The caller behind `headers`: `Ok(None)` without an `Authorization` header.
+pub(crate) fn authenticate(
+    headers: &HeaderMap,
+    store: &Store,
+) -> Result<Option<Caller>, BadCredentials> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| BadCredentials)?.trim();
+    let (scheme, secret) = value.split_once(' ').ok_or(BadCredentials)?;
+    if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
+        return Err(BadCredentials);
+    }
+    let secret = secret.trim();
+    let record = store.token(secret).ok_or(BadCredentials)?;
+    let user = store.account(&record.user).ok_or(BadCredentials)?;
+    Ok(Some(Caller {
+        token: secret.to_owned(),
+        login: user.login.clone(),
+        user_id: user.id,
+        scopes: record.scopes.clone(),
+    }))
+}
+
+/// What a caller may do with an owner's packages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Access {
+    /// Sees public packages only.
+    PublicOnly,
+    /// Sees every package (organization members).
+    Read,
+    /// Sees, deletes and restores every package (the user themself, organization admins).
+    Admin,
+}
+
+impl Access {
+    /// Whether a package with `visibility` is visible at this level.
+    pub fn can_see(self, visibility: PackageVisibility) -> bool {
+        self >= Access::Read || visibility == PackageVisibility::Public
+    }
+}
+
+/// The caller's standing with `owner`.
+pub(crate) fn access(owner: &Account, caller: Option<&Caller>) -> Access {
+    let Some(caller) = caller else {
+        return Access::PublicOnly;
+    };
+    match owner.kind {
+        OwnerKind::User if owner.login.eq_ignore_ascii_case(&caller.login) => Access::Admin,
+        OwnerKind::User => Access::PublicOnly,
+        OwnerKind::Organization => match owner.members.get(&caller.login.to_lowercase()) {
+            Some(OrgRole::Admin) => Access::Admin,
+            Some(OrgRole::Member) => Access::Read,
+            None => Access::PublicOnly,
+        },
+    }
+}

@@ -1,0 +1,189 @@
+//! `ghpkg-mock`: run the GitHub Packages emulator from the command line, or print a fixture.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ghpkg_api::types::PackageType;
+use ghpkg_mock::{Faults, Fixture, MockClock, MockOptions, MockServer, RateLimits, SyntheticSpec};
+
+/// An emulator of the GitHub Packages REST API on loopback, for offline tests and demos.
+#[derive(Parser)]
+#[command(name = "ghpkg-mock", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until Ctrl-C (at `/` and, Enterprise-style, under `/api/v3`).
+    Serve(ServeArgs),
+    /// Print a fixture as JSON: the demo world, or a synthetic one.
+    Fixture(FixtureArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: SocketAddr,
+    /// Fixture JSON file (see FIXTURES.md); the demo world when absent.
+    #[arg(long, value_name = "FILE")]
+    fixture: Option<PathBuf>,
+    /// Delay added to every answer, e.g. `40ms`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    latency: Duration,
+    /// Up to this much more delay, uniformly drawn, e.g. `10ms`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    jitter: Duration,
+    /// Injected faults, e.g. `500=0.05,drop=0.01,truncate=0.01,slow=0.01:2s`.
+    #[arg(long, default_value = "none")]
+    faults: Faults,
+    /// Seed for jitter and faults.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Enforce GitHub's rate limits, or not.
+    #[arg(long, value_enum, default_value_t = RateLimitMode::Github)]
+    rate_limits: RateLimitMode,
+    /// Shrink rate-limit windows by this factor (10 makes the hour 6 minutes).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RateLimitMode {
+    /// 5,000 requests an hour, 900 points a minute, 100 concurrent requests per token.
+    Github,
+    /// No limits and no rate-limit headers.
+    Off,
+}
+
+#[derive(clap::Args)]
+struct FixtureArgs {
+    /// Generate a synthetic fixture instead of printing the demo one.
+    #[arg(long)]
+    synthetic: bool,
+    /// Seed of the synthetic generator.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Organizations.
+    #[arg(long, default_value_t = 1)]
+    orgs: u32,
+    /// Users.
+    #[arg(long, default_value_t = 2)]
+    users: u32,
+    /// Packages per owner.
+    #[arg(long, default_value_t = 3)]
+    packages: u32,
+    /// Versions per package.
+    #[arg(long, default_value_t = 50)]
+    versions: u32,
+    /// Package types, in turn (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "container")]
+    types: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Fixture(args) => print_fixture(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("ghpkg-mock: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let fixture = match &args.fixture {
+        Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
+        None => Fixture::demo(),
+    };
+    let rate_limits = match args.rate_limits {
+        RateLimitMode::Github => RateLimits::github(),
+        RateLimitMode::Off => RateLimits::off(),
+    };
+    let options = MockOptions {
+        fixture: fixture.clone(),
+        addr: Some(args.addr),
+        latency: args.latency,
+        jitter: args.jitter,
+        faults: args.faults.clone(),
+        rate_limits: RateLimits {
+            time_scale: args.time_scale,
+            ..rate_limits
+        },
+        clock: MockClock::system(),
+        seed: args.seed,
+    };
+    let server = MockServer::start(options)
+        .await
+        .map_err(|e| format!("cannot start on {}: {e}", args.addr))?;
+    println!("ghpkg-mock listening on {}", server.base_url());
+    println!("Enterprise Server style: {}", server.enterprise_base_url());
+    println!("Stats: {}/_mock/stats", server.base_url());
+    println!(
+        "Rate limits: {}; faults: {}; latency: {} + up to {}",
+        match args.rate_limits {
+            RateLimitMode::Github => format!("github (time scale {})", args.time_scale),
+            RateLimitMode::Off => "off".to_owned(),
+        },
+        args.faults,
+        humantime::format_duration(args.latency),
+        humantime::format_duration(args.jitter),
+    );
+    println!("Tokens:");
+    for (token, user, scopes) in fixture.token_summaries() {
+        let scopes = if scopes.is_empty() {
+            "(no scopes)".to_owned()
+        } else {
+            scopes.join(", ")
+        };
+        println!("  {token:<28} {user:<12} {scopes}");
+    }
+    println!(
+        "Try: curl -H \"Authorization: Bearer {}\" \"{}/orgs/acme/packages?package_type=container\"",
+        fixture.tokens.first().map_or("TOKEN", |t| t.token.as_str()),
+        server.base_url()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
+    server.stop().await;
+    Ok(())
+}
+
+fn print_fixture(args: FixtureArgs) -> Result<(), String> {
+    let fixture = if args.synthetic {
+        let package_types = args
+            .types
+            .iter()
+            .map(|t| {
+                t.parse::<PackageType>().map_err(|_| {
+                    format!("unknown package type {t:?} (npm, maven, rubygems, docker, nuget, container)")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Fixture::synthetic(SyntheticSpec {
+            seed: args.seed,
+            organizations: args.orgs,
+            users: args.users,
+            packages_per_owner: args.packages,
+            versions_per_package: args.versions,
+            package_types,
+            ..SyntheticSpec::default()
+        })
+    } else {
+        Fixture::demo()
+    };
+    println!("{}", fixture.to_json());
+    Ok(())
+}

@@ -1,0 +1,389 @@
+//! The emulator's world at run time: accounts, tokens, and packages with their versions, all
+//! soft-deletable. Built from a [`Fixture`] when the server starts; read back for assertions as a
+//! [`StateSnapshot`].
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ghpkg_api::types::{PackageType, PackageVisibility};
+use serde::Serialize;
+
+use crate::fixture::{Fixture, FixtureError, OrgRole};
+
+/// How long a deleted package or version can be restored.
+pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// Whether something deleted at `deleted_at` can still be restored at `now`.
+pub fn restorable(deleted_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - deleted_at <= RESTORE_WINDOW
+}
+
+/// A package as the emulator holds it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PackageRecord {
+    /// The package id.
+    pub id: i64,
+    /// The owner's login, as the fixture spells it.
+    pub owner: String,
+    /// The registry.
+    pub package_type: PackageType,
+    /// The name.
+    pub name: String,
+    /// Who can see it.
+    pub visibility: PackageVisibility,
+    /// The linked repository's name under the same owner.
+    pub repository: Option<String>,
+    /// When it was published.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was deleted, if it is.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Whether it is listed among the Docker-migration conflicts.
+    pub docker_migration_conflict: bool,
+    /// Its versions, newest first (by `created_at`, then id).
+    pub versions: Vec<VersionRecord>,
+}
+
+impl PackageRecord {
+    /// Whether the package is deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Whether this is `owner`'s (case-insensitive) package of this type and name.
+    pub fn is(&self, owner: &str, package_type: PackageType, name: &str) -> bool {
+        self.package_type == package_type
+            && self.name == name
+            && self.owner.eq_ignore_ascii_case(owner)
+    }
+
+    /// Versions that are not deleted, newest first.
+    pub fn active_versions(&self) -> impl Iterator<Item = &VersionRecord> {
+        self.versions.iter().filter(|v| v.deleted_at.is_none())
+    }
+
+    /// The version with `id`, deleted or not.
+    pub fn version(&self, id: i64) -> Option<&VersionRecord> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+}
+
+/// A package version as the emulator holds it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VersionRecord {
+    /// The version id.
+    pub id: i64,
+    /// The name: a digest or a version number.
+    pub name: String,
+    /// Tags (container and docker packages).
+    pub tags: Vec<String>,
+    /// When it was published.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was deleted, if it is.
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Download count.
+    pub downloads: u64,
+    /// License.
+    pub license: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+}
+
+impl VersionRecord {
+    /// Whether the version is deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+}
+
+/// A copy of every package and version at one moment, for assertions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StateSnapshot {
+    /// Every package, live and deleted, in fixture order.
+    pub packages: Vec<PackageRecord>,
+}
+
+impl StateSnapshot {
+    /// The live package `owner`/`package_type`/`name` (owner matched case-insensitively).
+    pub fn package(
+        &self,
+        owner: &str,
+        package_type: PackageType,
+        name: &str,
+    ) -> Option<&PackageRecord> {
+        self.packages
+            .iter()
+            .find(|p| p.is(owner, package_type, name) && !p.is_deleted())
+    }
+
+    /// Every package, live or deleted, with this owner, type and name.
+    pub fn packages_named<'a>(
+        &'a self,
+        owner: &'a str,
+        package_type: PackageType,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a PackageRecord> + 'a {
+        self.packages
+            .iter()
+            .filter(move |p| p.is(owner, package_type, name))
+    }
+
+    /// The version with `id` and its package.
+    pub fn version(&self, id: i64) -> Option<(&PackageRecord, &VersionRecord)> {
+        self.packages
+            .iter()
+            .find_map(|p| p.version(id).map(|v| (p, v)))
+    }
+}
+
+/// Whether an account is a person or an organization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OwnerKind {
+    User,
+    Organization,
+}
+
+/// A user or an organization.
+#[derive(Clone, Debug)]
+pub(crate) struct Account {
+    pub login: String,
+    pub id: i64,
+    pub kind: OwnerKind,
+    /// Lower-cased member logins and their roles (organizations only).
+    pub members: HashMap<String, OrgRole>,
+}
+
+/// A token and what it is allowed.
+#[derive(Clone, Debug)]
+pub(crate) struct TokenRecord {
+    pub user: String,
+    pub scopes: Vec<String>,
+}
+
+/// Everything the API handlers read and change.
+#[derive(Debug)]
+pub(crate) struct Store {
+    accounts: HashMap<String, Account>,
+    tokens: HashMap<String, TokenRecord>,
+    pub packages: Vec<PackageRecord>,
+    /// Repository ids by lower-cased `owner/name`, assigned on load.
+    repositories: HashMap<String, i64>,
+}
+
+impl Store {
+    /// Builds the world from `fixture`, resolving relative times against `now`.
+    pub fn from_fixture(fixture: &Fixture, now: DateTime<Utc>) -> Result<Store, FixtureError> {
+        fixture.validate()?;
+        let mut accounts = HashMap::new();
+        for user in &fixture.users {
+            accounts.insert(
+                user.login.to_lowercase(),
+                Account {
+                    login: user.login.clone(),
+                    id: user.id,
+                    kind: OwnerKind::User,
+                    members: HashMap::new(),
+                },
+            );
+        }
+        for org in &fixture.organizations {
+            accounts.insert(
+                org.login.to_lowercase(),
+                Account {
+                    login: org.login.clone(),
+                    id: org.id,
+                    kind: OwnerKind::Organization,
+                    members: org
+                        .members
+                        .iter()
+                        .map(|m| (m.login.to_lowercase(), m.role))
+                        .collect(),
+                },
+            );
+        }
+        let tokens = fixture
+            .tokens
+            .iter()
+            .map(|t| {
+                let user = accounts[&t.user.to_lowercase()].login.clone();
+                (
+                    t.token.clone(),
+                    TokenRecord {
+                        user,
+                        scopes: t.scopes.clone(),
+                    },
+                )
+            })
+            .collect();
+
+        let mut next_package_id = fixture
+            .packages
+            .iter()
+            .filter_map(|p| p.id)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut next_version_id = fixture
+            .packages
+            .iter()
+            .flat_map(|p| &p.versions)
+            .filter_map(|v| v.id)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut repositories = HashMap::new();
+        let mut packages = Vec::with_capacity(fixture.packages.len());
+        for package in &fixture.packages {
+            let id = package.id.unwrap_or_else(|| {
+                next_package_id += 1;
+                next_package_id - 1
+            });
+            let owner = accounts[&package.owner.to_lowercase()].login.clone();
+            if let Some(repository) = &package.repository {
+                let key = format!("{owner}/{repository}").to_lowercase();
+                let next = 50_000 + repositories.len() as i64 + 1;
+                repositories.entry(key).or_insert(next);
+            }
+            let created_at = package.created_at.resolve(now);
+            let mut versions: Vec<VersionRecord> = package
+                .versions
+                .iter()
+                .map(|v| {
+                    let id = v.id.unwrap_or_else(|| {
+                        next_version_id += 1;
+                        next_version_id - 1
+                    });
+                    let created_at = v.created_at.resolve(now);
+                    VersionRecord {
+                        id,
+                        name: v.name.clone(),
+                        tags: v.tags.clone(),
+                        created_at,
+                        updated_at: v.updated_at.map_or(created_at, |t| t.resolve(now)),
+                        deleted_at: v.deleted_at.map(|t| t.resolve(now)),
+                        downloads: v.downloads,
+                        license: v.license.clone(),
+                        description: v.description.clone(),
+                    }
+                })
+                .collect();
+            versions.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
+            let newest = versions.first().map_or(created_at, |v| v.updated_at);
+            packages.push(PackageRecord {
+                id,
+                owner,
+                package_type: package.package_type,
+                name: package.name.clone(),
+                visibility: package.visibility,
+                repository: package.repository.clone(),
+                created_at,
+                updated_at: package
+                    .updated_at
+                    .map_or(newest.max(created_at), |t| t.resolve(now)),
+                deleted_at: package.deleted_at.map(|t| t.resolve(now)),
+                docker_migration_conflict: package.docker_migration_conflict,
+                versions,
+            });
+        }
+        Ok(Store {
+            accounts,
+            tokens,
+            packages,
+            repositories,
+        })
+    }
+
+    /// The account `login` (case-insensitive).
+    pub fn account(&self, login: &str) -> Option<&Account> {
+        self.accounts.get(&login.to_lowercase())
+    }
+
+    /// The token record for `secret`.
+    pub fn token(&self, secret: &str) -> Option<&TokenRecord> {
+        self.tokens.get(secret)
+    }
+
+    /// The id of repository `owner/name`.
+    pub fn repository_id(&self, owner: &str, name: &str) -> Option<i64> {
+        self.repositories
+            .get(&format!("{owner}/{name}").to_lowercase())
+            .copied()
+    }
+
+    /// Indexes of `owner`'s packages of this type and name, live and deleted.
+    pub fn packages_named(
+        &self,
+        owner: &str,
+        package_type: PackageType,
+        name: &str,
+    ) -> impl Iterator<Item = usize> + '_ {
+        let owner = owner.to_owned();
+        let name = name.to_owned();
+        self.packages
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| p.is(&owner, package_type, &name))
+            .map(|(index, _)| index)
+    }
+
+    /// Index of `owner`'s live package of this type and name.
+    pub fn live_package(
+        &self,
+        owner: &str,
+        package_type: PackageType,
+        name: &str,
+    ) -> Option<usize> {
+        self.packages_named(owner, package_type, name)
+            .find(|&index| !self.packages[index].is_deleted())
+    }
+
+    /// Index of the most recently deleted package of this owner, type and name.
+    pub fn last_deleted_package(
+        &self,
+        owner: &str,
+        package_type: PackageType,
+        name: &str,
+    ) -> Option<usize> {
+        self.packages_named(owner, package_type, name)
+            .filter(|&index| self.packages[index].is_deleted())
+            .max_by_key(|&index| self.packages[index].deleted_at)
+    }
+
+    /// A copy of all packages.
+    pub fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot {
+            packages: self.packages.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_held_newest_first_and_times_resolve_against_the_start() {
+        let now = Utc::now();
+        let store = Store::from_fixture(&Fixture::demo(), now).unwrap();
+        let web_app = &store.packages[store
+            .live_package("ACME", PackageType::Container, "web/app")
+            .unwrap()];
+        assert_eq!(web_app.versions.len(), 3_000);
+        assert!(
+            web_app
+                .versions
+                .windows(2)
+                .all(|pair| pair[0].created_at > pair[1].created_at)
+        );
+        assert!(web_app.versions[0].created_at < now);
+        let old = store
+            .last_deleted_package("acme", PackageType::Container, "old-service")
+            .unwrap();
+        let deleted_at = store.packages[old].deleted_at.unwrap();
+        assert_eq!(now - deleted_at, TimeDelta::days(10));
+        assert!(restorable(deleted_at, now));
+    }
+}

@@ -1,0 +1,156 @@
+//! Counters of what the emulator answered, for assertions and for `GET /_mock/stats`.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+/// The operation id counted for requests that match no operation.
+pub const UNMATCHED: &str = "unmatched";
+
+/// A snapshot of the counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Every API request received (`/_mock/*` excluded), including rejected and faulted ones.
+    pub total_requests: u64,
+    /// Answers by GitHub operationId (e.g. `packages/list-packages-for-organization`) and HTTP
+    /// status. Dropped connections have no status and are counted only in `faults`.
+    pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
+    /// Requests refused by the rate limits.
+    pub rate_limit_rejections: RateLimitRejections,
+    /// Faults injected.
+    pub faults: FaultCounts,
+}
+
+/// Requests refused by each rate limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimitRejections {
+    /// By the hourly budget.
+    pub primary: u64,
+    /// By the concurrency or points-per-minute limit.
+    pub secondary: u64,
+}
+
+/// Faults injected, by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCounts {
+    /// `500`/`502`/`503` answers.
+    pub errors: u64,
+    /// Connections closed without an answer.
+    pub drops: u64,
+    /// Bodies cut short.
+    pub truncations: u64,
+    /// Answers delayed.
+    pub slowdowns: u64,
+}
+
+impl FaultCounts {
+    /// All faults together.
+    pub fn total(&self) -> u64 {
+        self.errors + self.drops + self.truncations + self.slowdowns
+    }
+}
+
+/// Makes `packages/list-packages-for-organization` and the generated client's
+/// `packages_list_packages_for_organization` compare equal.
+fn normalize(operation_id: &str) -> String {
+    operation_id.replace(['/', '-'], "_")
+}
+
+impl Stats {
+    /// Answers with `status` to `operation_id`, given as GitHub's operationId or as the
+    /// generated client's snake-case name.
+    pub fn count(&self, operation_id: &str, status: u16) -> u64 {
+        self.by_operation(operation_id)
+            .and_then(|statuses| statuses.get(&status))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// All answers to `operation_id` (either spelling), whatever their status.
+    pub fn count_operation(&self, operation_id: &str) -> u64 {
+        self.by_operation(operation_id)
+            .map(|statuses| statuses.values().sum())
+            .unwrap_or(0)
+    }
+
+    /// Answers with `status` over all operations.
+    pub fn count_status(&self, status: u16) -> u64 {
+        self.requests
+            .values()
+            .filter_map(|statuses| statuses.get(&status))
+            .sum()
+    }
+
+    /// All faults injected.
+    pub fn faults_injected(&self) -> u64 {
+        self.faults.total()
+    }
+
+    fn by_operation(&self, operation_id: &str) -> Option<&BTreeMap<u16, u64>> {
+        let wanted = normalize(operation_id);
+        self.requests
+            .iter()
+            .find(|(id, _)| normalize(id) == wanted)
+            .map(|(_, statuses)| statuses)
+    }
+}
+
+/// The live counters.
+#[derive(Debug, Default)]
+pub(crate) struct Recorder(Mutex<Stats>);
+
+impl Recorder {
+    pub fn update(&self, change: impl FnOnce(&mut Stats)) {
+        change(&mut self.lock());
+    }
+
+    pub fn record_answer(&self, operation_id: &str, status: u16) {
+        self.update(|stats| {
+            *stats
+                .requests
+                .entry(operation_id.to_owned())
+                .or_default()
+                .entry(status)
+                .or_default() += 1;
+        });
+    }
+
+    pub fn snapshot(&self) -> Stats {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Stats> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_accept_both_spellings_of_an_operation() {
+        let recorder = Recorder::default();
+        recorder.record_answer("packages/list-packages-for-organization", 200);
+        recorder.record_answer("packages/list-packages-for-organization", 200);
+        recorder.record_answer("packages/list-packages-for-organization", 403);
+        let stats = recorder.snapshot();
+        assert_eq!(
+            stats.count("packages/list-packages-for-organization", 200),
+            2
+        );
+        assert_eq!(
+            stats.count("packages_list_packages_for_organization", 403),
+            1
+        );
+        assert_eq!(
+            stats.count_operation("packages_list_packages_for_organization"),
+            3
+        );
+        assert_eq!(stats.count_status(200), 2);
+        let json = serde_json::to_string(&stats).unwrap();
+        assert!(json.contains(r#""200":2"#), "{json}");
+        assert_eq!(serde_json::from_str::<Stats>(&json).unwrap(), stats);
+    }
+}
