@@ -92,7 +92,7 @@ impl PackageHandle {
     pub fn delete_versions(
         &self,
         ids: impl IntoIterator<Item = i64>,
-    ) -> impl Stream<Item = BulkOutcome> + Send + 'static {
+    ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
         let package = self.clone();
         let in_flight = self.scope().client().concurrency();
         let ids: Vec<i64> = ids.into_iter().collect();
@@ -116,7 +116,7 @@ impl PackageHandle {
     pub fn restore_versions(
         &self,
         ids: impl IntoIterator<Item = i64>,
-    ) -> impl Stream<Item = BulkOutcome> + Send + 'static {
+    ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
         let package = self.clone();
         let in_flight = self.scope().client().concurrency();
         let ids: Vec<i64> = ids.into_iter().collect();

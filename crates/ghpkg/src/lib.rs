@@ -2,14 +2,24 @@
 //! authenticated-user scopes, pagination as streams, typed errors that say what to do next, and
 //! pacing that keeps bulk work within GitHub's rate limits.
 //!
-//! ```no_run
-//! # async fn run() -> ghpkg::Result<()> {
-//! use futures::TryStreamExt;
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::{StreamExt, TryStreamExt};
 //! use ghpkg::{Client, PackageType};
+//! use ghpkg_mock::{MockOptions, MockServer};
 //!
-//! let client = Client::builder().build()?; // token from GH_TOKEN or GITHUB_TOKEN
-//! let app = client.org("acme").package(PackageType::Container, "web/app");
-//! let untagged: Vec<i64> = app
+//! // The emulator on loopback; against github.com, leave out `base_url` and the token
+//! // comes from GH_TOKEN or GITHUB_TOKEN.
+//! let server = MockServer::start(MockOptions::default()).await?;
+//! let client = Client::builder()
+//!     .base_url(server.base_url())
+//!     .token("ghp_octocat_all")
+//!     .build()?;
+//!
+//! // Every version of acme's container image, as one stream over all 30 pages.
+//! let web_app = client.org("acme").package(PackageType::Container, "web/app");
+//! let untagged: Vec<i64> = web_app
 //!     .versions()
 //!     .stream()
 //!     .try_filter(|version| std::future::ready(!version.is_tagged()))
@@ -17,8 +27,52 @@
 //!     .try_collect()
 //!     .await?;
 //! println!("{} untagged versions", untagged.len());
-//! # Ok(()) }
+//!
+//! // Delete ten of them, with one outcome per version.
+//! let outcomes: Vec<_> = web_app
+//!     .delete_versions(untagged.into_iter().take(10))
+//!     .collect()
+//!     .await;
+//! assert!(outcomes.iter().all(|outcome| outcome.is_success()));
+//!
+//! // A read-only token gets an error that names the missing scope and how to add it.
+//! let read_only = Client::builder()
+//!     .base_url(server.base_url())
+//!     .token("ghp_octocat_read")
+//!     .build()?;
+//! let error = read_only
+//!     .org("acme")
+//!     .package(PackageType::Container, "web/app")
+//!     .version(outcomes[0].id)
+//!     .restore()
+//!     .await
+//!     .unwrap_err();
+//! assert!(matches!(error, ghpkg::Error::MissingScopes { .. }));
+//! println!("{error}");
+//! server.stop().await;
+//! # Ok(())
+//! # }
 //! ```
+//!
+//! # Map
+//!
+//! - [`Client`] and [`ClientBuilder`]: token (explicit, else `GH_TOKEN`, else `GITHUB_TOKEN`),
+//!   github.com, Enterprise Server or any base URL, timeouts, [`Pacing`].
+//! - [`Scope`], from [`Client::org`], [`Client::user`] or [`Client::authenticated_user`]: the same
+//!   methods for all three owners — [`Scope::packages`], [`Scope::package`],
+//!   [`Scope::docker_conflicts`].
+//! - [`PackageHandle`] and [`VersionHandle`]: get, delete, restore, list versions;
+//!   [`PackageHandle::delete_versions`] and [`PackageHandle::restore_versions`] for bulk work
+//!   with a [`BulkOutcome`] per version.
+//! - [`Page`] for one page, `stream()` on the listing builders for everything; see
+//!   [`pagination`] for how pages are followed.
+//! - [`Error`]: one enum; every message says what to do next. [`token_scopes`] holds the table
+//!   of classic scopes each [`Operation`] needs.
+//! - [`Package`] and [`PackageVersion`] wrap the generated models; [`PackageType`],
+//!   [`Visibility`] and [`VersionState`] accept values GitHub adds later.
+//!
+//! Every request goes through one pacing transport (see [`Pacing`]): it waits and retries, so
+//! nothing else in this crate does.
 
 mod bulk;
 mod client;

@@ -262,7 +262,7 @@ impl ListVersions {
     }
 
     /// Streams every version from the starting page on, in order.
-    pub fn stream(self) -> impl Stream<Item = Result<PackageVersion>> + Send + 'static {
+    pub fn stream(self) -> impl Stream<Item = Result<PackageVersion>> + Send + Unpin + 'static {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.package.scope.client().clone();
         let paging = self

@@ -382,10 +382,11 @@ fn after_first<T: Send + 'static>(
 /// The items of every page, in order; ends after the first error.
 pub(crate) fn items<T: Send + 'static>(
     pages: impl Stream<Item = Result<Page<T>>> + Send + 'static,
-) -> impl Stream<Item = Result<T>> + Send + 'static {
+) -> BoxStream<'static, Result<T>> {
     pages
         .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
         .try_flatten()
+        .boxed()
 }
 
 #[cfg(test)]

@@ -204,7 +204,7 @@ impl ListPackages {
     }
 
     /// Streams every package from the starting page on, in order.
-    pub fn stream(self) -> impl Stream<Item = Result<Package>> + Send + 'static {
+    pub fn stream(self) -> impl Stream<Item = Result<Package>> + Send + Unpin + 'static {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let paging = self
             .paging
