@@ -616,6 +616,14 @@ mod tests {
     }
 
     #[test]
+    fn errors_and_clients_cross_threads() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert_send_sync::<crate::Client>();
+        assert_send_sync::<crate::PackageHandle>();
+    }
+
+    #[test]
     fn status_401_is_unauthorized_and_says_where_tokens_come_from() {
         let error = classify_with(Operation::GetPackage, 401, &[], "Requires authentication");
         assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
