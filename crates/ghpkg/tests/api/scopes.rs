@@ -226,3 +226,28 @@ async fn container_versions_expose_tags_and_digests() {
         .unwrap();
     assert!(!untagged.is_tagged());
 }
+
+#[tokio::test]
+async fn an_enterprise_style_base_url_with_a_path_works_the_same() {
+    let server = mock().await;
+    let client = crate::builder(&server)
+        .base_url(server.enterprise_base_url())
+        .token(tokens::OCTOCAT_ALL)
+        .build()
+        .unwrap();
+    assert!(
+        client.base_url().ends_with("/api/v3"),
+        "{}",
+        client.base_url()
+    );
+    let ids: Vec<i64> = client
+        .org(demo::ACME)
+        .package(PackageType::Container, demo::WEB_APP)
+        .versions()
+        .stream()
+        .map_ok(|version| version.id)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), demo::WEB_APP_VERSION_COUNT);
+}
