@@ -54,4 +54,4 @@ pub use rate_limit::RateLimits;
 pub use routes::operation_ids;
 pub use server::{MockOptions, MockServer};
 pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, VersionRecord};
-pub use stats::{FaultCounts, RateLimitRejections, Stats};
+pub use stats::{FaultCounts, RateLimitRejections, Stats, UNMATCHED_OPERATION};

@@ -14,6 +14,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, LINK, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, request::Parts};
 use axum::response::Response;
+use chrono::SubsecRound;
+use futures::StreamExt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -31,7 +33,7 @@ use crate::handlers::{self, ApiRequest, Reply};
 use crate::rate_limit::{Identity, Quota, RateLimiter, RateLimits, Rejection};
 use crate::routes::{self, QueryParams, Route};
 use crate::state::{StateSnapshot, Store};
-use crate::stats::{Recorder, Stats, UNMATCHED};
+use crate::stats::{Recorder, Stats, UNMATCHED_OPERATION};
 use crate::wire::Urls;
 
 /// The documentation GitHub links from errors that are not about one operation.
@@ -261,7 +263,7 @@ async fn dispatch(
     let request_id = shared.request_ids.fetch_add(1, Ordering::Relaxed);
     let mut response = match routes::resolve(&parts.method, path) {
         None => {
-            shared.stats.record_answer(UNMATCHED, 404);
+            shared.stats.record_answer(UNMATCHED_OPERATION, 404);
             error_response(&ApiError::new(
                 StatusCode::NOT_FOUND,
                 messages::NOT_FOUND,
@@ -459,7 +461,7 @@ impl Shared {
             raw_query: parts.uri.query(),
             url: &url,
             urls,
-            now: self.clock.now(),
+            now: self.clock.now().trunc_subsecs(0),
         };
         let result = handlers::handle(&mut self.store(), &request);
         match result {
@@ -539,12 +541,15 @@ async fn truncated(response: Response) -> Response {
     parts
         .headers
         .insert(CONTENT_LENGTH, HeaderValue::from(promised));
-    let chunks = futures::stream::iter([
-        Ok(half),
+    // The pause lets hyper flush the head and the first half before the error closes the
+    // connection; without it both may still sit in its write buffer.
+    let break_off = async {
+        tokio::time::sleep(Duration::from_millis(10)).await;
         Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "body truncated by fault injection",
-        )),
-    ]);
+        ))
+    };
+    let chunks = futures::stream::once(async { Ok(half) }).chain(futures::stream::once(break_off));
     Response::from_parts(parts, Body::from_stream(chunks))
 }

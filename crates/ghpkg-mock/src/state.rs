@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use serde::Serialize;
 
@@ -177,6 +177,8 @@ impl Store {
     /// Builds the world from `fixture`, resolving relative times against `now`.
     pub fn from_fixture(fixture: &Fixture, now: DateTime<Utc>) -> Result<Store, FixtureError> {
         fixture.validate()?;
+        // GitHub's timestamps have whole seconds.
+        let now = now.trunc_subsecs(0);
         let mut accounts = HashMap::new();
         for user in &fixture.users {
             accounts.insert(
@@ -366,7 +368,7 @@ mod tests {
 
     #[test]
     fn versions_are_held_newest_first_and_times_resolve_against_the_start() {
-        let now = Utc::now();
+        let now = Utc::now().trunc_subsecs(0);
         let store = Store::from_fixture(&Fixture::demo(), now).unwrap();
         let web_app = &store.packages[store
             .live_package("ACME", PackageType::Container, "web/app")

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 /// The operation id counted for requests that match no operation.
-pub const UNMATCHED: &str = "unmatched";
+pub const UNMATCHED_OPERATION: &str = "unmatched";
 
 /// A snapshot of the counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
