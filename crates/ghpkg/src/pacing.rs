@@ -190,7 +190,9 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let when = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((when - Utc::now()).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -282,7 +284,9 @@ impl Pacer {
     }
 
     fn budget(&self) -> MutexGuard<'_, Budget> {
-        self.budget.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.budget
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Waits until `points` may be spent, then reserves them (and one primary request).
@@ -388,10 +392,7 @@ impl Pacer {
                 }
             }
             // A blank `X-OAuth-Scopes` is meaningful: the token has no scopes.
-            if let Some(scopes) = headers
-                .get("x-oauth-scopes")
-                .and_then(|v| v.to_str().ok())
-            {
+            if let Some(scopes) = headers.get("x-oauth-scopes").and_then(|v| v.to_str().ok()) {
                 budget.scopes = Some(
                     scopes
                         .split(',')
@@ -500,6 +501,8 @@ impl Pacer {
             pending = next;
             match attempt {
                 Attempt::Failed(error) => {
+                    // The URL of a restore carries the package token: never log or return it.
+                    let error = crate::error::redact(error);
                     if transient_retries >= self.pacing.max_retries || !is_transient(&error) {
                         return Err(error);
                     }
@@ -603,7 +606,10 @@ fn primary_spent_response(reset: DateTime<Utc>) -> reqwest::Response {
     );
     headers.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset.timestamp()));
-    headers.insert("x-ghpkg-not-sent", HeaderValue::from_static("primary-rate-limit"));
+    headers.insert(
+        "x-ghpkg-not-sent",
+        HeaderValue::from_static("primary-rate-limit"),
+    );
     reqwest::Response::from(response)
 }
 
@@ -685,17 +691,11 @@ mod tests {
         );
         for status in [400, 401, 404, 422] {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(
-                classify(status, &HeaderMap::new(), b"{}"),
-                Verdict::Deliver
-            );
+            assert_eq!(classify(status, &HeaderMap::new(), b"{}"), Verdict::Deliver);
         }
         for status in [500, 502, 503, 504] {
             let status = StatusCode::from_u16(status).unwrap();
-            assert_eq!(
-                classify(status, &HeaderMap::new(), b""),
-                Verdict::Transient
-            );
+            assert_eq!(classify(status, &HeaderMap::new(), b""), Verdict::Transient);
         }
     }
 
