@@ -498,14 +498,26 @@ async fn stopping_the_server_closes_the_port() {
     assert!(result.is_err());
 }
 
+/// Kills the child process however the test ends, so a failed assertion leaves no server behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn the_binary_prints_its_url_and_tokens_then_serves() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ghpkg-mock"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--latency", "1ms"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_ghpkg-mock"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--latency", "1ms"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
     let base = first
         .strip_prefix("ghpkg-mock listening on ")
@@ -530,8 +542,6 @@ fn the_binary_prints_its_url_and_tokens_then_serves() {
     });
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-ratelimit-limit"], "5000");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
