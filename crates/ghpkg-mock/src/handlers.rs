@@ -4,6 +4,7 @@
 //! Authentication, scopes, rate limits and faults are settled before a handler runs (see
 //! `server`); a handler only reads and changes the [`Store`].
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use serde::Serialize;
@@ -14,7 +15,6 @@ use crate::pagination::PageRequest;
 use crate::routes::{Action, OwnerScope, QueryParams, Route};
 use crate::state::{Account, OwnerKind, PackageRecord, Store, restorable};
 use crate::wire::{self, Urls};
-use axum::http::StatusCode;
 
 /// Everything a handler needs to know about the request.
 pub(crate) struct ApiRequest<'a> {

@@ -436,8 +436,7 @@ impl Shared {
             return Outcome::Answered(truncated(response).await);
         }
 
-        let response = self.run_operation(route, parts, caller.as_ref(), urls);
-        let mut response = response;
+        let mut response = self.run_operation(route, parts, caller.as_ref(), urls);
         response.headers_mut().extend(headers);
         if truncate {
             response = truncated(response).await;
