@@ -2,10 +2,12 @@
 //!
 //! - `codegen`: regenerate `crates/ghpkg-api/src/generated.rs` from `spec/github-packages.json`.
 //! - `codegen --check`: regenerate in memory and fail with a diff when the checked-in file is stale.
+//! - `bench`: build the emulator and the benchmark in release mode and run every scenario.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod bench;
 mod codegen;
 
 fn main() -> ExitCode {
@@ -14,8 +16,9 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["codegen"] => codegen::write(&workspace_root()),
         ["codegen", "--check"] => codegen::check(&workspace_root()),
+        ["bench"] => bench::run(&workspace_root()),
         _ => {
-            eprintln!("usage: cargo xtask codegen [--check]");
+            eprintln!("usage: cargo xtask codegen [--check] | cargo xtask bench");
             return ExitCode::from(2);
         }
     };

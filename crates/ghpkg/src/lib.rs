@@ -94,3 +94,8 @@ pub use pagination::{Page, Paging};
 pub use scope::{ListPackages, Owner, Scope};
 pub use token_scopes::Operation;
 pub use types::{Package, PackageType, PackageVersion, VersionState, Visibility};
+
+/// The README's Rust examples, compiled as doc tests so that they stay true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

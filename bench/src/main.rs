@@ -1,0 +1,54 @@
+//! ghpkg's benchmark, run by `cargo xtask bench` (release build).
+//!
+//! The emulator runs as a separate `ghpkg-mock serve` process with latency and GitHub's limits on,
+//! so that the client's measurements exclude it. Each scenario reports the measured figure, its
+//! theoretical floor and their ratio; the table goes to stdout and the JSON to `--out`.
+//!
+//! - `ghpkg-bench run --mock PATH --out DIR`: all scenarios.
+//! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
+//!   CPU time and peak memory), so that its figures are the client's alone.
+
+mod emulator;
+mod report;
+mod scenarios;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = match args.first().map(String::as_str) {
+        Some("run") => {
+            let mock = flag(&args, "--mock").map(PathBuf::from);
+            let out =
+                flag(&args, "--out").map_or_else(|| PathBuf::from("target/bench"), PathBuf::from);
+            match mock {
+                Some(mock) => runtime.block_on(scenarios::run_all(&mock, &out)),
+                None => Err(anyhow::anyhow!("run needs --mock PATH")),
+            }
+        }
+        Some("probe") => runtime.block_on(scenarios::probe(&args)),
+        _ => Err(anyhow::anyhow!(
+            "usage: ghpkg-bench run --mock PATH [--out DIR] (or let `cargo xtask bench` run it)"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The value after `name` in `args`.
+pub(crate) fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
