@@ -19,5 +19,6 @@ pub fn repo_root() -> PathBuf {
 /// Reads a file of the repository, relative to the workspace root.
 pub fn read_repo_file(relative: &str) -> String {
     let path = repo_root().join(relative);
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
 }

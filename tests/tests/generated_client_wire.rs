@@ -132,7 +132,12 @@ macro_rules! expect_request {
         let seen = $recorder.take();
         assert_eq!(seen.method, $method);
         assert_eq!(seen.path, $path);
-        assert_eq!(query_pairs(&seen.query), query_pairs(&$query), "query of {}", $path);
+        assert_eq!(
+            query_pairs(&seen.query),
+            query_pairs(&$query),
+            "query of {}",
+            $path
+        );
         assert_github_headers(&seen);
     }};
 }

@@ -25,7 +25,8 @@ fn every_example_decodes_into_its_generated_type_and_encodes_back_unchanged() {
     for item in spec["paths"].as_object().unwrap().values() {
         for operation in item.as_object().unwrap().values() {
             let id = operation["operationId"].as_str().unwrap();
-            let Some(content) = operation["responses"]["200"]["content"]["application/json"].as_object()
+            let Some(content) =
+                operation["responses"]["200"]["content"]["application/json"].as_object()
             else {
                 continue;
             };
@@ -71,7 +72,10 @@ fn unknown_package_types_and_visibilities_still_decode() {
     assert_eq!(decoded.visibility, "internal");
     package["repository"] = Value::Null;
     let decoded: Package = serde_json::from_value(package).unwrap();
-    assert!(decoded.repository.is_none(), "a null repository decodes as none");
+    assert!(
+        decoded.repository.is_none(),
+        "a null repository decodes as none"
+    );
 }
 
 #[test]
@@ -84,7 +88,11 @@ fn docker_metadata_accepts_both_tag_spellings() {
         }))
         .unwrap();
         let docker = version.metadata.unwrap().docker.unwrap();
-        let tags = if key == "tag" { docker.tag } else { docker.tags };
+        let tags = if key == "tag" {
+            docker.tag
+        } else {
+            docker.tags
+        };
         assert_eq!(tags, vec!["latest".to_string()]);
     }
 }

@@ -151,7 +151,8 @@ fn parse_block(block: &[&str]) -> SeedOperation {
         {
             parameters.get_mut(key).unwrap().values =
                 values.split(',').map(|v| v.trim().to_string()).collect();
-        } else if let (Some(default), Some(key)) = (line.strip_prefix("По умолчанию.:"), &last) {
+        } else if let (Some(default), Some(key)) = (line.strip_prefix("По умолчанию.:"), &last)
+        {
             parameters.get_mut(key).unwrap().default = Some(default.trim().to_string());
         }
     }
@@ -163,7 +164,10 @@ fn parse_block(block: &[&str]) -> SeedOperation {
     }
 }
 
-fn resolve_parameter<'a>(spec: &'a OpenAPI, parameter: &'a ReferenceOr<Parameter>) -> &'a Parameter {
+fn resolve_parameter<'a>(
+    spec: &'a OpenAPI,
+    parameter: &'a ReferenceOr<Parameter>,
+) -> &'a Parameter {
     match parameter {
         ReferenceOr::Item(item) => item,
         ReferenceOr::Reference { reference } => {
@@ -204,10 +208,14 @@ fn spec_parameter(spec: &OpenAPI, parameter: &Parameter) -> ((String, String), S
         }
         _ => Vec::new(),
     };
-    let default = schema.schema_data.default.as_ref().map(|value| match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
+    let default = schema
+        .schema_data
+        .default
+        .as_ref()
+        .map(|value| match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
     (
         (data.name.clone(), location.to_string()),
         SeedParameter {
@@ -308,7 +316,8 @@ fn every_error_response_has_the_basic_error_json_body() {
     let spec: serde_json::Value = serde_json::from_str(&read_repo_file(SPEC_PATH)).unwrap();
     for (name, response) in spec["components"]["responses"].as_object().unwrap() {
         assert_eq!(
-            response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/basic-error",
+            response["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/basic-error",
             "{name}"
         );
     }
