@@ -533,16 +533,15 @@ impl Pacer {
                             let wait = self.pause_for_secondary_limit(retry_after);
                             tracing::warn!(operation_id, ?wait, "secondary rate limit; pausing");
                         }
-                        Verdict::PrimaryLimit(reset) => {
+                        Verdict::PrimaryLimit(_) => {
                             if !self.pacing.wait_for_primary_reset
                                 || rate_limit_retries >= RATE_LIMIT_RETRIES
                             {
                                 return Ok(buffered.into_response());
                             }
                             rate_limit_retries += 1;
-                            // The headers of this answer already recorded the spent budget;
-                            // the next reservation waits for `reset`.
-                            let _ = reset;
+                            // This answer's headers recorded the spent budget and its reset;
+                            // the next reservation waits for it.
                         }
                     }
                 }
