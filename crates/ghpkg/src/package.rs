@@ -15,6 +15,31 @@ use crate::scope::{DEFAULT_PER_PAGE, Owner, Scope, check_page, check_per_page};
 use crate::token_scopes::Operation;
 use crate::types::{Package, PackageType, PackageVersion, VersionState};
 
+/// Sends the one of three generated operations that `owner` picks — the organization's (given
+/// `org`), the user's (given `username`) or the authenticated user's — after `$rest` adds the
+/// parameters they share, through `Client::run` (where errors are mapped).
+macro_rules! send_for_owner {
+    ($client:expr, $operation:expr, $owner:expr,
+     org: $org_op:ident, user: $user_op:ident, authenticated: $me_op:ident,
+     |$request:ident| $rest:expr) => {{
+        let api = $client.api();
+        match $owner {
+            Owner::Org(org) => {
+                let $request = api.$org_op().org(org.as_str());
+                $client.run($operation, $rest.send()).await
+            }
+            Owner::User(username) => {
+                let $request = api.$user_op().username(username.as_str());
+                $client.run($operation, $rest.send()).await
+            }
+            Owner::AuthenticatedUser => {
+                let $request = api.$me_op();
+                $client.run($operation, $rest.send()).await
+            }
+        }
+    }};
+}
+
 /// One package of one owner. Get one from [`Scope::package`]; creating it sends nothing.
 #[derive(Clone, Debug)]
 pub struct PackageHandle {
@@ -80,33 +105,11 @@ impl PackageHandle {
             package_type,
             name,
         } = self.target()?;
-        let api = client.api();
-        let operation = Operation::GetPackage;
-        let response = match owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_get_package_for_organization()
-                    .org(org.as_str())
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_get_package_for_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_get_package_for_authenticated_user()
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-        }?;
+        let response = send_for_owner!(client, Operation::GetPackage, owner,
+            org: packages_get_package_for_organization,
+            user: packages_get_package_for_user,
+            authenticated: packages_get_package_for_authenticated_user,
+            |request| request.package_type(package_type).package_name(name))?;
         Ok(Package::from(response.into_inner()))
     }
 
@@ -118,33 +121,11 @@ impl PackageHandle {
             package_type,
             name,
         } = self.target()?;
-        let api = client.api();
-        let operation = Operation::DeletePackage;
-        match owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_delete_package_for_org()
-                    .org(org.as_str())
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_delete_package_for_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_delete_package_for_authenticated_user()
-                    .package_type(package_type)
-                    .package_name(name);
-                client.run(operation, request.send()).await
-            }
-        }?;
+        send_for_owner!(client, Operation::DeletePackage, owner,
+            org: packages_delete_package_for_org,
+            user: packages_delete_package_for_user,
+            authenticated: packages_delete_package_for_authenticated_user,
+            |request| request.package_type(package_type).package_name(name))?;
         Ok(())
     }
 
@@ -405,36 +386,14 @@ impl VersionHandle {
             },
             id,
         ) = self.target()?;
-        let api = client.api();
-        let operation = Operation::GetVersion;
-        let response = match owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_get_package_version_for_organization()
-                    .org(org.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_get_package_version_for_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_get_package_version_for_authenticated_user()
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-        }?;
+        let response = send_for_owner!(client, Operation::GetVersion, owner,
+            org: packages_get_package_version_for_organization,
+            user: packages_get_package_version_for_user,
+            authenticated: packages_get_package_version_for_authenticated_user,
+            |request| request
+                .package_type(package_type)
+                .package_name(name)
+                .package_version_id(id))?;
         Ok(PackageVersion::from(response.into_inner()))
     }
 
@@ -449,36 +408,14 @@ impl VersionHandle {
             },
             id,
         ) = self.target()?;
-        let api = client.api();
-        let operation = Operation::DeleteVersion;
-        match owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_delete_package_version_for_org()
-                    .org(org.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_delete_package_version_for_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_delete_package_version_for_authenticated_user()
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-        }?;
+        send_for_owner!(client, Operation::DeleteVersion, owner,
+            org: packages_delete_package_version_for_org,
+            user: packages_delete_package_version_for_user,
+            authenticated: packages_delete_package_version_for_authenticated_user,
+            |request| request
+                .package_type(package_type)
+                .package_name(name)
+                .package_version_id(id))?;
         Ok(())
     }
 
@@ -493,36 +430,14 @@ impl VersionHandle {
             },
             id,
         ) = self.target()?;
-        let api = client.api();
-        let operation = Operation::RestoreVersion;
-        match owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_restore_package_version_for_org()
-                    .org(org.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_restore_package_version_for_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_restore_package_version_for_authenticated_user()
-                    .package_type(package_type)
-                    .package_name(name)
-                    .package_version_id(id);
-                client.run(operation, request.send()).await
-            }
-        }?;
+        send_for_owner!(client, Operation::RestoreVersion, owner,
+            org: packages_restore_package_version_for_org,
+            user: packages_restore_package_version_for_user,
+            authenticated: packages_restore_package_version_for_authenticated_user,
+            |request| request
+                .package_type(package_type)
+                .package_name(name)
+                .package_version_id(id))?;
         Ok(())
     }
 }
