@@ -5,7 +5,7 @@
 use futures::stream::{self, Stream, StreamExt};
 
 use crate::error::Error;
-use crate::package::PackageHandle;
+use crate::package::{PackageHandle, VersionHandle};
 
 /// What happened to one item of a bulk run.
 #[derive(Debug)]
@@ -93,22 +93,13 @@ impl PackageHandle {
         &self,
         ids: impl IntoIterator<Item = i64>,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
-        let package = self.clone();
-        let in_flight = self.scope().client().concurrency();
-        let ids: Vec<i64> = ids.into_iter().collect();
-        stream::iter(ids)
-            .map(move |id| {
-                let version = package.version(id);
-                async move {
-                    let result = match version.delete().await {
-                        Ok(()) => ItemResult::Deleted,
-                        Err(error) if error.is_not_found() => ItemResult::AlreadyGone,
-                        Err(error) => ItemResult::Failed(error),
-                    };
-                    BulkOutcome { id, result }
-                }
-            })
-            .buffered(in_flight)
+        self.for_each_version(ids, |version| async move {
+            match version.delete().await {
+                Ok(()) => ItemResult::Deleted,
+                Err(error) if error.is_not_found() => ItemResult::AlreadyGone,
+                Err(error) => ItemResult::Failed(error),
+            }
+        })
     }
 
     /// Restores the versions `ids`, keeping up to the client's concurrency in flight, and
@@ -117,18 +108,35 @@ impl PackageHandle {
         &self,
         ids: impl IntoIterator<Item = i64>,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
+        self.for_each_version(ids, |version| async move {
+            match version.restore().await {
+                Ok(()) => ItemResult::Restored,
+                Err(error) => ItemResult::Failed(error),
+            }
+        })
+    }
+
+    /// Runs `act` on each version of `ids` with the client's concurrency, outcomes in order.
+    fn for_each_version<F, Fut>(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+        act: F,
+    ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static
+    where
+        F: Fn(VersionHandle) -> Fut + Send + 'static,
+        Fut: Future<Output = ItemResult> + Send + 'static,
+    {
         let package = self.clone();
         let in_flight = self.scope().client().concurrency();
         let ids: Vec<i64> = ids.into_iter().collect();
         stream::iter(ids)
             .map(move |id| {
-                let version = package.version(id);
+                let outcome = act(package.version(id));
                 async move {
-                    let result = match version.restore().await {
-                        Ok(()) => ItemResult::Restored,
-                        Err(error) => ItemResult::Failed(error),
-                    };
-                    BulkOutcome { id, result }
+                    BulkOutcome {
+                        id,
+                        result: outcome.await,
+                    }
                 }
             })
             .buffered(in_flight)
