@@ -1,0 +1,1 @@
+//! The retention engine (being written).
