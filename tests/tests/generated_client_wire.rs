@@ -481,7 +481,7 @@ async fn link_pages_are_followed_through_the_same_headers_and_only_on_the_same_o
     let page = client
         .get_page::<Vec<ghpkg_api::types::Package>>(
             &format!("{base}/orgs/acme/packages?package_type=container&page=2"),
-            "packages/list-packages-for-organization",
+            ghpkg_api::operations::by_id("packages/list-packages-for-organization").unwrap(),
         )
         .await
         .unwrap();
@@ -493,7 +493,7 @@ async fn link_pages_are_followed_through_the_same_headers_and_only_on_the_same_o
     let error = client
         .get_page::<Vec<ghpkg_api::types::Package>>(
             "https://elsewhere.example/orgs/acme/packages?page=2",
-            "packages/list-packages-for-organization",
+            ghpkg_api::operations::by_id("packages/list-packages-for-organization").unwrap(),
         )
         .await
         .unwrap_err();

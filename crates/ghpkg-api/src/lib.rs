@@ -4,10 +4,13 @@
 //! [progenitor](https://github.com/oxidecomputer/progenitor) from ghpkg's checked-in OpenAPI
 //! fragment (`spec/github-packages.json`) by `cargo xtask codegen`; each method is named after
 //! GitHub's operationId (`packages/list-packages-for-organization` becomes
-//! [`Client::packages_list_packages_for_organization`]). This file is the thin hand-written layer:
-//! constructors for github.com, Enterprise Server and any base URL, the headers GitHub expects,
-//! the bearer token, a pluggable [`Transport`] and [`Client::get_page`] for following `Link`
-//! URLs through the same hooks.
+//! [`Client::packages_list_packages_for_organization`]), and [`operations::OPERATIONS`] is the
+//! table of the 27 operations (identity, method, path template, classic scopes), also generated.
+//! The hand-written layer is small: constructors for github.com, Enterprise Server and any base
+//! URL; the [`hooks`] every generated client calls (GitHub's headers, the bearer token, the
+//! refusal of any URL that does not have its operation's shape); a pluggable [`Transport`]; and
+//! [`Client::call`] and [`Client::get_page`], which send any operation of the table, or a `Link`
+//! URL, through the same hooks.
 //!
 //! Most users want the `ghpkg` crate, which adds scope handles, pagination streams, typed errors,
 //! pacing and retries on top of this one.
@@ -35,7 +38,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{HeaderName, HeaderValue};
 
 #[allow(
     clippy::all,
@@ -45,8 +48,13 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT
     mismatched_lifetime_syntaxes
 )]
 mod generated;
+pub mod hooks;
+mod operation;
+mod token;
 
 pub use generated::*;
+pub use operation::{OperationSpec, PathError, encode_segment};
+pub use token::{MAX_TOKEN_LEN, Token, TokenKind, TokenProblem};
 
 /// The REST API root of github.com.
 pub const GITHUB_API_URL: &str = "https://api.github.com";
@@ -63,50 +71,13 @@ pub const DEFAULT_USER_AGENT: &str = concat!("ghpkg/", env!("CARGO_PKG_VERSION")
 /// The header that names the API version GitHub should use.
 pub const X_GITHUB_API_VERSION: HeaderName = HeaderName::from_static("x-github-api-version");
 
-/// The header progenitor adds by default; GitHub does not use it, so it is never sent.
-const PROGENITOR_API_VERSION: &str = "api-version";
-
-/// A GitHub token: a personal access token (classic), an OAuth token or an installation token.
-///
-/// Its `Debug` output is redacted, so that a token never reaches a log through a client.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(Arc<str>);
-
-impl Token {
-    /// Wraps a token string.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(Arc::from(token.into()))
-    }
-
-    /// The secret itself. Use it only to build an `Authorization` header.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-impl From<&str> for Token {
-    fn from(token: &str) -> Self {
-        Self::new(token)
-    }
-}
-
-impl From<String> for Token {
-    fn from(token: String) -> Self {
-        Self::new(token)
-    }
-}
-
-/// Sends a built request. The default transport calls `reqwest` directly; the `ghpkg` crate
-/// installs one that paces and retries. Every generated operation and [`Client::get_page`] goes
-/// through it.
+/// Sends a built request. Without one, requests go straight to `reqwest`; the `ghpkg` crate
+/// installs one that paces and retries. Every generated operation, [`Client::call`] and
+/// [`Client::get_page`] go through it.
 pub trait Transport: Send + Sync + 'static {
-    /// Sends `request` with `client` on behalf of the operation named `operation_id`.
+    /// Sends `request` with `client` on behalf of the operation whose generated method is
+    /// `operation_id`. A failure that is not `reqwest`'s (a refusal to send, an answer that
+    /// cannot be used) is answered with [`NotDelivered::into_response`].
     fn execute<'a>(
         &'a self,
         client: &'a reqwest::Client,
@@ -115,7 +86,54 @@ pub trait Transport: Send + Sync + 'static {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
 }
 
-/// What the hand-written hooks add to every request: the token, the user agent and the transport.
+/// A failure a [`Transport`] reports in place of GitHub's answer: the request was not sent (a
+/// rate limit that would take too long), or its answer could not be used (a redirect to another
+/// origin, a body over the size limit).
+///
+/// It travels as a synthetic response with status [`NotDelivered::STATUS`], which no operation
+/// documents, so generated operations return it as `Error::UnexpectedResponse`; read it back
+/// with [`NotDelivered::of`] and downcast [`NotDelivered::error`].
+#[derive(Clone)]
+pub struct NotDelivered(Arc<dyn std::error::Error + Send + Sync>);
+
+impl NotDelivered {
+    /// The status of the synthetic response (`599`, outside every documented answer).
+    pub const STATUS: u16 = 599;
+
+    /// Wraps the transport's own error.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// The transport's error.
+    pub fn error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+
+    /// The synthetic response that carries this failure.
+    pub fn into_response(self) -> reqwest::Response {
+        let mut response = http::Response::new(bytes::Bytes::new());
+        *response.status_mut() =
+            reqwest::StatusCode::from_u16(Self::STATUS).unwrap_or(reqwest::StatusCode::BAD_GATEWAY);
+        response.extensions_mut().insert(self);
+        reqwest::Response::from(response)
+    }
+
+    /// The failure a response carries, if it is a synthetic one.
+    pub fn of(response: &reqwest::Response) -> Option<&NotDelivered> {
+        response.extensions().get::<NotDelivered>()
+    }
+}
+
+impl fmt::Debug for NotDelivered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("NotDelivered")
+            .field(&self.0.to_string())
+            .finish()
+    }
+}
+
+/// What the hooks add to every request: the token, the user agent and the transport.
 #[derive(Clone)]
 pub struct ClientContext {
     token: Option<Token>,
@@ -125,6 +143,8 @@ pub struct ClientContext {
 
 impl ClientContext {
     /// A context that authenticates with `token`, or sends no `Authorization` header for `None`.
+    /// A token that cannot be sent (see [`Token::validate`]) makes every request fail before it
+    /// is sent.
     pub fn new(token: Option<Token>) -> Self {
         Self {
             token,
@@ -162,23 +182,13 @@ impl ClientContext {
         self.user_agent.to_str().unwrap_or(DEFAULT_USER_AGENT)
     }
 
-    /// Sets the headers GitHub expects, replacing whatever the generated code put there.
-    fn apply_headers(&self, request: &mut reqwest::Request) {
-        let headers = request.headers_mut();
-        headers.remove(PROGENITOR_API_VERSION);
-        headers.insert(ACCEPT, HeaderValue::from_static(GITHUB_MEDIA_TYPE));
-        headers.insert(
-            X_GITHUB_API_VERSION,
-            HeaderValue::from_static(GITHUB_API_VERSION),
-        );
-        headers.insert(USER_AGENT, self.user_agent.clone());
-        if let Some(token) = &self.token
-            && let Ok(mut value) =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-        {
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
+    fn user_agent_header(&self) -> &HeaderValue {
+        &self.user_agent
+    }
+
+    /// The transport requests go through, if one was installed.
+    pub fn transport(&self) -> Option<&Arc<dyn Transport>> {
+        self.transport.as_ref()
     }
 }
 
@@ -190,6 +200,19 @@ impl fmt::Debug for ClientContext {
             .field("transport", &self.transport.as_ref().map(|_| "custom"))
             .finish()
     }
+}
+
+/// An HTTP client as every ghpkg client uses it: no redirects followed (the transport decides;
+/// a `DELETE` is never re-sent to wherever a server points), with these timeouts.
+pub fn http_client(
+    timeout: std::time::Duration,
+    connect_timeout: std::time::Duration,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 impl Client {
@@ -205,8 +228,12 @@ impl Client {
 
     /// A client for any base URL, such as `ghpkg-mock`'s `http://127.0.0.1:PORT`.
     pub fn with_base_url(base_url: &str, token: Option<impl Into<Token>>) -> Self {
-        Self::new(
+        let timeout = std::time::Duration::from_secs(60);
+        let http = http_client(timeout, std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self::new_with_client(
             base_url.trim_end_matches('/'),
+            http,
             ClientContext::new(token.map(Into::into)),
         )
     }
@@ -216,35 +243,73 @@ impl Client {
         &self.inner
     }
 
-    /// GETs an absolute `url` taken from a `Link` header, through the same headers, hooks and
-    /// transport as the generated operations, and decodes a `200` body as `T`.
+    /// Sends `operation` (an entry of [`operations::OPERATIONS`]) with its path parameters
+    /// `params` and query `query`, through the same hooks and transport as the generated
+    /// builders, and decodes a `2xx` body as `T` (an empty body as JSON `null`, so `()` fits a
+    /// `204`).
     ///
-    /// The URL must share the client's scheme, host and port, so that the token is never sent
-    /// elsewhere; otherwise this returns [`Error::InvalidRequest`].
+    /// A parameter that cannot be one path segment is refused with `Error::InvalidRequest`
+    /// before anything is sent.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static OperationSpec,
+        params: &[(&str, &str)],
+        query: &[(&str, &str)],
+    ) -> Result<ResponseValue<T>, Error<types::BasicError>> {
+        let path = operation
+            .path_with(params)
+            .map_err(|error| Error::InvalidRequest(error.to_string()))?;
+        let request = self
+            .client
+            .request(operation.method(), format!("{}{path}", self.baseurl))
+            .query(query)
+            .build()?;
+        self.send(request, operation).await
+    }
+
+    /// GETs an absolute `url` taken from a `Link` header of `operation`'s answers, through the
+    /// same hooks and transport, and decodes a `2xx` body as `T`.
+    ///
+    /// The URL must be on the client's origin, below its base path, with `operation`'s path
+    /// shape, so that the token is never sent elsewhere; otherwise this returns
+    /// `Error::InvalidRequest`.
     pub async fn get_page<T: serde::de::DeserializeOwned>(
         &self,
         url: &str,
-        operation_id: &'static str,
+        operation: &'static OperationSpec,
     ) -> Result<ResponseValue<T>, Error<types::BasicError>> {
         let target = reqwest::Url::parse(url)
             .map_err(|error| Error::InvalidRequest(format!("invalid page URL {url:?}: {error}")))?;
-        let base = reqwest::Url::parse(&self.baseurl).map_err(|error| {
-            Error::InvalidRequest(format!("invalid base URL {:?}: {error}", self.baseurl))
-        })?;
-        if target.origin() != base.origin() {
-            return Err(Error::InvalidRequest(format!(
-                "refusing to follow {url}: it is not on {} (the token is only sent there)",
-                self.baseurl
-            )));
-        }
-        let mut request = self.client.get(target).build()?;
-        let info = OperationInfo { operation_id };
+        let request = self.client.get(target).build()?;
+        self.send(request, operation).await
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        mut request: reqwest::Request,
+        operation: &'static OperationSpec,
+    ) -> Result<ResponseValue<T>, Error<types::BasicError>> {
+        let info = OperationInfo {
+            operation_id: operation.name,
+        };
         self.pre(&mut request, &info).await?;
         let result = self.exec(request, &info).await;
         self.post(&result, &info).await?;
         let response = result?;
-        match response.status().as_u16() {
-            200 => ResponseValue::from_response(response).await,
+        if NotDelivered::of(&response).is_some() {
+            return Err(Error::UnexpectedResponse(response));
+        }
+        let status = response.status();
+        match status.as_u16() {
+            200..=299 => {
+                let headers = response.headers().clone();
+                let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
+                let json: &[u8] = if body.is_empty() { b"null" } else { &body };
+                match serde_json::from_slice(json) {
+                    Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+                    Err(error) => Err(Error::InvalidResponsePayload(body, error)),
+                }
+            }
             400..=499 => Err(Error::ErrorResponse(
                 ResponseValue::from_response(response).await?,
             )),
@@ -263,32 +328,6 @@ pub fn enterprise_base_url(host: &str) -> String {
         format!("{host}/api/v3")
     } else {
         format!("https://{host}/api/v3")
-    }
-}
-
-impl ClientHooks<ClientContext> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        self.inner.apply_headers(request);
-        Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        match &self.inner.transport {
-            Some(transport) => {
-                transport
-                    .execute(&self.client, request, info.operation_id)
-                    .await
-            }
-            None => self.client.execute(request).await,
-        }
     }
 }
 
@@ -318,5 +357,24 @@ mod tests {
         let debug = format!("{client:?}");
         assert!(!debug.contains("supersecret"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
+    }
+
+    #[test]
+    fn the_operations_table_is_the_generated_clients_methods() {
+        assert_eq!(operations::OPERATIONS.len(), 27);
+        let generated = include_str!("generated.rs");
+        for operation in &operations::OPERATIONS {
+            assert!(
+                generated.contains(&format!("pub fn {}(", operation.name)),
+                "{} names no generated method",
+                operation.name
+            );
+        }
+        for action in operations::Action::ALL {
+            for owner in operations::OwnerFamily::ALL {
+                let spec = action.spec(owner);
+                assert_eq!((spec.action, spec.owner), (action.as_str(), owner.as_str()));
+            }
+        }
     }
 }

@@ -1,0 +1,210 @@
+//! [`OperationSpec`]: one operation as the spec describes it, and the one place that turns an
+//! operation's path template and parameters into a URL path, and a URL path back into them.
+//!
+//! Every path parameter becomes exactly one path segment: all but RFC 3986's unreserved
+//! characters are percent-encoded (so `/` becomes `%2F` and `\` becomes `%5C`), and a value
+//! that would be an empty, `.` or `..` segment is refused, since URL parsers resolve dot
+//! segments and would move the request to another resource.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Characters percent-encoded in a path segment: everything but `A–Z a–z 0–9 - . _ ~`.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// One operation of a generated client, from the spec: generated into each client's
+/// `operations::OPERATIONS` table by `ghpkg-codegen`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OperationSpec {
+    /// GitHub's operationId (`packages/delete-package-version-for-org`).
+    pub id: &'static str,
+    /// The generated method's name, as in progenitor's `OperationInfo`
+    /// (`packages_delete_package_version_for_org`).
+    pub name: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template below the API root (`/orgs/{org}/packages/{package_type}/…`).
+    pub path: &'static str,
+    /// The classic token scopes the operation needs (`x-github-classic-scopes`).
+    pub scopes: &'static [&'static str],
+    /// Where GitHub documents the operation (empty when the spec does not say).
+    pub docs_url: &'static str,
+    /// The owner family (`x-ghpkg-owner`), empty when the spec does not group operations.
+    pub owner: &'static str,
+    /// The action (`x-ghpkg-action`), empty when the spec does not group operations.
+    pub action: &'static str,
+}
+
+/// A path parameter that cannot be one path segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathError {
+    /// The parameter's name in the template.
+    pub parameter: String,
+    /// What is wrong with its value.
+    pub problem: &'static str,
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "path parameter {}: {}", self.parameter, self.problem)
+    }
+}
+
+impl std::error::Error for PathError {}
+
+/// One piece of a path template.
+enum Piece<'t> {
+    Literal(&'t str),
+    Parameter(&'t str),
+}
+
+fn pieces(template: &str) -> impl Iterator<Item = Piece<'_>> {
+    template.trim_start_matches('/').split('/').map(|segment| {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => Piece::Parameter(name),
+            None => Piece::Literal(segment),
+        }
+    })
+}
+
+/// Encodes `value` as exactly one path segment, or says why it cannot be one.
+pub fn encode_segment(value: &str) -> Result<String, &'static str> {
+    match value {
+        "" => Err("is empty"),
+        "." | ".." => Err("is a dot segment, which would move the request to another path"),
+        _ => Ok(utf8_percent_encode(value, SEGMENT).to_string()),
+    }
+}
+
+/// Whether an encoded segment is one a URL parser resolves away or treats as a separator.
+fn is_unsafe_segment(encoded: &str) -> bool {
+    let lower = encoded.to_ascii_lowercase();
+    let dots = lower.replace("%2e", ".");
+    encoded.is_empty() || dots == "." || dots == ".." || encoded.contains('\\')
+}
+
+impl OperationSpec {
+    /// The HTTP method.
+    pub fn method(&self) -> reqwest::Method {
+        reqwest::Method::from_bytes(self.method.as_bytes()).unwrap_or(reqwest::Method::GET)
+    }
+
+    /// The path below the API root with `params` filled in, each value as one encoded segment.
+    pub fn path_with(&self, params: &[(&str, &str)]) -> Result<String, PathError> {
+        let mut path = String::new();
+        for piece in pieces(self.path) {
+            path.push('/');
+            match piece {
+                Piece::Literal(literal) => path.push_str(literal),
+                Piece::Parameter(name) => {
+                    let value = params
+                        .iter()
+                        .find(|(key, _)| *key == name)
+                        .map(|(_, value)| *value)
+                        .ok_or(PathError {
+                            parameter: name.to_string(),
+                            problem: "was not given",
+                        })?;
+                    let encoded = encode_segment(value).map_err(|problem| PathError {
+                        parameter: name.to_string(),
+                        problem,
+                    })?;
+                    path.push_str(&encoded);
+                }
+            }
+        }
+        Ok(path)
+    }
+
+    /// Matches `path` (below the API root, percent-encoded as sent) against the template: the
+    /// same number of segments, literal segments equal, parameter segments non-empty and not dot
+    /// segments. Returns the decoded parameters.
+    pub fn match_path(&self, path: &str) -> Option<Vec<(&'static str, String)>> {
+        let mut segments = path.trim_start_matches('/').split('/');
+        let mut params = Vec::new();
+        for piece in pieces(self.path) {
+            let segment = segments.next()?;
+            match piece {
+                Piece::Literal(literal) if segment == literal => {}
+                Piece::Literal(_) => return None,
+                Piece::Parameter(name) => {
+                    if is_unsafe_segment(segment) {
+                        return None;
+                    }
+                    let decoded = percent_decode_str(segment).decode_utf8().ok()?;
+                    params.push((name, decoded.into_owned()));
+                }
+            }
+        }
+        segments.next().is_none().then_some(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERSION: OperationSpec = OperationSpec {
+        id: "packages/delete-package-version-for-org",
+        name: "packages_delete_package_version_for_org",
+        method: "DELETE",
+        path: "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",
+        scopes: &["read:packages", "delete:packages"],
+        docs_url: "",
+        owner: "org",
+        action: "delete-version",
+    };
+
+    fn params(name: &str) -> [(&'static str, &str); 4] {
+        [
+            ("org", "acme"),
+            ("package_type", "container"),
+            ("package_name", name),
+            ("package_version_id", "7"),
+        ]
+    }
+
+    #[test]
+    fn every_parameter_is_one_segment_whatever_it_holds() {
+        let path = VERSION.path_with(&params(r"web/app\..\x")).unwrap();
+        assert_eq!(
+            path,
+            "/orgs/acme/packages/container/web%2Fapp%5C..%5Cx/versions/7"
+        );
+        assert_eq!(
+            VERSION.match_path(&path).unwrap()[2],
+            ("package_name", r"web/app\..\x".to_string())
+        );
+    }
+
+    #[test]
+    fn dot_segments_and_empty_values_are_refused() {
+        for name in ["", ".", ".."] {
+            let error = VERSION.path_with(&params(name)).unwrap_err();
+            assert_eq!(error.parameter, "package_name");
+        }
+        assert!(
+            VERSION.path_with(&params("%2e%2e")).is_ok(),
+            "a literal % is encoded"
+        );
+    }
+
+    #[test]
+    fn a_path_of_another_shape_does_not_match() {
+        for path in [
+            "/orgs/acme/packages/container/web/app/versions/7",
+            "/orgs/acme/packages/container/../versions/7",
+            "/orgs/acme/packages/container/%2E%2e/versions/7",
+            r"/orgs/acme/packages/container/x\y/versions/7",
+            "/orgs/acme/packages/container//versions/7",
+            "/user/packages/container/x/versions/7",
+        ] {
+            assert!(VERSION.match_path(path).is_none(), "{path}");
+        }
+    }
+}
