@@ -1,11 +1,19 @@
 //! Bulk work on many versions of one package: per-item outcomes, never a single all-or-nothing
-//! error, with a bounded number of requests in flight (pacing still governs the client as a
-//! whole).
+//! error, with the client's concurrency in flight (pacing governs the client as a whole).
+//!
+//! A `404` on a delete means "already gone" only when the package itself exists: the first
+//! such answer of a run asks GitHub for the package once, and if the package (or its owner) is
+//! missing — a typo, or a token that cannot see it — every `404` of the run is reported as that
+//! failure instead of a success.
+
+use std::sync::Arc;
 
 use futures::stream::{self, Stream, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::error::Error;
-use crate::package::{PackageHandle, VersionHandle};
+use crate::package::PackageHandle;
+use crate::version::VersionHandle;
 
 /// What happened to one item of a bulk run.
 #[derive(Debug)]
@@ -15,8 +23,8 @@ pub enum ItemResult {
     Deleted,
     /// The version was restored.
     Restored,
-    /// The delete found nothing: the version was already gone (GitHub answered `404` for a
-    /// version that was just listed).
+    /// The delete found nothing: the version was already gone (GitHub answered `404` for it,
+    /// and the package exists).
     AlreadyGone,
     /// The request failed; the error says why and what to do.
     Failed(Error),
@@ -86,24 +94,49 @@ impl<'a> FromIterator<&'a BulkOutcome> for BulkSummary {
     }
 }
 
+/// Whether the package of a bulk run exists, asked at most once per run.
+#[derive(Clone, Debug)]
+enum PackageCheck {
+    Exists,
+    Missing(String),
+    Unknown,
+}
+
 impl PackageHandle {
-    /// Deletes the versions `ids`, keeping up to the client's concurrency in flight, and yields
-    /// one outcome per id in the order given. A `404` counts as [`ItemResult::AlreadyGone`].
+    /// Deletes the versions `ids`, keeping the client's concurrency in flight, and yields one
+    /// outcome per id in the order given. A `404` counts as [`ItemResult::AlreadyGone`] only if
+    /// the package exists (see the module docs).
     pub fn delete_versions(
         &self,
         ids: impl IntoIterator<Item = i64>,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
-        self.for_each_version(ids, |version| async move {
-            match version.delete().await {
-                Ok(()) => ItemResult::Deleted,
-                Err(error) if error.is_not_found() => ItemResult::AlreadyGone,
-                Err(error) => ItemResult::Failed(error),
+        let check: Arc<OnceCell<PackageCheck>> = Arc::new(OnceCell::new());
+        self.for_each_version(ids, move |version| {
+            let check = check.clone();
+            async move {
+                match version.delete().await {
+                    Ok(()) => ItemResult::Deleted,
+                    Err(error) if error.is_not_found() => {
+                        let package = version.package();
+                        let known = check.get_or_init(|| package_check(package)).await;
+                        match known {
+                            PackageCheck::Exists => ItemResult::AlreadyGone,
+                            PackageCheck::Missing(message) => ItemResult::Failed(Error::NotFound {
+                                operation: ghpkg_api::operations::Action::DeleteVersion,
+                                message: message.clone(),
+                                token: package.scope().client().token_kind(),
+                            }),
+                            PackageCheck::Unknown => ItemResult::Failed(error),
+                        }
+                    }
+                    Err(error) => ItemResult::Failed(error),
+                }
             }
         })
     }
 
-    /// Restores the versions `ids`, keeping up to the client's concurrency in flight, and
-    /// yields one outcome per id in the order given.
+    /// Restores the versions `ids`, keeping the client's concurrency in flight, and yields one
+    /// outcome per id in the order given.
     pub fn restore_versions(
         &self,
         ids: impl IntoIterator<Item = i64>,
@@ -140,6 +173,21 @@ impl PackageHandle {
                 }
             })
             .buffered(in_flight)
+    }
+}
+
+/// Asks GitHub whether `package` exists.
+async fn package_check(package: &PackageHandle) -> PackageCheck {
+    match package.get().await {
+        Ok(_) => PackageCheck::Exists,
+        Err(error) if error.is_not_found() => PackageCheck::Missing(format!(
+            "the {} package {} of {} does not exist, or the token cannot see it; nothing was \
+             deleted",
+            package.package_type(),
+            package.name(),
+            package.scope().owner()
+        )),
+        Err(_) => PackageCheck::Unknown,
     }
 }
 

@@ -60,40 +60,50 @@
 //!   github.com, Enterprise Server or any base URL, timeouts, [`Pacing`].
 //! - [`Scope`], from [`Client::org`], [`Client::user`] or [`Client::authenticated_user`]: the same
 //!   methods for all three owners — [`Scope::packages`], [`Scope::package`],
-//!   [`Scope::docker_conflicts`].
+//!   [`Scope::docker_conflicts`]. [`Owner::family`] picks the operation of the generated table
+//!   ([`ghpkg_api::operations`]); nothing else chooses between the three.
 //! - [`PackageHandle`] and [`VersionHandle`]: get, delete, restore, list versions;
 //!   [`PackageHandle::delete_versions`] and [`PackageHandle::restore_versions`] for bulk work
 //!   with a [`BulkOutcome`] per version.
 //! - [`Page`] for one page, `stream()` on the listing builders for everything; see
-//!   [`pagination`] for how pages are followed.
-//! - [`Error`]: one enum; every message says what to do next. [`token_scopes`] holds the table
-//!   of classic scopes each [`Operation`] needs.
+//!   [`pagination`] for how pages are followed and [`link`] for the `Link` parser.
+//! - [`Error`]: one enum with a stable [`ErrorKind`], a status and a hint. [`names`] holds the
+//!   rules owner and package names must follow; [`scopes`] reads classic token scopes.
 //! - [`Package`] and [`PackageVersion`] wrap the generated models; [`PackageType`],
 //!   [`Visibility`] and [`VersionState`] accept values GitHub adds later.
 //!
 //! Every request goes through one pacing transport (see [`Pacing`]): it waits and retries, so
-//! nothing else in this crate does.
+//! nothing else in this crate does. What an answer means is decided in one place, the
+//! classifier that pacing and errors share.
 
 mod bulk;
 mod client;
 mod error;
+mod failure;
+pub mod link;
+pub mod names;
+mod owner;
 mod pacing;
 mod package;
 pub mod pagination;
 mod scope;
-pub mod token_scopes;
+pub mod scopes;
 mod types;
+mod version;
 
 pub use bulk::{BulkOutcome, BulkSummary, ItemResult};
 pub use client::{Client, ClientBuilder, TOKEN_ENV_VARS, token_from_env};
-pub use error::{Error, RateLimitKind, RefusalReason, Result};
-pub use ghpkg_api::Token;
+pub use error::{Error, ErrorKind, RateLimitKind, RefusalReason, Result};
+pub use ghpkg_api::operations::{Action, OwnerFamily};
+pub use ghpkg_api::{Token, TokenKind, TokenProblem};
+pub use names::NameKind;
+pub use owner::Owner;
 pub use pacing::{Pacing, RateLimitStatus};
-pub use package::{ListVersions, PackageHandle, VersionHandle};
+pub use package::{ListVersions, PackageHandle};
 pub use pagination::{Page, Paging};
-pub use scope::{ListPackages, Owner, Scope};
-pub use token_scopes::Operation;
+pub use scope::{ListPackages, Scope};
 pub use types::{Package, PackageType, PackageVersion, VersionState, Visibility};
+pub use version::VersionHandle;
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.
 #[doc = include_str!("../../../README.md")]

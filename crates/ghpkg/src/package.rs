@@ -1,43 +1,28 @@
-//! Package and version handles: what can be done to one package and its versions, whoever owns
-//! it.
+//! Package handles: what can be done to one package and its versions, whoever owns it.
 
 use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::stream::Stream;
 use ghpkg_api::Token;
-use ghpkg_api::types::PackageVersionState;
+use ghpkg_api::operations::Action;
 
-use crate::client::Client;
+use crate::client::Resource;
 use crate::error::{Error, Result};
-use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE};
-use crate::scope::{DEFAULT_PER_PAGE, Owner, Scope, check_page, check_per_page};
-use crate::token_scopes::Operation;
+use crate::owner::Owner;
+use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE, Walk};
+use crate::scope::{DEFAULT_PER_PAGE, Scope, check_page, check_per_page};
 use crate::types::{Package, PackageType, PackageVersion, VersionState};
 
-/// Sends the one of three generated operations that `owner` picks — the organization's (given
-/// `org`), the user's (given `username`) or the authenticated user's — after `$rest` adds the
-/// parameters they share, through `Client::run` (where errors are mapped).
-macro_rules! send_for_owner {
-    ($client:expr, $operation:expr, $owner:expr,
-     org: $org_op:ident, user: $user_op:ident, authenticated: $me_op:ident,
-     |$request:ident| $rest:expr) => {{
-        let api = $client.api();
-        match $owner {
-            Owner::Org(org) => {
-                let $request = api.$org_op().org(org.as_str());
-                $client.run($operation, $rest.send()).await
-            }
-            Owner::User(username) => {
-                let $request = api.$user_op().username(username.as_str());
-                $client.run($operation, $rest.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let $request = api.$me_op();
-                $client.run($operation, $rest.send()).await
-            }
+impl Scope {
+    /// A handle on this owner's package `name` of `package_type`; sends nothing by itself.
+    pub fn package(&self, package_type: PackageType, name: impl Into<String>) -> PackageHandle {
+        PackageHandle {
+            scope: self.clone(),
+            package_type,
+            name: name.into(),
         }
-    }};
+    }
 }
 
 /// One package of one owner. Get one from [`Scope::package`]; creating it sends nothing.
@@ -48,23 +33,7 @@ pub struct PackageHandle {
     name: String,
 }
 
-/// The validated path of a package: what every generated operation on it needs.
-struct Target<'a> {
-    client: &'a Client,
-    owner: &'a Owner,
-    package_type: ghpkg_api::types::PackageType,
-    name: &'a str,
-}
-
 impl PackageHandle {
-    pub(crate) fn new(scope: Scope, package_type: PackageType, name: String) -> Self {
-        Self {
-            scope,
-            package_type,
-            name,
-        }
-    }
-
     /// The owner's scope.
     pub fn scope(&self) -> &Scope {
         &self.scope
@@ -80,52 +49,31 @@ impl PackageHandle {
         &self.name
     }
 
-    /// Checks the owner, type and name before anything is sent.
-    fn target(&self) -> Result<Target<'_>> {
-        self.scope.owner().validate()?;
-        let package_type = self.package_type.to_wire()?;
-        if self.name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "the package name is empty; pass the package's name, e.g. \"web/app\"",
-            ));
-        }
-        Ok(Target {
-            client: self.scope.client(),
+    /// The resource that addresses this package (and version `version`, if given).
+    pub(crate) fn resource(&self, version: Option<i64>) -> Resource<'_> {
+        Resource {
             owner: self.scope.owner(),
-            package_type,
-            name: &self.name,
-        })
+            package: Some((&self.package_type, &self.name)),
+            version,
+        }
     }
 
     /// Gets the package.
     pub async fn get(&self) -> Result<Package> {
-        let Target {
-            client,
-            owner,
-            package_type,
-            name,
-        } = self.target()?;
-        let response = send_for_owner!(client, Operation::GetPackage, owner,
-            org: packages_get_package_for_organization,
-            user: packages_get_package_for_user,
-            authenticated: packages_get_package_for_authenticated_user,
-            |request| request.package_type(package_type).package_name(name))?;
+        let response = self
+            .scope
+            .client()
+            .call::<ghpkg_api::types::Package>(Action::GetPackage, self.resource(None), &[])
+            .await?;
         Ok(Package::from(response.into_inner()))
     }
 
     /// Deletes the whole package with all its versions. It can be restored for 30 days.
     pub async fn delete(&self) -> Result<()> {
-        let Target {
-            client,
-            owner,
-            package_type,
-            name,
-        } = self.target()?;
-        send_for_owner!(client, Operation::DeletePackage, owner,
-            org: packages_delete_package_for_org,
-            user: packages_delete_package_for_user,
-            authenticated: packages_delete_package_for_authenticated_user,
-            |request| request.package_type(package_type).package_name(name))?;
+        self.scope
+            .client()
+            .call::<()>(Action::DeletePackage, self.resource(None), &[])
+            .await?;
         Ok(())
     }
 
@@ -141,34 +89,15 @@ impl PackageHandle {
     }
 
     async fn restore_inner(&self, token: Option<Token>) -> Result<()> {
-        let Target {
-            client,
-            owner,
-            package_type,
-            name,
-        } = self.target()?;
-        let api = client.api();
-        let operation = Operation::RestorePackage;
-        let token = token.map(|token| token.expose_secret().to_string());
-        macro_rules! restore {
-            ($builder:expr) => {{
-                let mut request = $builder.package_type(package_type).package_name(name);
-                if let Some(token) = token {
-                    request = request.token(token);
-                }
-                client.run(operation, request.send()).await
-            }};
-        }
-        match owner {
-            Owner::Org(org) => restore!(api.packages_restore_package_for_org().org(org.as_str())),
-            Owner::User(username) => restore!(
-                api.packages_restore_package_for_user()
-                    .username(username.as_str())
-            ),
-            Owner::AuthenticatedUser => {
-                restore!(api.packages_restore_package_for_authenticated_user())
-            }
-        }?;
+        let query: Vec<(&str, &str)> = token
+            .as_ref()
+            .map(|token| ("token", token.expose_secret()))
+            .into_iter()
+            .collect();
+        self.scope
+            .client()
+            .call::<()>(Action::RestorePackage, self.resource(None), &query)
+            .await?;
         Ok(())
     }
 
@@ -181,14 +110,6 @@ impl PackageHandle {
             page: None,
             per_page: None,
             paging: None,
-        }
-    }
-
-    /// A handle on version `id` of this package; sends nothing by itself.
-    pub fn version(&self, id: i64) -> VersionHandle {
-        VersionHandle {
-            package: self.clone(),
-            id,
         }
     }
 }
@@ -224,8 +145,7 @@ impl ListVersions {
         self
     }
 
-    /// How a stream walks the pages after the first (default: up to the client's
-    /// concurrency at once).
+    /// How a stream walks the pages after the first (default: the client's concurrency).
     pub fn paging(mut self, paging: Paging) -> Self {
         self.paging = Some(paging);
         self
@@ -246,19 +166,19 @@ impl ListVersions {
     pub fn stream(self) -> impl Stream<Item = Result<PackageVersion>> + Send + Unpin + 'static {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.package.scope.client().clone();
+        let owner = self.package.scope.owner().clone();
         let paging = self
             .paging
             .unwrap_or(Paging::Concurrent(client.concurrency()));
-        let operation_id = list_versions_operation_id(self.package.scope.owner());
         let fetch: FetchPage<PackageVersion> = Arc::new(move |url: String| {
             let client = client.clone();
+            let owner = owner.clone();
             async move {
                 client
-                    .run(
-                        Operation::ListVersions,
-                        client
-                            .api()
-                            .get_page::<Vec<PackageVersion>>(&url, operation_id),
+                    .get_page::<Vec<ghpkg_api::types::PackageVersion>>(
+                        Action::ListVersions,
+                        &owner,
+                        &url,
                     )
                     .await
                     .map(Page::from_response)
@@ -266,178 +186,55 @@ impl ListVersions {
             .boxed()
         });
         let first = self.fetch(per_page).boxed();
-        pagination::items(pagination::pages(first, fetch, paging))
+        let walk = Walk {
+            fetch,
+            paging,
+            per_page,
+            action: Action::ListVersions,
+        };
+        pagination::items(pagination::pages(first, walk))
     }
 
     /// Validates and fetches the configured page with `per_page` items.
     async fn fetch(self, per_page: u32) -> Result<Page<PackageVersion>> {
-        let Target {
-            client,
-            owner,
-            package_type,
-            name,
-        } = self.package.target()?;
         check_per_page(per_page)?;
         if let Some(page) = self.page {
             check_page(page)?;
         }
-        let state = self.state.as_ref().map(VersionState::to_wire).transpose()?;
-        if matches!(owner, Owner::User(_)) && state == Some(PackageVersionState::Deleted) {
+        if let Some(state) = &self.state {
+            state.to_wire()?;
+        }
+        if matches!(self.package.scope.owner(), Owner::User(_))
+            && self.state == Some(VersionState::Deleted)
+        {
             return Err(Error::invalid_input(
                 "GitHub's user-scope version listing has no state filter, so deleted versions \
                  cannot be listed there; list them through client.authenticated_user() as the \
                  package's owner",
             ));
         }
-        let api = client.api();
-        let operation = Operation::ListVersions;
-        macro_rules! list {
-            ($builder:expr) => {{
-                let mut request = $builder
-                    .package_type(package_type)
-                    .package_name(name)
-                    .per_page(per_page);
-                if let Some(page) = self.page {
-                    request = request.page(page);
-                }
-                if let Some(state) = state {
-                    request = request.state(state);
-                }
-                client.run(operation, request.send()).await
-            }};
+        let per_page_text = per_page.to_string();
+        let page_text = self.page.map(|page| page.to_string());
+        let mut query = vec![("per_page", per_page_text.as_str())];
+        if let Some(page) = &page_text {
+            query.push(("page", page.as_str()));
         }
-        let response = match owner {
-            Owner::Org(org) => list!(
-                api.packages_get_all_package_versions_for_package_owned_by_org()
-                    .org(org.as_str())
-            ),
-            // No `state` parameter here: active versions, GitHub's default, are all it lists.
-            Owner::User(username) => {
-                let mut request = api
-                    .packages_get_all_package_versions_for_package_owned_by_user()
-                    .username(username.as_str())
-                    .package_type(package_type)
-                    .package_name(name)
-                    .per_page(per_page);
-                if let Some(page) = self.page {
-                    request = request.page(page);
-                }
-                client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => list!(
-                api.packages_get_all_package_versions_for_package_owned_by_authenticated_user()
-            ),
-        }?;
+        // GitHub's user-scope listing has no `state` parameter: active versions are all it lists.
+        if let Some(state) = &self.state
+            && !matches!(self.package.scope.owner(), Owner::User(_))
+        {
+            query.push(("state", state.as_str()));
+        }
+        let response = self
+            .package
+            .scope
+            .client()
+            .call::<Vec<ghpkg_api::types::PackageVersion>>(
+                Action::ListVersions,
+                self.package.resource(None),
+                &query,
+            )
+            .await?;
         Ok(Page::from_response(response))
-    }
-}
-
-/// The generated operation id of "list package versions" for `owner`, given to the transport
-/// when following `Link` URLs.
-fn list_versions_operation_id(owner: &Owner) -> &'static str {
-    match owner {
-        Owner::Org(_) => "packages_get_all_package_versions_for_package_owned_by_org",
-        Owner::User(_) => "packages_get_all_package_versions_for_package_owned_by_user",
-        Owner::AuthenticatedUser => {
-            "packages_get_all_package_versions_for_package_owned_by_authenticated_user"
-        }
-    }
-}
-
-/// One version of one package. Get one from [`PackageHandle::version`]; creating it sends
-/// nothing.
-#[derive(Clone, Debug)]
-pub struct VersionHandle {
-    package: PackageHandle,
-    id: i64,
-}
-
-impl VersionHandle {
-    /// The package this version belongs to.
-    pub fn package(&self) -> &PackageHandle {
-        &self.package
-    }
-
-    /// The version id.
-    pub fn id(&self) -> i64 {
-        self.id
-    }
-
-    /// Checks the package path and the id before anything is sent.
-    fn target(&self) -> Result<(Target<'_>, i64)> {
-        let target = self.package.target()?;
-        if self.id <= 0 {
-            return Err(Error::invalid_input(format!(
-                "package version ids are positive, got {}; take ids from a version listing",
-                self.id
-            )));
-        }
-        Ok((target, self.id))
-    }
-
-    /// Gets the version.
-    pub async fn get(&self) -> Result<PackageVersion> {
-        let (
-            Target {
-                client,
-                owner,
-                package_type,
-                name,
-            },
-            id,
-        ) = self.target()?;
-        let response = send_for_owner!(client, Operation::GetVersion, owner,
-            org: packages_get_package_version_for_organization,
-            user: packages_get_package_version_for_user,
-            authenticated: packages_get_package_version_for_authenticated_user,
-            |request| request
-                .package_type(package_type)
-                .package_name(name)
-                .package_version_id(id))?;
-        Ok(PackageVersion::from(response.into_inner()))
-    }
-
-    /// Deletes the version. It can be restored for 30 days.
-    pub async fn delete(&self) -> Result<()> {
-        let (
-            Target {
-                client,
-                owner,
-                package_type,
-                name,
-            },
-            id,
-        ) = self.target()?;
-        send_for_owner!(client, Operation::DeleteVersion, owner,
-            org: packages_delete_package_version_for_org,
-            user: packages_delete_package_version_for_user,
-            authenticated: packages_delete_package_version_for_authenticated_user,
-            |request| request
-                .package_type(package_type)
-                .package_name(name)
-                .package_version_id(id))?;
-        Ok(())
-    }
-
-    /// Restores the version, deleted within the last 30 days.
-    pub async fn restore(&self) -> Result<()> {
-        let (
-            Target {
-                client,
-                owner,
-                package_type,
-                name,
-            },
-            id,
-        ) = self.target()?;
-        send_for_owner!(client, Operation::RestoreVersion, owner,
-            org: packages_restore_package_version_for_org,
-            user: packages_restore_package_version_for_user,
-            authenticated: packages_restore_package_version_for_authenticated_user,
-            |request| request
-                .package_type(package_type)
-                .package_name(name)
-                .package_version_id(id))?;
-        Ok(())
     }
 }

@@ -1,180 +1,31 @@
-//! Pagination: one RFC 8288 `Link` header parser, [`Page`] values, and the streams that walk
-//! every page.
+//! Pagination: [`Page`] values, and the streams that walk every page of a listing.
 //!
-//! ghpkg follows the `next` URLs GitHub sends, as given, through
-//! [`ghpkg_api::Client::get_page`] (so every page goes through the same headers, pacing and
-//! retries). It never builds page URLs by hand, with one exception, made for speed: when the first
-//! page names its `last` page N, the URLs of the pages after `next` up to N are derived from the
-//! server's own `last` URL by replacing its `page` query parameter, and fetched a few at a time
-//! ([`Paging::Concurrent`]); pages are still yielded in order, and memory holds at most the pages
-//! in flight. If page N itself has a `next` link (the list grew meanwhile), the stream goes on
-//! following links one by one. [`Paging::Sequential`] turns the exception off.
+//! ghpkg follows the `next` URLs GitHub sends (parsed by [`crate::link`]), through
+//! [`ghpkg_api::Client::get_page`], so every page goes through the same headers, pacing and
+//! retries, on the client's own origin only. For speed, when the first page names its `last`
+//! page, the URLs of the pages after it are derived from the server's own `next` URL by setting
+//! its `page` parameter, lazily: a window of [`Paging::Concurrent`] pages is in flight at a time,
+//! and pages are yielded in order. Nothing is allocated by the number the server put in `last`.
+//!
+//! Derived paging stops at the first page that is short or empty (the listing ended, or the
+//! server does not page as it said), and at the derived end; from there the stream follows that
+//! page's `next` link, if any, one page at a time. A `next` link that points to a page already
+//! fetched ends the stream with [`Error::Pagination`](crate::Error::Pagination), and an empty
+//! page ends it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
+use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 use ghpkg_api::ResponseValue;
-use reqwest::header::{HeaderMap, LINK};
+use ghpkg_api::operations::Action;
 
-use crate::error::Result;
-
-/// How many pages a stream fetches at once when it may: [`Paging::Concurrent`]'s default.
-pub const DEFAULT_PAGE_CONCURRENCY: usize = 4;
+use crate::error::{Error, Result};
+use crate::link::Links;
 
 /// The page size streams use unless told otherwise (GitHub's maximum).
 pub const STREAM_PER_PAGE: u32 = 100;
-
-/// One link from a `Link` header: a target URL and its relation types.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Link {
-    /// The target URL, as the server wrote it.
-    pub url: String,
-    /// The relation types (`next`, `last`, …), lower-cased; one `rel` may hold several.
-    pub rels: Vec<String>,
-}
-
-/// Parses an RFC 8288 `Link` header value into its links, in order.
-///
-/// Accepts GitHub's format (`<https://…?page=2>; rel="next", <…>; rel="last"`), quoted or
-/// token `rel` values holding several space-separated relation types, other parameters, extra
-/// whitespace, and commas or semicolons inside the `<…>` URL. Malformed entries are skipped.
-pub fn parse_link_header(value: &str) -> Vec<Link> {
-    let mut links = Vec::new();
-    let mut rest = value;
-    loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
-        let Some(after_open) = rest.strip_prefix('<') else {
-            // Not the start of a link: skip to the next comma outside quotes, if any.
-            match skip_to_next_link(rest) {
-                Some(next) => {
-                    rest = next;
-                    continue;
-                }
-                None => break,
-            }
-        };
-        let Some(close) = after_open.find('>') else {
-            break;
-        };
-        let url = after_open[..close].trim().to_string();
-        rest = &after_open[close + 1..];
-        let mut rels = Vec::new();
-        // Parameters: `; name=value` or `; name="quoted value"`, until a comma ends the link.
-        loop {
-            rest = rest.trim_start();
-            let Some(after_semicolon) = rest.strip_prefix(';') else {
-                break;
-            };
-            rest = after_semicolon.trim_start();
-            let name_end = rest
-                .find(|c: char| c == '=' || c == ';' || c == ',' || c.is_whitespace())
-                .unwrap_or(rest.len());
-            let name = rest[..name_end].to_ascii_lowercase();
-            rest = rest[name_end..].trim_start();
-            let mut param_value = String::new();
-            if let Some(after_equals) = rest.strip_prefix('=') {
-                rest = after_equals.trim_start();
-                if let Some(quoted) = rest.strip_prefix('"') {
-                    let mut chars = quoted.char_indices();
-                    let mut end = quoted.len();
-                    while let Some((index, c)) = chars.next() {
-                        match c {
-                            '\\' => {
-                                if let Some((_, escaped)) = chars.next() {
-                                    param_value.push(escaped);
-                                }
-                            }
-                            '"' => {
-                                end = index + 1;
-                                break;
-                            }
-                            other => param_value.push(other),
-                        }
-                    }
-                    rest = &quoted[end.min(quoted.len())..];
-                } else {
-                    let value_end = rest
-                        .find(|c: char| c == ';' || c == ',' || c.is_whitespace())
-                        .unwrap_or(rest.len());
-                    param_value = rest[..value_end].to_string();
-                    rest = &rest[value_end..];
-                }
-            }
-            // RFC 8288: only the first occurrence of `rel` counts.
-            if name == "rel" && rels.is_empty() {
-                rels = param_value
-                    .split_ascii_whitespace()
-                    .map(str::to_ascii_lowercase)
-                    .collect();
-            }
-        }
-        if !url.is_empty() {
-            links.push(Link { url, rels });
-        }
-        match skip_to_next_link(rest) {
-            Some(next) => rest = next,
-            None => break,
-        }
-    }
-    links
-}
-
-/// The text after the next comma that is not inside a quoted string, or `None` at the end.
-fn skip_to_next_link(text: &str) -> Option<&str> {
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (index, c) in text.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_quotes => escaped = true,
-            '"' => in_quotes = !in_quotes,
-            ',' if !in_quotes => return Some(&text[index + 1..]),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The pagination links of one response.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Links {
-    /// The next page, absent on the last page.
-    pub next: Option<String>,
-    /// The previous page.
-    pub prev: Option<String>,
-    /// The first page.
-    pub first: Option<String>,
-    /// The last page.
-    pub last: Option<String>,
-}
-
-impl Links {
-    /// Reads every `Link` header in `headers`.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        let mut links = Links::default();
-        for value in headers.get_all(LINK) {
-            let Ok(value) = value.to_str() else {
-                continue;
-            };
-            for link in parse_link_header(value) {
-                for rel in &link.rels {
-                    let slot = match rel.as_str() {
-                        "next" => &mut links.next,
-                        "prev" | "previous" => &mut links.prev,
-                        "first" => &mut links.first,
-                        "last" => &mut links.last,
-                        _ => continue,
-                    };
-                    if slot.is_none() {
-                        *slot = Some(link.url.clone());
-                    }
-                }
-            }
-        }
-        links
-    }
-}
 
 /// The `page` query parameter of `url`.
 pub fn page_number(url: &str) -> Option<u32> {
@@ -187,8 +38,8 @@ pub fn page_number(url: &str) -> Option<u32> {
 }
 
 /// `url` with its `page` query parameter set to `page`.
-fn with_page(url: &str, page: u32) -> Option<String> {
-    let mut url = url::Url::parse(url).ok()?;
+fn with_page(url: &url::Url, page: u32) -> String {
+    let mut url = url.clone();
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(name, value)| {
@@ -201,22 +52,7 @@ fn with_page(url: &str, page: u32) -> Option<String> {
         })
         .collect();
     url.query_pairs_mut().clear().extend_pairs(pairs);
-    Some(url.into())
-}
-
-/// The URLs of the pages from `next` up to the page `last` names: `next` itself, then `last`
-/// with its `page` replaced. `None` when either has no page number or they are out of order.
-fn derived_page_urls(next: &str, last: &str) -> Option<Vec<String>> {
-    let first = page_number(next)?;
-    let final_page = page_number(last)?;
-    if final_page < first {
-        return None;
-    }
-    let mut urls = vec![next.to_string()];
-    for page in first + 1..=final_page {
-        urls.push(with_page(last, page)?);
-    }
-    Some(urls)
+    url.into()
 }
 
 /// One page of results and the links to its neighbours.
@@ -273,110 +109,184 @@ impl<T> IntoIterator for Page<T> {
 pub enum Paging {
     /// Follow each page's `next` link, one page at a time.
     Sequential,
-    /// When the first page names its `last` page, fetch up to this many pages at once (see the
-    /// module docs); otherwise follow `next` links.
+    /// When the first page names its `last` page, keep up to this many derived pages in flight
+    /// (see the module docs); otherwise follow `next` links.
     Concurrent(usize),
-}
-
-impl Default for Paging {
-    fn default() -> Self {
-        Paging::Concurrent(DEFAULT_PAGE_CONCURRENCY)
-    }
 }
 
 /// Fetches the page at an absolute URL taken from a `Link` header.
 pub(crate) type FetchPage<T> =
     Arc<dyn Fn(String) -> BoxFuture<'static, Result<Page<T>>> + Send + Sync>;
 
+/// What a stream needs to walk pages.
+pub(crate) struct Walk<T> {
+    /// Fetches one page by URL.
+    pub fetch: FetchPage<T>,
+    /// How to walk.
+    pub paging: Paging,
+    /// The page size asked for: a shorter page ends derived paging.
+    pub per_page: u32,
+    /// The listing's action, for errors.
+    pub action: Action,
+}
+
+/// Derived pages in flight, in order.
+struct Window<T> {
+    in_flight: FuturesOrdered<BoxFuture<'static, Result<Page<T>>>>,
+    /// The URLs of the pages in flight, in the same order.
+    urls: std::collections::VecDeque<String>,
+    /// The `next` URL the derived ones are built from.
+    template: url::Url,
+    /// The next page number to derive.
+    next_page: u32,
+    /// The last page number to derive.
+    last_page: u32,
+}
+
 /// Where a page stream is.
 enum State<T> {
     /// The first page has not been fetched.
     Start(BoxFuture<'static, Result<Page<T>>>),
-    /// Derived pages are being fetched concurrently; `next` is the last yielded page's link.
-    Concurrent {
-        pages: BoxStream<'static, Result<Page<T>>>,
-        next: Option<String>,
-    },
+    /// Derived pages are being fetched, a window at a time.
+    Derived(Window<T>),
     /// Following `next` links one at a time.
-    Follow(Option<String>),
+    Follow(String),
+    /// The walk cannot go on: yield this error, then end.
+    Failed(Error),
     /// Finished, or stopped after an error.
     Done,
 }
 
-/// Every page, starting with `first` and going on as `paging` says, in order. The stream ends
+/// Every page, starting with `first` and going on as `walk` says, in order. The stream ends
 /// after the first error.
 pub(crate) fn pages<T: Send + 'static>(
     first: BoxFuture<'static, Result<Page<T>>>,
-    fetch: FetchPage<T>,
-    paging: Paging,
+    walk: Walk<T>,
 ) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
-    stream::unfold(State::Start(first), move |state| {
-        let fetch = fetch.clone();
+    let walk = Arc::new(walk);
+    let seen: HashSet<String> = HashSet::new();
+    stream::unfold((State::Start(first), seen), move |(state, mut seen)| {
+        let walk = walk.clone();
         async move {
-            let mut state = state;
-            loop {
-                match state {
-                    State::Done => return None,
-                    State::Start(first) => {
-                        let page = match first.await {
-                            Ok(page) => page,
-                            Err(error) => return Some((Err(error), State::Done)),
-                        };
-                        let next_state = after_first(&page, &fetch, paging);
-                        return Some((Ok(page), next_state));
-                    }
-                    State::Concurrent { mut pages, next } => match pages.next().await {
-                        Some(Ok(page)) => {
-                            let next = page.links.next.clone();
-                            return Some((Ok(page), State::Concurrent { pages, next }));
-                        }
-                        Some(Err(error)) => return Some((Err(error), State::Done)),
-                        None => state = State::Follow(next),
-                    },
-                    State::Follow(None) => return None,
-                    State::Follow(Some(url)) => {
-                        return Some(match fetch(url).await {
-                            Ok(page) => {
-                                let next = page.links.next.clone();
-                                (Ok(page), State::Follow(next))
-                            }
-                            Err(error) => (Err(error), State::Done),
-                        });
-                    }
-                }
-            }
+            let (item, next) = step(state, &walk, &mut seen).await?;
+            Some((item, (next, seen)))
         }
     })
 }
 
-/// What follows the first page: derived pages fetched concurrently, or link following.
+/// Yields the next page and the state after it, or `None` at the end.
+async fn step<T: Send + 'static>(
+    state: State<T>,
+    walk: &Walk<T>,
+    seen: &mut HashSet<String>,
+) -> Option<(Result<Page<T>>, State<T>)> {
+    match state {
+        State::Done => None,
+        State::Failed(error) => Some((Err(error), State::Done)),
+        State::Start(first) => Some(match first.await {
+            Ok(page) => {
+                let next = after_first(&page, walk, seen);
+                (Ok(page), next)
+            }
+            Err(error) => (Err(error), State::Done),
+        }),
+        State::Derived(mut window) => {
+            let page = match window.in_flight.next().await? {
+                Ok(page) => page,
+                Err(error) => return Some((Err(error), State::Done)),
+            };
+            // Only pages actually yielded count as seen: a derived page dropped unfetched may
+            // still be reached by following links.
+            if let Some(url) = window.urls.pop_front() {
+                seen.insert(url);
+            }
+            let full = page.items.len() >= walk.per_page as usize;
+            let next =
+                if !full || (window.in_flight.is_empty() && window.next_page > window.last_page) {
+                    // Short, empty, or the derived end: the pages in flight are dropped (and their
+                    // requests cancelled); the server's own `next` link says what follows.
+                    follow(&page, walk, seen)
+                } else {
+                    refill(&mut window, walk);
+                    State::Derived(window)
+                };
+            Some((Ok(page), next))
+        }
+        State::Follow(url) => Some(match (walk.fetch)(url).await {
+            Ok(page) => {
+                let next = follow(&page, walk, seen);
+                (Ok(page), next)
+            }
+            Err(error) => (Err(error), State::Done),
+        }),
+    }
+}
+
+/// What follows the first page: a window of derived pages, or link following.
 fn after_first<T: Send + 'static>(
     page: &Page<T>,
-    fetch: &FetchPage<T>,
-    paging: Paging,
+    walk: &Walk<T>,
+    seen: &mut HashSet<String>,
 ) -> State<T> {
-    let Some(next) = page.links.next.clone() else {
+    let Paging::Concurrent(in_flight) = walk.paging else {
+        return follow(page, walk, seen);
+    };
+    let derived = (|| {
+        let next = page.links.next.as_deref()?;
+        let first = page_number(next)?;
+        let last = page_number(page.links.last.as_deref()?)?;
+        let template = url::Url::parse(next).ok()?;
+        (in_flight > 1 && last >= first && page.items.len() >= walk.per_page as usize)
+            .then_some((template, first, last))
+    })();
+    let Some((template, first, last)) = derived else {
+        return follow(page, walk, seen);
+    };
+    let mut window = Window {
+        in_flight: FuturesOrdered::new(),
+        urls: std::collections::VecDeque::new(),
+        template,
+        next_page: first,
+        last_page: last,
+    };
+    refill(&mut window, walk);
+    State::Derived(window)
+}
+
+/// Starts derived pages until the window is full or the derived end is reached.
+fn refill<T: Send + 'static>(window: &mut Window<T>, walk: &Walk<T>) {
+    let Paging::Concurrent(in_flight) = walk.paging else {
+        return;
+    };
+    while window.in_flight.len() < in_flight && window.next_page <= window.last_page {
+        let url = with_page(&window.template, window.next_page);
+        window.in_flight.push_back((walk.fetch)(url.clone()));
+        window.urls.push_back(url);
+        window.next_page = window.next_page.saturating_add(1);
+        if window.next_page == u32::MAX {
+            break;
+        }
+    }
+}
+
+/// Follows `page`'s `next` link, unless the page is empty; a link already fetched is a loop.
+fn follow<T>(page: &Page<T>, walk: &Walk<T>, seen: &mut HashSet<String>) -> State<T> {
+    let Some(next) = &page.links.next else {
         return State::Done;
     };
-    let Paging::Concurrent(in_flight) = paging else {
-        return State::Follow(Some(next));
-    };
-    let derived = page
-        .links
-        .last
-        .as_deref()
-        .and_then(|last| derived_page_urls(&next, last));
-    match derived {
-        Some(urls) if in_flight > 1 => {
-            let fetch = fetch.clone();
-            let pages = stream::iter(urls)
-                .map(move |url| fetch(url))
-                .buffered(in_flight)
-                .boxed();
-            State::Concurrent { pages, next: None }
-        }
-        _ => State::Follow(Some(next)),
+    if page.items.is_empty() {
+        return State::Done;
     }
+    if !seen.insert(next.clone()) {
+        return State::Failed(Error::Pagination {
+            operation: walk.action,
+            message: format!(
+                "the next link {} points back to a page already fetched",
+                crate::failure::excerpt(next)
+            ),
+        });
+    }
+    State::Follow(next.clone())
 }
 
 /// The items of every page, in order; ends after the first error.
@@ -394,115 +304,15 @@ mod tests {
     use super::*;
     use futures::FutureExt;
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn rels(links: &[Link]) -> Vec<(String, Vec<String>)> {
-        links
-            .iter()
-            .map(|link| (link.url.clone(), link.rels.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn parses_githubs_exact_format() {
-        let header = r#"<https://api.github.com/orgs/acme/packages/container/web%2Fapp/versions?per_page=100&page=2>; rel="next", <https://api.github.com/orgs/acme/packages/container/web%2Fapp/versions?per_page=100&page=30>; rel="last""#;
-        let links = parse_link_header(header);
-        assert_eq!(
-            rels(&links),
-            vec![
-                (
-                    "https://api.github.com/orgs/acme/packages/container/web%2Fapp/versions?per_page=100&page=2".to_string(),
-                    vec!["next".to_string()]
-                ),
-                (
-                    "https://api.github.com/orgs/acme/packages/container/web%2Fapp/versions?per_page=100&page=30".to_string(),
-                    vec!["last".to_string()]
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_quoted_rel_may_hold_several_relation_types() {
-        let links = parse_link_header(r#"<https://x.test/?page=3>; rel="next last"; title="end""#);
-        assert_eq!(links[0].rels, ["next", "last"]);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            LINK,
-            r#"<https://x.test/?page=3>; rel="NEXT last""#.parse().unwrap(),
-        );
-        let parsed = Links::from_headers(&headers);
-        assert_eq!(parsed.next.as_deref(), Some("https://x.test/?page=3"));
-        assert_eq!(parsed.last.as_deref(), Some("https://x.test/?page=3"));
-    }
-
-    #[test]
-    fn whitespace_and_unquoted_rels_are_accepted() {
-        let links = parse_link_header(
-            "  < https://x.test/?page=1 >  ;rel = prev ,\t<https://x.test/?page=3>;rel=next  ",
-        );
-        assert_eq!(
-            rels(&links),
-            vec![
-                ("https://x.test/?page=1".into(), vec!["prev".into()]),
-                ("https://x.test/?page=3".into(), vec!["next".into()]),
-            ]
-        );
-    }
-
-    #[test]
-    fn commas_and_semicolons_inside_urls_and_quotes_do_not_split_links() {
-        let links = parse_link_header(
-            r#"<https://x.test/a,b;c?q=1,2&page=2>; title="a, b; c"; rel="next", <https://x.test/?page=9>; rel="last""#,
-        );
-        assert_eq!(links.len(), 2);
-        assert_eq!(links[0].url, "https://x.test/a,b;c?q=1,2&page=2");
-        assert_eq!(links[0].rels, ["next"]);
-        assert_eq!(links[1].rels, ["last"]);
-    }
-
-    #[test]
-    fn malformed_entries_are_skipped_and_the_first_rel_wins() {
-        let links = parse_link_header(
-            r#"garbage, <https://x.test/?page=2>; rel="next"; rel="last", <unterminated"#,
-        );
-        assert_eq!(
-            rels(&links),
-            vec![("https://x.test/?page=2".into(), vec!["next".into()])]
-        );
-        assert!(parse_link_header("").is_empty());
-    }
-
-    #[test]
-    fn escaped_quotes_in_parameters_are_unescaped() {
-        let links = parse_link_header(r#"<https://x.test/>; title="say \"hi\", ok"; rel="next""#);
-        assert_eq!(links.len(), 1);
-        assert_eq!(links[0].rels, ["next"]);
-    }
-
-    #[test]
-    fn derived_urls_replace_only_the_page_parameter_of_last() {
-        let urls = derived_page_urls(
-            "https://x.test/v?per_page=100&page=2",
-            "https://x.test/v?per_page=100&page=4&state=active",
-        )
-        .unwrap();
-        assert_eq!(
-            urls,
-            [
-                "https://x.test/v?per_page=100&page=2",
-                "https://x.test/v?per_page=100&page=3&state=active",
-                "https://x.test/v?per_page=100&page=4&state=active",
-            ]
-        );
-        assert_eq!(
-            derived_page_urls("https://x.test/?page=5", "https://x.test/?page=4"),
-            None
-        );
-        assert_eq!(
-            derived_page_urls("https://x.test/", "https://x.test/?page=4"),
-            None
-        );
-        assert_eq!(page_number("https://x.test/?page=7&per_page=1"), Some(7));
+    fn walk(fetch: FetchPage<u32>, paging: Paging, per_page: u32) -> Walk<u32> {
+        Walk {
+            fetch,
+            paging,
+            per_page,
+            action: Action::ListVersions,
+        }
     }
 
     /// A fake server with `total` items, `per_page` to a page, and GitHub-style links.
@@ -531,7 +341,7 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let fetch = fake(total, 10, log.clone());
         let first = fetch("https://x.test/items?per_page=10&page=1".into());
-        let items: Vec<u32> = items(pages(first, fetch, paging))
+        let items: Vec<u32> = items(pages(first, walk(fetch, paging, 10)))
             .try_collect()
             .await
             .unwrap();
@@ -553,7 +363,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_single_page_is_fetched_once() {
-        let (items, pages) = collect(Paging::default(), 7).await;
+        let (items, pages) = collect(Paging::Concurrent(8), 7).await;
         assert_eq!(items.len(), 7);
         assert_eq!(pages, [1]);
     }
@@ -578,10 +388,81 @@ mod tests {
             .boxed()
         });
         let first = fetch("https://x.test/?page=1".into());
-        let results: Vec<Result<u32>> = items(pages(first, fetch, Paging::Concurrent(3)))
+        let results: Vec<Result<u32>> = items(pages(first, walk(fetch, Paging::Concurrent(3), 1)))
             .collect()
             .await;
         assert_eq!(results.len(), 3, "{results:?}");
         assert!(results[2].is_err());
+    }
+
+    #[tokio::test]
+    async fn a_last_page_near_a_billion_is_derived_lazily_and_ends_at_the_first_short_page() {
+        let fetched = Arc::new(AtomicUsize::new(0));
+        let counter = fetched.clone();
+        let fetch: FetchPage<u32> = Arc::new(move |url: String| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let page = page_number(&url).unwrap_or(1);
+                // Pages 1-3 are full; page 4 is short and the last, whatever `last` claims.
+                let items = if page <= 3 {
+                    vec![page; 10]
+                } else {
+                    vec![page; 4]
+                };
+                Ok(Page {
+                    items,
+                    links: Links {
+                        next: (page < 4).then(|| format!("https://x.test/?page={}", page + 1)),
+                        last: Some("https://x.test/?page=999999999".into()),
+                        ..Links::default()
+                    },
+                })
+            }
+            .boxed()
+        });
+        let first = fetch("https://x.test/?page=1".into());
+        let started = std::time::Instant::now();
+        let all: Vec<u32> = items(pages(first, walk(fetch, Paging::Concurrent(4), 10)))
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(all.len(), 34, "pages 1-3 full, then page 4, short");
+        assert!(
+            fetched.load(Ordering::SeqCst) <= 1 + 4 + 4 + 1,
+            "a window at a time: {}",
+            fetched.load(Ordering::SeqCst)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_next_link_that_points_back_ends_with_a_typed_error() {
+        let fetch: FetchPage<u32> = Arc::new(|url: String| {
+            async move {
+                let page = page_number(&url).unwrap_or(1);
+                Ok(Page {
+                    items: vec![page],
+                    links: Links {
+                        // 1 -> 2 -> 1 -> 2 ...
+                        next: Some(format!("https://x.test/?page={}", 3 - page)),
+                        ..Links::default()
+                    },
+                })
+            }
+            .boxed()
+        });
+        let first = fetch("https://x.test/?page=1".into());
+        let results: Vec<Result<u32>> = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            items(pages(first, walk(fetch, Paging::Sequential, 1))).collect(),
+        )
+        .await
+        .expect("a loop ends");
+        let error = results.last().unwrap().as_ref().unwrap_err();
+        assert!(matches!(error, Error::Pagination { .. }), "{error:?}");
+        assert!(
+            results.len() <= 4,
+            "pages 1, 2 and 1 again at most, then the error: {results:?}"
+        );
     }
 }

@@ -1,16 +1,16 @@
-//! Owner scopes: one [`Scope`] type over the three families of operations (organization, user,
+//! Owner scopes: one [`Scope`] over the three families of operations (organization, user,
 //! authenticated user), and the package listing builder.
 
-use std::fmt;
+use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::stream::Stream;
+use ghpkg_api::operations::Action;
 
-use crate::client::Client;
+use crate::client::{Client, Resource};
 use crate::error::{Error, Result};
-use crate::package::PackageHandle;
-use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE};
-use crate::token_scopes::Operation;
+use crate::owner::Owner;
+use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE, Walk};
 use crate::types::{Package, PackageType, Visibility};
 
 /// GitHub's page size limit.
@@ -21,44 +21,6 @@ pub(crate) const DEFAULT_PER_PAGE: u32 = 30;
 
 /// How far package listings reach: GitHub refuses `page × per_page` beyond this.
 pub(crate) const MAX_PACKAGE_LIST_RESULTS: u64 = 10_000;
-
-/// Whose packages: an organization, a user, or the user the token belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Owner {
-    /// An organization, by login.
-    Org(String),
-    /// A user, by login.
-    User(String),
-    /// The user the token belongs to (`/user/...`).
-    AuthenticatedUser,
-}
-
-impl Owner {
-    /// Fails with [`Error::InvalidInput`] for an empty login.
-    pub(crate) fn validate(&self) -> Result<()> {
-        let (what, login) = match self {
-            Owner::Org(login) => ("organization", login),
-            Owner::User(login) => ("user", login),
-            Owner::AuthenticatedUser => return Ok(()),
-        };
-        if login.trim().is_empty() {
-            return Err(Error::invalid_input(format!(
-                "the {what} name is empty; pass the owner's login, e.g. \"acme\""
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for Owner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Owner::Org(login) => write!(f, "organization {login}"),
-            Owner::User(login) => write!(f, "user {login}"),
-            Owner::AuthenticatedUser => f.write_str("the authenticated user"),
-        }
-    }
-}
 
 /// Checks a page size.
 pub(crate) fn check_per_page(per_page: u32) -> Result<()> {
@@ -80,6 +42,31 @@ pub(crate) fn check_page(page: u32) -> Result<()> {
     ))
 }
 
+impl Client {
+    /// The packages of organization `org`.
+    pub fn org(&self, org: impl Into<String>) -> Scope {
+        self.scope(Owner::Org(org.into()))
+    }
+
+    /// The packages of user `username`.
+    pub fn user(&self, username: impl Into<String>) -> Scope {
+        self.scope(Owner::User(username.into()))
+    }
+
+    /// The packages of the user the token belongs to.
+    pub fn authenticated_user(&self) -> Scope {
+        self.scope(Owner::AuthenticatedUser)
+    }
+
+    /// The packages of `owner`.
+    pub fn scope(&self, owner: Owner) -> Scope {
+        Scope {
+            client: self.clone(),
+            owner,
+        }
+    }
+}
+
 /// The packages of one owner. Get one from [`Client::org`], [`Client::user`] or
 /// [`Client::authenticated_user`]; every method works the same in all three.
 #[derive(Clone, Debug)]
@@ -89,10 +76,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub(crate) fn new(client: Client, owner: Owner) -> Self {
-        Self { client, owner }
-    }
-
     /// Whose packages these are.
     pub fn owner(&self) -> &Owner {
         &self.owner
@@ -101,6 +84,15 @@ impl Scope {
     /// The client this scope sends through.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The resource that addresses this owner alone.
+    pub(crate) fn resource(&self) -> Resource<'_> {
+        Resource {
+            owner: &self.owner,
+            package: None,
+            version: None,
+        }
     }
 
     /// Lists this owner's packages of `package_type`: one page with
@@ -116,35 +108,16 @@ impl Scope {
         }
     }
 
-    /// A handle on this owner's package `name` of `package_type`; sends nothing by itself.
-    pub fn package(&self, package_type: PackageType, name: impl Into<String>) -> PackageHandle {
-        PackageHandle::new(self.clone(), package_type, name.into())
-    }
-
     /// The packages that conflicted during the Docker-to-Container-registry migration.
     pub async fn docker_conflicts(&self) -> Result<Vec<Package>> {
-        self.owner.validate()?;
-        let api = self.client.api();
-        let operation = Operation::DockerConflicts;
-        let response = match &self.owner {
-            Owner::Org(org) => {
-                let request = api
-                    .packages_list_docker_migration_conflicting_packages_for_organization()
-                    .org(org.as_str());
-                self.client.run(operation, request.send()).await
-            }
-            Owner::User(username) => {
-                let request = api
-                    .packages_list_docker_migration_conflicting_packages_for_user()
-                    .username(username.as_str());
-                self.client.run(operation, request.send()).await
-            }
-            Owner::AuthenticatedUser => {
-                let request = api
-                    .packages_list_docker_migration_conflicting_packages_for_authenticated_user();
-                self.client.run(operation, request.send()).await
-            }
-        }?;
+        let response = self
+            .client
+            .call::<Vec<ghpkg_api::types::Package>>(
+                Action::ListDockerConflicts,
+                self.resource(),
+                &[],
+            )
+            .await?;
         Ok(response
             .into_inner()
             .into_iter()
@@ -185,8 +158,7 @@ impl ListPackages {
         self
     }
 
-    /// How a stream walks the pages after the first (default: up to the client's
-    /// concurrency at once).
+    /// How a stream walks the pages after the first (default: the client's concurrency).
     pub fn paging(mut self, paging: Paging) -> Self {
         self.paging = Some(paging);
         self
@@ -206,31 +178,34 @@ impl ListPackages {
     /// Streams every package from the starting page on, in order.
     pub fn stream(self) -> impl Stream<Item = Result<Package>> + Send + Unpin + 'static {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
+        let client = self.scope.client.clone();
+        let owner = self.scope.owner.clone();
         let paging = self
             .paging
-            .unwrap_or(Paging::Concurrent(self.scope.client.concurrency()));
-        let client = self.scope.client.clone();
-        let operation_id = list_packages_operation_id(&self.scope.owner);
-        let fetch: FetchPage<Package> = std::sync::Arc::new(move |url: String| {
+            .unwrap_or(Paging::Concurrent(client.concurrency()));
+        let fetch: FetchPage<Package> = Arc::new(move |url: String| {
             let client = client.clone();
+            let owner = owner.clone();
             async move {
                 client
-                    .run(
-                        Operation::ListPackages,
-                        client.api().get_page::<Vec<Package>>(&url, operation_id),
-                    )
+                    .get_page::<Vec<ghpkg_api::types::Package>>(Action::ListPackages, &owner, &url)
                     .await
                     .map(Page::from_response)
             }
             .boxed()
         });
         let first = self.fetch(per_page).boxed();
-        pagination::items(pagination::pages(first, fetch, paging))
+        let walk = Walk {
+            fetch,
+            paging,
+            per_page,
+            action: Action::ListPackages,
+        };
+        pagination::items(pagination::pages(first, walk))
     }
 
     /// Validates and fetches the configured page with `per_page` items.
     async fn fetch(self, per_page: u32) -> Result<Page<Package>> {
-        self.scope.owner.validate()?;
         check_per_page(per_page)?;
         let page = self.page.unwrap_or(1);
         check_page(page)?;
@@ -240,52 +215,31 @@ impl ListPackages {
                  per_page {per_page} is beyond that; filter by visibility or package type instead"
             )));
         }
-        let package_type = self.package_type.to_wire()?;
-        let visibility = self
-            .visibility
-            .as_ref()
-            .map(Visibility::to_wire)
-            .transpose()?;
-        let client = &self.scope.client;
-        let api = client.api();
-        let operation = Operation::ListPackages;
-        macro_rules! list {
-            ($builder:expr) => {{
-                let mut request = $builder.package_type(package_type).per_page(per_page);
-                if let Some(page) = self.page {
-                    request = request.page(page);
-                }
-                if let Some(visibility) = visibility {
-                    request = request.visibility(visibility);
-                }
-                client.run(operation, request.send()).await
-            }};
+        self.package_type.to_wire()?;
+        if let Some(visibility) = &self.visibility {
+            visibility.to_wire()?;
         }
-        let response = match &self.scope.owner {
-            Owner::Org(org) => list!(
-                api.packages_list_packages_for_organization()
-                    .org(org.as_str())
-            ),
-            Owner::User(username) => {
-                list!(
-                    api.packages_list_packages_for_user()
-                        .username(username.as_str())
-                )
-            }
-            Owner::AuthenticatedUser => {
-                list!(api.packages_list_packages_for_authenticated_user())
-            }
-        }?;
+        let per_page_text = per_page.to_string();
+        let page_text = page.to_string();
+        let mut query = vec![
+            ("package_type", self.package_type.as_str()),
+            ("per_page", per_page_text.as_str()),
+        ];
+        if self.page.is_some() {
+            query.push(("page", page_text.as_str()));
+        }
+        if let Some(visibility) = &self.visibility {
+            query.push(("visibility", visibility.as_str()));
+        }
+        let response = self
+            .scope
+            .client
+            .call::<Vec<ghpkg_api::types::Package>>(
+                Action::ListPackages,
+                self.scope.resource(),
+                &query,
+            )
+            .await?;
         Ok(Page::from_response(response))
-    }
-}
-
-/// The generated operation id of "list packages" for `owner`, given to the transport when
-/// following `Link` URLs.
-fn list_packages_operation_id(owner: &Owner) -> &'static str {
-    match owner {
-        Owner::Org(_) => "packages_list_packages_for_organization",
-        Owner::User(_) => "packages_list_packages_for_user",
-        Owner::AuthenticatedUser => "packages_list_packages_for_authenticated_user",
     }
 }

@@ -1,11 +1,10 @@
-//! The classic token scopes each operation needs — the one table — and how to read and compare
-//! the scopes a token has.
+//! Classic token scopes: how to read the ones a token has and compare them with the ones an
+//! operation needs. Which scopes each operation needs is the spec's (`x-github-classic-scopes`),
+//! generated into [`Action::required_scopes`](ghpkg_api::operations::Action::required_scopes).
 //!
 //! GitHub reports a classic token's scopes in `X-OAuth-Scopes` on every response. Reading needs
 //! `read:packages`; deleting needs `read:packages` and `delete:packages`; restoring needs
 //! `read:packages` and `write:packages`. `write:packages` implies `read:packages`.
-
-use std::fmt;
 
 use reqwest::header::HeaderMap;
 
@@ -20,96 +19,6 @@ pub const DELETE_PACKAGES: &str = "delete:packages";
 pub(crate) const X_OAUTH_SCOPES: &str = "x-oauth-scopes";
 /// The header in which GitHub lists the scopes the endpoint accepts.
 pub(crate) const X_ACCEPTED_OAUTH_SCOPES: &str = "x-accepted-oauth-scopes";
-
-/// One of the nine GitHub Packages operations (each exists in the org, user and
-/// authenticated-user scopes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Operation {
-    /// List an owner's packages of one type.
-    ListPackages,
-    /// Get one package.
-    GetPackage,
-    /// Delete a whole package.
-    DeletePackage,
-    /// Restore a deleted package.
-    RestorePackage,
-    /// List a package's versions.
-    ListVersions,
-    /// Get one package version.
-    GetVersion,
-    /// Delete one package version.
-    DeleteVersion,
-    /// Restore a deleted package version.
-    RestoreVersion,
-    /// List packages that conflicted during the Docker migration.
-    DockerConflicts,
-}
-
-impl Operation {
-    /// Every operation.
-    pub const ALL: [Operation; 9] = [
-        Operation::ListPackages,
-        Operation::GetPackage,
-        Operation::DeletePackage,
-        Operation::RestorePackage,
-        Operation::ListVersions,
-        Operation::GetVersion,
-        Operation::DeleteVersion,
-        Operation::RestoreVersion,
-        Operation::DockerConflicts,
-    ];
-
-    /// The classic token scopes this operation needs: the single table ghpkg consults for
-    /// pre-flight checks and for explaining a `403`.
-    pub fn required_scopes(self) -> &'static [&'static str] {
-        match self {
-            Operation::ListPackages
-            | Operation::GetPackage
-            | Operation::ListVersions
-            | Operation::GetVersion
-            | Operation::DockerConflicts => &[READ_PACKAGES],
-            Operation::DeletePackage | Operation::DeleteVersion => {
-                &[READ_PACKAGES, DELETE_PACKAGES]
-            }
-            Operation::RestorePackage | Operation::RestoreVersion => {
-                &[READ_PACKAGES, WRITE_PACKAGES]
-            }
-        }
-    }
-
-    /// A short human name, as used in error messages ("delete package version").
-    pub fn description(self) -> &'static str {
-        match self {
-            Operation::ListPackages => "list packages",
-            Operation::GetPackage => "get package",
-            Operation::DeletePackage => "delete package",
-            Operation::RestorePackage => "restore package",
-            Operation::ListVersions => "list package versions",
-            Operation::GetVersion => "get package version",
-            Operation::DeleteVersion => "delete package version",
-            Operation::RestoreVersion => "restore package version",
-            Operation::DockerConflicts => "list Docker migration conflicts",
-        }
-    }
-
-    /// Whether the operation changes anything.
-    pub fn is_write(self) -> bool {
-        matches!(
-            self,
-            Operation::DeletePackage
-                | Operation::DeleteVersion
-                | Operation::RestorePackage
-                | Operation::RestoreVersion
-        )
-    }
-}
-
-impl fmt::Display for Operation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.description())
-    }
-}
 
 /// Splits a scope header value (`"read:packages, repo"`) into scopes.
 pub(crate) fn parse_scope_list(value: &str) -> Vec<String> {
@@ -174,22 +83,23 @@ mod tests {
 
     #[test]
     fn reading_needs_read_packages_deleting_and_restoring_need_more() {
-        assert_eq!(Operation::ListVersions.required_scopes(), [READ_PACKAGES]);
+        use ghpkg_api::operations::Action;
+        assert_eq!(Action::ListVersions.required_scopes(), [READ_PACKAGES]);
         assert_eq!(
-            Operation::DockerConflicts.required_scopes(),
+            Action::ListDockerConflicts.required_scopes(),
             [READ_PACKAGES]
         );
         assert_eq!(
-            Operation::DeleteVersion.required_scopes(),
+            Action::DeleteVersion.required_scopes(),
             [READ_PACKAGES, DELETE_PACKAGES]
         );
         assert_eq!(
-            Operation::RestorePackage.required_scopes(),
+            Action::RestorePackage.required_scopes(),
             [READ_PACKAGES, WRITE_PACKAGES]
         );
-        for operation in Operation::ALL {
-            assert!(operation.required_scopes().contains(&READ_PACKAGES));
-            assert_eq!(operation.is_write(), operation.required_scopes().len() > 1);
+        for action in Action::ALL {
+            assert!(action.required_scopes().contains(&READ_PACKAGES));
+            assert_eq!(action.is_write(), action.required_scopes().len() > 1);
         }
     }
 

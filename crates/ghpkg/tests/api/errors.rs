@@ -346,11 +346,15 @@ async fn invalid_input_is_caught_before_any_request() {
     errors.push(streamed.unwrap().unwrap_err());
 
     for error in &errors {
-        assert!(matches!(error, Error::InvalidInput { .. }), "{error:?}");
         assert!(
-            error.to_string().starts_with("ghpkg: invalid input: "),
-            "{error}"
+            matches!(
+                error,
+                Error::InvalidInput { .. } | Error::InvalidName { .. }
+            ),
+            "{error:?}"
         );
+        assert!(error.to_string().starts_with("ghpkg: invalid "), "{error}");
+        assert!(error.status().is_none(), "{error}");
     }
     assert_eq!(requests(&server), before, "a request was sent");
 }

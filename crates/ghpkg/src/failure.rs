@@ -1,0 +1,290 @@
+//! The one classifier: what an answer or a transport failure means. Pacing asks it whether and
+//! when to send a request again; error mapping asks it which [`ErrorKind`] to report. Nothing
+//! else in the crate reads a status code to decide either.
+//!
+//! - `2xx`: success. `3xx`: a redirect (pacing decides whether it may be followed).
+//! - A secondary rate limit: `429`, or `403` with `Retry-After` or a "secondary rate limit" /
+//!   "abuse detection" message. Wait `Retry-After`, or at least a minute, doubling.
+//! - The primary rate limit: `403` or `429` with `x-ratelimit-remaining: 0` (and no secondary
+//!   message). Wait for `x-ratelimit-reset`.
+//! - `500`, `502`, `503`, `504`: transient; back off and retry a request that may be repeated.
+//! - Anything else: permanent, with its kind.
+//! - A connection that could not be made: transient for every method (nothing was sent). A
+//!   connection dropped, timed out or cut mid-body after the request was sent: transient for a
+//!   request that may be repeated (`GET`, `HEAD`, `DELETE`, `PUT`, `OPTIONS`), permanent for a
+//!   `POST`, whose effect is then unknown.
+//!
+//! Server-chosen numbers are read defensively: a `Retry-After` or reset that is blank, negative,
+//! not a number or out of range counts as absent, and no wait is longer than the caller's ceiling
+//! (see [`Pacing::max_wait`](crate::Pacing::max_wait)).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+
+use crate::error::ErrorKind;
+
+/// What an answer or a failure asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Verdict {
+    /// A `2xx`: hand it to the caller.
+    Success,
+    /// A `3xx`.
+    Redirect,
+    /// A secondary rate limit: wait this long (the server's `Retry-After`), or the default
+    /// backoff when `None`, then retry.
+    SecondaryLimit(Option<Duration>),
+    /// The primary budget is spent until this time (`None` when the reset is absent or garbled).
+    PrimaryLimit(Option<DateTime<Utc>>),
+    /// A transient failure: back off, then retry.
+    Transient,
+    /// A failure that will not go away by itself.
+    Permanent(ErrorKind),
+}
+
+impl Verdict {
+    /// Whether the verdict is a rate limit of either kind.
+    pub(crate) fn is_rate_limit(&self) -> bool {
+        matches!(self, Verdict::SecondaryLimit(_) | Verdict::PrimaryLimit(_))
+    }
+}
+
+/// Classifies an answer from its status, headers and message (GitHub's `message`, or the start
+/// of the body).
+pub(crate) fn classify_answer(status: StatusCode, headers: &HeaderMap, message: &str) -> Verdict {
+    let code = status.as_u16();
+    if status.is_success() {
+        return Verdict::Success;
+    }
+    if status.is_redirection() {
+        return Verdict::Redirect;
+    }
+    if code == 403 || code == 429 {
+        let lower = message.to_ascii_lowercase();
+        let secondary_message =
+            lower.contains("secondary rate limit") || lower.contains("abuse detection");
+        let spent = header_str(headers, "x-ratelimit-remaining") == Some("0");
+        if spent && !secondary_message {
+            return Verdict::PrimaryLimit(rate_limit_reset(headers));
+        }
+        let retry_after = retry_after(headers);
+        if code == 429 || secondary_message || retry_after.is_some() {
+            return Verdict::SecondaryLimit(retry_after);
+        }
+    }
+    match code {
+        500 | 502 | 503 | 504 => Verdict::Transient,
+        401 => Verdict::Permanent(ErrorKind::Unauthorized),
+        403 => Verdict::Permanent(ErrorKind::Forbidden),
+        404 => Verdict::Permanent(ErrorKind::NotFound),
+        400 | 409 | 422 => Verdict::Permanent(ErrorKind::Refused),
+        _ => Verdict::Permanent(ErrorKind::Http),
+    }
+}
+
+/// How far a request got before its transport failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No connection was made: nothing was sent.
+    NotConnected,
+    /// The request may have reached the server: the connection dropped or timed out, or the
+    /// answer's body was cut off.
+    AfterSending,
+}
+
+/// Classifies a transport failure of a request with `method`.
+pub(crate) fn classify_failure(method: &Method, failure: Failure) -> Verdict {
+    match failure {
+        Failure::NotConnected => Verdict::Transient,
+        Failure::AfterSending if is_repeatable(method) => Verdict::Transient,
+        Failure::AfterSending => Verdict::Permanent(ErrorKind::Transport),
+    }
+}
+
+/// Whether sending the request twice has the effect of sending it once (RFC 9110's idempotent
+/// methods).
+pub(crate) fn is_repeatable(method: &Method) -> bool {
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::DELETE,
+        Method::PUT,
+        Method::OPTIONS,
+    ]
+    .contains(method)
+}
+
+/// `Retry-After` as seconds (GitHub's form) or an HTTP date. Blank, negative, garbled and
+/// out-of-range values count as absent; a date in the past is zero.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = header_str(headers, RETRY_AFTER.as_str())?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((when - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// `x-ratelimit-reset` (seconds since the epoch) as a time; `None` when absent, garbled or out of
+/// range.
+pub(crate) fn rate_limit_reset(headers: &HeaderMap) -> Option<DateTime<Utc>> {
+    let seconds: i64 = header_str(headers, "x-ratelimit-reset")?.parse().ok()?;
+    DateTime::from_timestamp(seconds, 0)
+}
+
+/// A header's value as trimmed text; `None` when absent, blank or not text.
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    let value = headers.get(name)?.to_str().ok()?.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+/// GitHub's `message` from a JSON error body, or the start of the body as text (at most 200
+/// characters).
+pub(crate) fn message_of(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        message: Option<String>,
+    }
+    if let Ok(Message {
+        message: Some(message),
+    }) = serde_json::from_slice::<Message>(body)
+    {
+        return excerpt(&message);
+    }
+    excerpt(String::from_utf8_lossy(body).trim())
+}
+
+/// `text` cut to 200 characters, with control characters shown as spaces.
+pub(crate) fn excerpt(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match clean.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn verdict(status: u16, pairs: &[(&'static str, &str)], message: &str) -> Verdict {
+        classify_answer(
+            StatusCode::from_u16(status).unwrap(),
+            &headers(pairs),
+            message,
+        )
+    }
+
+    #[test]
+    fn secondary_limits_are_recognised_by_429_retry_after_or_message() {
+        assert_eq!(
+            verdict(403, &[("retry-after", "7")], "{}"),
+            Verdict::SecondaryLimit(Some(Duration::from_secs(7)))
+        );
+        assert_eq!(
+            verdict(403, &[], "You have exceeded a secondary rate limit."),
+            Verdict::SecondaryLimit(None)
+        );
+        assert_eq!(verdict(429, &[], ""), Verdict::SecondaryLimit(None));
+    }
+
+    #[test]
+    fn the_primary_limit_carries_its_reset_even_on_a_429() {
+        let spent = [
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "1700000000"),
+        ];
+        let reset = DateTime::from_timestamp(1_700_000_000, 0);
+        assert_eq!(verdict(403, &spent, ""), Verdict::PrimaryLimit(reset));
+        assert_eq!(verdict(429, &spent, ""), Verdict::PrimaryLimit(reset));
+    }
+
+    #[test]
+    fn hostile_retry_after_and_reset_values_count_as_absent() {
+        for value in ["-5", "soon", "", " ", "1e9", "18446744073709551616"] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", value)])),
+                None,
+                "{value:?}"
+            );
+        }
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "18446744073709551615")])),
+            Some(Duration::from_secs(u64::MAX)),
+            "a huge value parses; the pacer bounds it"
+        );
+        for value in ["-1e3", "x", "99999999999999999", "9223372036854775807"] {
+            assert_eq!(
+                rate_limit_reset(&headers(&[("x-ratelimit-reset", value)])),
+                None,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn client_errors_are_permanent_and_server_errors_transient() {
+        assert_eq!(
+            verdict(403, &[], "You need at least read:packages scope"),
+            Verdict::Permanent(ErrorKind::Forbidden)
+        );
+        for (status, kind) in [
+            (400, ErrorKind::Refused),
+            (401, ErrorKind::Unauthorized),
+            (404, ErrorKind::NotFound),
+            (409, ErrorKind::Refused),
+            (422, ErrorKind::Refused),
+            (418, ErrorKind::Http),
+        ] {
+            assert_eq!(verdict(status, &[], "{}"), Verdict::Permanent(kind));
+        }
+        for status in [500, 502, 503, 504] {
+            assert_eq!(verdict(status, &[], ""), Verdict::Transient);
+        }
+        assert_eq!(verdict(204, &[], ""), Verdict::Success);
+        assert_eq!(verdict(307, &[], ""), Verdict::Redirect);
+    }
+
+    #[test]
+    fn a_post_whose_answer_was_lost_is_not_repeated() {
+        assert_eq!(
+            classify_failure(&Method::POST, Failure::AfterSending),
+            Verdict::Permanent(ErrorKind::Transport)
+        );
+        assert_eq!(
+            classify_failure(&Method::POST, Failure::NotConnected),
+            Verdict::Transient
+        );
+        assert_eq!(
+            classify_failure(&Method::DELETE, Failure::AfterSending),
+            Verdict::Transient
+        );
+    }
+
+    #[test]
+    fn messages_come_from_json_or_the_start_of_the_body() {
+        assert_eq!(
+            message_of(br#"{"message":"Package not found."}"#),
+            "Package not found."
+        );
+        assert_eq!(message_of(b"  upstream timeout \n"), "upstream timeout");
+        assert_eq!(message_of("x".repeat(500).as_bytes()).chars().count(), 201);
+        assert_eq!(message_of(b"<html>\r\n<b>502</b>"), "<html>  <b>502</b>");
+    }
+}
