@@ -1,18 +1,21 @@
 //! What each of the nine actions does to the world, in every scope: lookups, visibility,
 //! admin checks, GitHub's deletion rules and the 30-day restore window.
 //!
-//! Authentication, scopes, rate limits and faults are settled before a handler runs (see
-//! `server`); a handler only reads and changes the [`Store`].
+//! Authentication, scopes, rate limits and the faults that refuse a request are settled before a
+//! handler runs, and the faults that lose an answer act after it (see `server`); a handler only
+//! reads and changes the [`Store`], and logs every change it applies there.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use ghpkg_api::operations::{Action, OwnerFamily};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use serde::Serialize;
 
 use crate::auth::{self, Access, Caller};
+use crate::changes::Change;
 use crate::error::{ApiError, messages};
 use crate::pagination::PageRequest;
-use crate::routes::{Action, OwnerScope, QueryParams, Route};
+use crate::routes::{QueryParams, Route, purpose};
 use crate::state::{Account, OwnerKind, PackageRecord, Store, restorable};
 use crate::wire::{self, Urls};
 
@@ -47,8 +50,8 @@ fn json(value: &impl Serialize, link: Option<String>) -> Reply {
 
 /// Runs the request's action against `store`.
 pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Reply, ApiError> {
-    let docs = request.route.operation().documentation_url();
-    let fail = |status: StatusCode, message: &str| ApiError::new(status, message, &docs);
+    let docs = request.route.operation.docs_url;
+    let fail = |status: StatusCode, message: &str| ApiError::new(status, message, docs);
     let owner = resolve_owner(store, request)
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, messages::NOT_FOUND))?;
     let access = auth::access(&owner, request.caller);
@@ -56,10 +59,10 @@ pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Repl
         request,
         owner: &owner,
         access,
-        docs: &docs,
+        docs,
     };
     match request.route.action {
-        Action::ListConflicts => handler.list_conflicts(store),
+        Action::ListDockerConflicts => handler.list_conflicts(store),
         Action::ListPackages => handler.list_packages(store),
         Action::GetPackage => handler.get_package(store),
         Action::DeletePackage => handler.delete_package(store),
@@ -74,12 +77,12 @@ pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Repl
 /// The account the route addresses: an organization for `/orgs`, the caller for `/user`, any
 /// account for `/users`.
 fn resolve_owner(store: &Store, request: &ApiRequest<'_>) -> Option<Account> {
-    let account = match request.route.scope {
-        OwnerScope::AuthenticatedUser => store.account(&request.caller?.login)?,
-        OwnerScope::Org => store
+    let account = match request.route.owner_family {
+        OwnerFamily::AuthenticatedUser => store.account(&request.caller?.login)?,
+        OwnerFamily::Org => store
             .account(request.route.owner.as_deref()?)
             .filter(|a| a.kind == OwnerKind::Organization)?,
-        OwnerScope::User => store.account(request.route.owner.as_deref()?)?,
+        OwnerFamily::User => store.account(request.route.owner.as_deref()?)?,
     };
     Some(account.clone())
 }
@@ -157,7 +160,7 @@ impl Handler<'_> {
         if self.access == Access::Admin {
             return Ok(());
         }
-        let purpose = self.request.route.action.purpose();
+        let purpose = purpose(self.request.route.action);
         let message = match self.owner.kind {
             OwnerKind::Organization => format!(
                 "You need admin permissions in the {} organization to {purpose}.",
@@ -166,6 +169,25 @@ impl Handler<'_> {
             OwnerKind::User => format!("You need admin permissions on the package to {purpose}."),
         };
         Err(self.error(StatusCode::FORBIDDEN, message))
+    }
+
+    /// Logs the change just applied to package `index` (and version `version_id`).
+    fn record_change(&self, store: &mut Store, index: usize, version_id: Option<i64>) {
+        let package = &store.packages[index];
+        let change = Change {
+            at: self.request.now,
+            operation_id: self.request.route.operation.id,
+            owner: package.owner.clone(),
+            package_type: package.package_type,
+            package_name: package.name.clone(),
+            version_id,
+            actor: self
+                .request
+                .caller
+                .map(|caller| caller.login.clone())
+                .unwrap_or_default(),
+        };
+        store.record_change(change);
     }
 
     fn render_packages<'p>(
@@ -246,6 +268,7 @@ impl Handler<'_> {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::POPULAR_PACKAGE));
         }
         package.deleted_at = Some(self.request.now);
+        self.record_change(store, index, None);
         Ok(Reply::NoContent)
     }
 
@@ -282,6 +305,7 @@ impl Handler<'_> {
             ));
         }
         store.packages[index].deleted_at = None;
+        self.record_change(store, index, None);
         Ok(Reply::NoContent)
     }
 
@@ -359,6 +383,7 @@ impl Handler<'_> {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::LAST_VERSION));
         }
         package.versions[position].deleted_at = Some(self.request.now);
+        self.record_change(store, index, Some(id));
         Ok(Reply::NoContent)
     }
 
@@ -400,6 +425,7 @@ impl Handler<'_> {
             ));
         }
         package.versions[position].deleted_at = None;
+        self.record_change(store, index, Some(id));
         Ok(Reply::NoContent)
     }
 }

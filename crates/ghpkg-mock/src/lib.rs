@@ -1,10 +1,12 @@
 //! `ghpkg-mock`: an in-memory, stateful emulator of the GitHub Packages REST API on loopback.
 //!
-//! It serves all 27 operations (organization, authenticated-user and user scopes) at `/` like
-//! github.com and under `/api/v3` like Enterprise Server, with GitHub's error bodies and status
-//! codes, classic token scopes, organization roles, soft deletion with the 30-day restore window,
-//! `Link` pagination, rate limits, and seeded latency and faults. Bodies are the `ghpkg-api`
-//! generated types, so they match the spec by construction.
+//! It serves all 27 operations of `ghpkg-api`'s generated table (organization,
+//! authenticated-user and user scopes) at `/` like github.com and under `/api/v3` like Enterprise
+//! Server, with GitHub's error bodies and status codes, classic token scopes, organization roles,
+//! soft deletion with the 30-day restore window, `Link` pagination, rate limits, seeded latency
+//! and faults (including answers lost after a change was applied), idle-connection closing and a
+//! connection cap. Bodies are the `ghpkg-api` generated types, so they match the spec by
+//! construction, and [`MockServer::changes`] is the server's own record of what it changed.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -23,6 +25,7 @@
 //!     .expect("octocat may list acme's packages");
 //! assert!(packages.iter().any(|p| p.name == demo::WEB_APP));
 //! assert_eq!(server.stats().count("packages/list-packages-for-organization", 200), 1);
+//! assert!(server.changes().is_empty(), "listing changes nothing");
 //! # Ok(()) }
 //! ```
 //!
@@ -32,6 +35,7 @@ pub mod fixture;
 pub mod tokens;
 
 mod auth;
+mod changes;
 mod clock;
 mod connection;
 mod error;
@@ -46,12 +50,13 @@ mod stats;
 mod wire;
 
 pub use auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
+pub use changes::AppliedChange;
 pub use clock::MockClock;
 pub use error::messages;
 pub use faults::{Faults, FaultsParseError};
 pub use fixture::{Fixture, FixtureError, SyntheticSpec};
 pub use rate_limit::RateLimits;
 pub use routes::operation_ids;
-pub use server::{MockOptions, MockServer};
+pub use server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MockOptions, MockServer};
 pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, VersionRecord};
 pub use stats::{FaultCounts, RateLimitRejections, Stats, UNMATCHED_OPERATION};

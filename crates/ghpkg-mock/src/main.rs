@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ghpkg_api::types::PackageType;
-use ghpkg_mock::{Faults, Fixture, MockClock, MockOptions, MockServer, RateLimits, SyntheticSpec};
+use ghpkg_mock::{
+    DEFAULT_MAX_CONNECTIONS, Faults, Fixture, MockClock, MockOptions, MockServer, RateLimits,
+    SyntheticSpec,
+};
 
 /// An emulator of the GitHub Packages REST API on loopback, for offline tests and demos.
 #[derive(Parser)]
@@ -20,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API until Ctrl-C (at `/` and, Enterprise-style, under `/api/v3`).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print a fixture as JSON: the demo world, or a synthetic one.
     Fixture(FixtureArgs),
 }
@@ -39,7 +42,8 @@ struct ServeArgs {
     /// Up to this much more delay, uniformly drawn, e.g. `10ms`.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
     jitter: Duration,
-    /// Injected faults, e.g. `500=0.05,drop=0.01,truncate=0.01,slow=0.01:2s`.
+    /// Injected faults, e.g. `5xx=0.05:502|503,drop=0.01,lost=0.01,truncate=0.01,slow=0.01:2s,
+    /// secondary=0.01:60s,429=0.01:none` (see the README).
     #[arg(long, default_value = "none")]
     faults: Faults,
     /// Seed for jitter and faults.
@@ -51,6 +55,12 @@ struct ServeArgs {
     /// Shrink rate-limit windows by this factor (10 makes the hour 6 minutes).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// Close a connection after this long without a byte read or written, e.g. `30s`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    idle_timeout: Duration,
+    /// Serve at most this many connections at once; more wait to be accepted.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,7 +100,7 @@ struct FixtureArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Fixture(args) => print_fixture(args),
     };
     match result {
@@ -123,6 +133,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         },
         clock: MockClock::system(),
         seed: args.seed,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
     };
     let server = MockServer::start(options)
         .await
@@ -130,8 +142,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("ghpkg-mock listening on {}", server.base_url());
     println!("Enterprise Server style: {}", server.enterprise_base_url());
     println!("Stats: {}/_mock/stats", server.base_url());
+    println!("Applied changes: {}/_mock/changes", server.base_url());
     println!(
-        "Rate limits: {}; faults: {}; latency: {} + up to {}",
+        "Rate limits: {}; faults: {}; latency: {} + up to {}; connections: at most {}, closed after {} idle",
         match args.rate_limits {
             RateLimitMode::Github => format!("github (time scale {})", args.time_scale),
             RateLimitMode::Off => "off".to_owned(),
@@ -139,6 +152,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         args.faults,
         humantime::format_duration(args.latency),
         humantime::format_duration(args.jitter),
+        args.max_connections,
+        humantime::format_duration(args.idle_timeout),
     );
     println!("Tokens:");
     for (token, user, scopes) in fixture.token_summaries() {

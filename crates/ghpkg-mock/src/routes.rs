@@ -1,232 +1,55 @@
-//! The 27 operations: which request path and method is which operation, its GitHub operationId,
-//! documentation anchor and the classic scopes it needs.
+//! Which operation a request is: the method and path matched against `ghpkg-api`'s generated
+//! table of the 27 operations (`ghpkg_api::operations`), which also gives each operation's id,
+//! documentation URL and classic scopes. What is the emulator's own lives here too: the
+//! Enterprise Server prefix, the wording of what an action is for, and query parsing.
 
 use axum::http::Method;
+use ghpkg_api::OperationSpec;
+use ghpkg_api::operations::{Action, OPERATIONS, OwnerFamily};
 use percent_encoding::percent_decode_str;
-
-use crate::auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
 
 /// The prefix under which Enterprise Server serves the REST API.
 pub(crate) const ENTERPRISE_PREFIX: &str = "/api/v3";
 
-/// Whose packages an operation addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OwnerScope {
-    /// `/orgs/{org}/…`
-    Org,
-    /// `/user/…`
-    AuthenticatedUser,
-    /// `/users/{username}/…`
-    User,
-}
-
-/// What an operation does; the same nine in each scope.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    ListConflicts,
-    ListPackages,
-    GetPackage,
-    DeletePackage,
-    RestorePackage,
-    ListVersions,
-    GetVersion,
-    DeleteVersion,
-    RestoreVersion,
-}
-
-impl Action {
-    /// The classic scopes a token needs, in the order they are checked.
-    pub fn required_scopes(self) -> &'static [&'static str] {
-        match self {
-            Action::DeletePackage | Action::DeleteVersion => &[READ_PACKAGES, DELETE_PACKAGES],
-            Action::RestorePackage | Action::RestoreVersion => &[READ_PACKAGES, WRITE_PACKAGES],
-            _ => &[READ_PACKAGES],
-        }
-    }
-
-    /// `X-Accepted-OAuth-Scopes`: the needed scopes, sorted and comma separated as GitHub does.
-    pub fn accepted_scopes_header(self) -> String {
-        let mut scopes = self.required_scopes().to_vec();
-        scopes.sort_unstable();
-        scopes.join(", ")
-    }
-
-    /// What the caller tried to do, for error messages ("to delete packages").
-    pub fn purpose(self) -> &'static str {
-        match self {
-            Action::ListConflicts => "list Docker migration conflicts",
-            Action::ListPackages => "list packages",
-            Action::GetPackage => "view packages",
-            Action::DeletePackage => "delete packages",
-            Action::RestorePackage => "restore packages",
-            Action::ListVersions => "list package versions",
-            Action::GetVersion => "view package versions",
-            Action::DeleteVersion => "delete package versions",
-            Action::RestoreVersion => "restore package versions",
-        }
-    }
-
-    /// Whether the operation changes state (and so costs 5 secondary-limit points).
-    pub fn is_mutation(self) -> bool {
-        matches!(
-            self,
-            Action::DeletePackage
-                | Action::RestorePackage
-                | Action::DeleteVersion
-                | Action::RestoreVersion
-        )
-    }
-}
-
-/// One documented operation.
-#[derive(Debug)]
-pub(crate) struct Operation {
-    /// GitHub's operationId, e.g. `packages/list-packages-for-organization`.
-    pub id: &'static str,
-    /// The anchor on GitHub's packages reference page.
-    pub anchor: &'static str,
-}
-
-impl Operation {
-    /// Where GitHub documents this operation.
-    pub fn documentation_url(&self) -> String {
-        format!(
-            "https://docs.github.com/rest/packages/packages#{}",
-            self.anchor
-        )
-    }
-}
-
-const fn op(id: &'static str, anchor: &'static str) -> Operation {
-    Operation { id, anchor }
-}
-
-/// Indexed by scope (org, authenticated user, user) and then by `Action` order.
-static OPERATIONS: [[Operation; 9]; 3] = [
-    [
-        op(
-            "packages/list-docker-migration-conflicting-packages-for-organization",
-            "get-list-of-conflicting-packages-during-docker-migration-for-organization",
-        ),
-        op(
-            "packages/list-packages-for-organization",
-            "list-packages-for-an-organization",
-        ),
-        op(
-            "packages/get-package-for-organization",
-            "get-a-package-for-an-organization",
-        ),
-        op(
-            "packages/delete-package-for-org",
-            "delete-a-package-for-an-organization",
-        ),
-        op(
-            "packages/restore-package-for-org",
-            "restore-a-package-for-an-organization",
-        ),
-        op(
-            "packages/get-all-package-versions-for-package-owned-by-org",
-            "list-package-versions-for-a-package-owned-by-an-organization",
-        ),
-        op(
-            "packages/get-package-version-for-organization",
-            "get-a-package-version-for-an-organization",
-        ),
-        op(
-            "packages/delete-package-version-for-org",
-            "delete-package-version-for-an-organization",
-        ),
-        op(
-            "packages/restore-package-version-for-org",
-            "restore-package-version-for-an-organization",
-        ),
-    ],
-    [
-        op(
-            "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
-            "get-list-of-conflicting-packages-during-docker-migration-for-authenticated-user",
-        ),
-        op(
-            "packages/list-packages-for-authenticated-user",
-            "list-packages-for-the-authenticated-users-namespace",
-        ),
-        op(
-            "packages/get-package-for-authenticated-user",
-            "get-a-package-for-the-authenticated-user",
-        ),
-        op(
-            "packages/delete-package-for-authenticated-user",
-            "delete-a-package-for-the-authenticated-user",
-        ),
-        op(
-            "packages/restore-package-for-authenticated-user",
-            "restore-a-package-for-the-authenticated-user",
-        ),
-        op(
-            "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
-            "list-package-versions-for-a-package-owned-by-the-authenticated-user",
-        ),
-        op(
-            "packages/get-package-version-for-authenticated-user",
-            "get-a-package-version-for-the-authenticated-user",
-        ),
-        op(
-            "packages/delete-package-version-for-authenticated-user",
-            "delete-a-package-version-for-the-authenticated-user",
-        ),
-        op(
-            "packages/restore-package-version-for-authenticated-user",
-            "restore-a-package-version-for-the-authenticated-user",
-        ),
-    ],
-    [
-        op(
-            "packages/list-docker-migration-conflicting-packages-for-user",
-            "get-list-of-conflicting-packages-during-docker-migration-for-user",
-        ),
-        op(
-            "packages/list-packages-for-user",
-            "list-packages-for-a-user",
-        ),
-        op("packages/get-package-for-user", "get-a-package-for-a-user"),
-        op(
-            "packages/delete-package-for-user",
-            "delete-a-package-for-a-user",
-        ),
-        op(
-            "packages/restore-package-for-user",
-            "restore-a-package-for-a-user",
-        ),
-        op(
-            "packages/get-all-package-versions-for-package-owned-by-user",
-            "list-package-versions-for-a-package-owned-by-a-user",
-        ),
-        op(
-            "packages/get-package-version-for-user",
-            "get-a-package-version-for-a-user",
-        ),
-        op(
-            "packages/delete-package-version-for-user",
-            "delete-package-version-for-a-user",
-        ),
-        op(
-            "packages/restore-package-version-for-user",
-            "restore-package-version-for-a-user",
-        ),
-    ],
-];
-
-/// Every operationId the emulator serves, in spec order.
+/// Every operationId the emulator serves, in spec order (organization, authenticated user,
+/// user; the nine actions in each).
 pub fn operation_ids() -> impl Iterator<Item = &'static str> {
-    OPERATIONS.iter().flatten().map(|op| op.id)
+    OPERATIONS.iter().map(|operation| operation.id)
+}
+
+/// What the emulator says an action is for, in its error messages ("to delete packages").
+pub(crate) fn purpose(action: Action) -> &'static str {
+    match action {
+        Action::ListDockerConflicts => "list Docker migration conflicts",
+        Action::ListPackages => "list packages",
+        Action::GetPackage => "view packages",
+        Action::DeletePackage => "delete packages",
+        Action::RestorePackage => "restore packages",
+        Action::ListVersions => "list package versions",
+        Action::GetVersion => "view package versions",
+        Action::DeleteVersion => "delete package versions",
+        Action::RestoreVersion => "restore package versions",
+    }
+}
+
+/// `X-Accepted-OAuth-Scopes`: the scopes `action` needs, sorted and comma separated as GitHub
+/// writes them.
+pub(crate) fn accepted_scopes_header(action: Action) -> String {
+    let mut scopes = action.required_scopes().to_vec();
+    scopes.sort_unstable();
+    scopes.join(", ")
 }
 
 /// A request matched to an operation, with its path parameters (percent-decoded, unchecked).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Route {
-    pub scope: OwnerScope,
+    /// The operation, from the generated table.
+    pub operation: &'static OperationSpec,
+    /// Whose packages it addresses.
+    pub owner_family: OwnerFamily,
+    /// What it does.
     pub action: Action,
-    /// The org or username from the path; `None` in the authenticated-user scope.
+    /// The org or username from the path; `None` in the authenticated-user family.
     pub owner: Option<String>,
     pub package_type: Option<String>,
     pub package_name: Option<String>,
@@ -234,30 +57,10 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    /// The documented operation this route is.
-    pub fn operation(&self) -> &'static Operation {
-        let scope = match self.scope {
-            OwnerScope::Org => 0,
-            OwnerScope::AuthenticatedUser => 1,
-            OwnerScope::User => 2,
-        };
-        let action = match self.action {
-            Action::ListConflicts => 0,
-            Action::ListPackages => 1,
-            Action::GetPackage => 2,
-            Action::DeletePackage => 3,
-            Action::RestorePackage => 4,
-            Action::ListVersions => 5,
-            Action::GetVersion => 6,
-            Action::DeleteVersion => 7,
-            Action::RestoreVersion => 8,
-        };
-        &OPERATIONS[scope][action]
-    }
-
     /// Whether GitHub answers this operation without a token (for public resources).
     pub fn allows_anonymous(&self) -> bool {
-        self.action == Action::ListConflicts && self.scope != OwnerScope::AuthenticatedUser
+        self.action == Action::ListDockerConflicts
+            && self.owner_family != OwnerFamily::AuthenticatedUser
     }
 }
 
@@ -269,59 +72,55 @@ pub(crate) fn split_prefix(path: &str) -> (&'static str, &str) {
     }
 }
 
-/// The operation `method` and `path` (without prefix, still percent-encoded) address.
+/// The operation `method` and `path` (without prefix, still percent-encoded) address. `HEAD`
+/// is answered like `GET`; one trailing `/` is ignored.
 ///
-/// A package name containing `/` must arrive encoded as `%2F`, as GitHub requires.
+/// Each parameter is one path segment, so a package name containing `/` must arrive encoded as
+/// `%2F`, as GitHub requires; empty and dot segments match nothing.
 pub(crate) fn resolve(method: &Method, path: &str) -> Option<Route> {
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .split('/')
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
-    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let (scope, owner, rest) = match segments.as_slice() {
-        ["orgs", org, rest @ ..] => (OwnerScope::Org, Some(*org), rest),
-        ["user", rest @ ..] => (OwnerScope::AuthenticatedUser, None, rest),
-        ["users", user, rest @ ..] => (OwnerScope::User, Some(*user), rest),
-        _ => return None,
+    let method = if *method == Method::HEAD {
+        Method::GET
+    } else {
+        method.clone()
     };
-    let read = *method == Method::GET || *method == Method::HEAD;
-    let (action, package_type, package_name, version_id) = match rest {
-        ["docker", "conflicts"] if read => (Action::ListConflicts, None, None, None),
-        ["packages"] if read => (Action::ListPackages, None, None, None),
-        ["packages", ty, name] if read => (Action::GetPackage, Some(*ty), Some(*name), None),
-        ["packages", ty, name] if *method == Method::DELETE => {
-            (Action::DeletePackage, Some(*ty), Some(*name), None)
-        }
-        ["packages", ty, name, "restore"] if *method == Method::POST => {
-            (Action::RestorePackage, Some(*ty), Some(*name), None)
-        }
-        ["packages", ty, name, "versions"] if read => {
-            (Action::ListVersions, Some(*ty), Some(*name), None)
-        }
-        ["packages", ty, name, "versions", id] if read => {
-            (Action::GetVersion, Some(*ty), Some(*name), Some(*id))
-        }
-        ["packages", ty, name, "versions", id] if *method == Method::DELETE => {
-            (Action::DeleteVersion, Some(*ty), Some(*name), Some(*id))
-        }
-        ["packages", ty, name, "versions", id, "restore"] if *method == Method::POST => {
-            (Action::RestoreVersion, Some(*ty), Some(*name), Some(*id))
-        }
-        _ => return None,
-    };
-    if owner.is_some_and(str::is_empty) || package_name.is_some_and(str::is_empty) {
-        return None;
-    }
-    Some(Route {
-        scope,
-        action,
-        owner: owner.map(str::to_owned),
-        package_type: package_type.map(str::to_owned),
-        package_name: package_name.map(str::to_owned),
-        version_id: version_id.map(str::to_owned),
+    let path = path.strip_suffix('/').unwrap_or(path);
+    Action::ALL.into_iter().find_map(|action| {
+        OwnerFamily::ALL.into_iter().find_map(|owner_family| {
+            let operation = action.spec(owner_family);
+            if operation.method != method.as_str() {
+                return None;
+            }
+            let params = operation.match_path(path)?;
+            Some(route(operation, owner_family, action, params))
+        })
     })
+}
+
+fn route(
+    operation: &'static OperationSpec,
+    owner_family: OwnerFamily,
+    action: Action,
+    params: Vec<(&'static str, String)>,
+) -> Route {
+    let mut route = Route {
+        operation,
+        owner_family,
+        action,
+        owner: None,
+        package_type: None,
+        package_name: None,
+        version_id: None,
+    };
+    for (name, value) in params {
+        match name {
+            "org" | "username" => route.owner = Some(value),
+            "package_type" => route.package_type = Some(value),
+            "package_name" => route.package_name = Some(value),
+            "package_version_id" => route.version_id = Some(value),
+            _ => {}
+        }
+    }
+    route
 }
 
 /// A request's query parameters, percent-decoded, in order.
@@ -371,18 +170,53 @@ mod tests {
         )
         .unwrap();
         assert_eq!(route.action, Action::DeleteVersion);
+        assert_eq!(route.owner_family, OwnerFamily::Org);
+        assert_eq!(route.owner.as_deref(), Some("acme"));
         assert_eq!(route.package_name.as_deref(), Some("web/app"));
         assert_eq!(route.version_id.as_deref(), Some("7"));
         assert_eq!(
-            route.operation().id,
+            route.operation.id,
             "packages/delete-package-version-for-org"
         );
     }
 
     #[test]
-    fn every_operation_id_is_served_once() {
-        let ids: std::collections::HashSet<_> = operation_ids().collect();
-        assert_eq!(ids.len(), 27);
+    fn every_operation_of_the_generated_table_is_reachable_by_its_own_path() {
+        for operation in &OPERATIONS {
+            let path = operation.path.replace(['{', '}'], "");
+            let method = Method::from_bytes(operation.method.as_bytes()).unwrap();
+            let route = resolve(&method, &path)
+                .unwrap_or_else(|| panic!("{} {path} matches nothing", operation.method));
+            assert_eq!(route.operation, operation);
+            assert_eq!(route.operation.scopes, route.action.required_scopes());
+        }
+        assert_eq!(operation_ids().count(), 27);
+    }
+
+    #[test]
+    fn the_exported_scope_names_are_the_ones_the_generated_table_requires() {
+        use crate::auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
+        assert_eq!(
+            Action::DeleteVersion.required_scopes(),
+            [READ_PACKAGES, DELETE_PACKAGES]
+        );
+        assert_eq!(
+            Action::RestorePackage.required_scopes(),
+            [READ_PACKAGES, WRITE_PACKAGES]
+        );
+        assert_eq!(
+            accepted_scopes_header(Action::RestoreVersion),
+            "read:packages, write:packages"
+        );
+    }
+
+    #[test]
+    fn routes_carry_the_tables_documentation_urls_not_hand_written_anchors() {
+        let route = resolve(&Method::GET, "/users/mona/packages").unwrap();
+        assert_eq!(
+            route.operation.docs_url,
+            "https://docs.github.com/rest/packages/packages#list-packages-for-a-user"
+        );
     }
 
     #[test]
@@ -390,6 +224,25 @@ mod tests {
         assert!(resolve(&Method::POST, "/user/packages").is_none());
         assert!(resolve(&Method::GET, "/orgs/acme/repos").is_none());
         assert!(resolve(&Method::GET, "/orgs/acme/packages/container/web/app").is_none());
+    }
+
+    #[test]
+    fn dot_and_empty_segments_match_no_operation() {
+        for path in [
+            "/orgs/acme/packages/container/../versions",
+            "/orgs/acme/packages/container/%2e%2E/versions",
+            "/orgs//packages",
+            "/users/./packages/npm/x",
+        ] {
+            assert!(resolve(&Method::GET, path).is_none(), "{path}");
+        }
+    }
+
+    #[test]
+    fn head_is_answered_like_get_and_a_trailing_slash_is_ignored() {
+        let route = resolve(&Method::HEAD, "/user/packages/").unwrap();
+        assert_eq!(route.action, Action::ListPackages);
+        assert_eq!(route.owner_family, OwnerFamily::AuthenticatedUser);
     }
 
     #[test]

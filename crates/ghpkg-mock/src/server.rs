@@ -1,6 +1,7 @@
-//! The running emulator: binds a loopback port, and takes every request through the same
-//! pipeline — match the operation, authenticate, rate limits, latency and faults, scopes, then
-//! the operation itself — adding GitHub's headers on the way out.
+//! The running emulator: binds a loopback port, and takes every API request through one
+//! pipeline of named stages (see [`Shared::pipeline`]): authenticate, admit (rate limits),
+//! faults before the operation, scopes, the operation itself, faults after it, and finally
+//! GitHub's headers on the way out.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,7 +12,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, LINK, RETRY_AFTER};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, LINK, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, request::Parts};
 use axum::response::Response;
 use chrono::SubsecRound;
@@ -24,13 +25,14 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::auth::{self, BadCredentials, Caller};
+use crate::changes::AppliedChange;
 use crate::clock::MockClock;
-use crate::connection::{AbortableListener, ConnectionHandle};
+use crate::connection::{AbortableListener, ConnectionHandle, OpenConnections};
 use crate::error::{ApiError, messages};
 use crate::faults::{Fault, Faults};
 use crate::fixture::Fixture;
 use crate::handlers::{self, ApiRequest, Reply};
-use crate::rate_limit::{Identity, Quota, RateLimiter, RateLimits, Rejection};
+use crate::rate_limit::{self, Identity, Permit, Quota, RateLimiter, RateLimits, Rejection};
 use crate::routes::{self, QueryParams, Route};
 use crate::state::{StateSnapshot, Store};
 use crate::stats::{Recorder, Stats, UNMATCHED_OPERATION};
@@ -40,6 +42,10 @@ use crate::wire::Urls;
 const REST_DOCS: &str = "https://docs.github.com/rest";
 const PRIMARY_LIMIT_DOCS: &str = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-primary-rate-limits";
 const SECONDARY_LIMIT_DOCS: &str = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits";
+
+/// How much of an answer without a body a `truncate` fault lets out: `HTTP/1.1 204`, the
+/// status line without its end.
+const CUT_BODILESS_ANSWER_AFTER: usize = "HTTP/1.1 204".len();
 
 /// How the emulator behaves. `MockOptions::default()` serves the demo fixture on an ephemeral
 /// loopback port, with no latency, no faults, no rate limits and the real clock.
@@ -62,7 +68,19 @@ pub struct MockOptions {
     /// Seed of the generator behind jitter and faults: the same seed and request order give
     /// the same faults.
     pub seed: u64,
+    /// A connection without a byte read or written for this long is closed, as GitHub closes
+    /// idle keep-alive connections (default 30 s). A request being handled keeps its
+    /// connection open.
+    pub idle_timeout: Duration,
+    /// At most this many connections are served at once (default 1,024); further clients wait
+    /// to be accepted until one closes.
+    pub max_connections: usize,
 }
+
+/// The default [`MockOptions::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default [`MockOptions::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -75,6 +93,8 @@ impl Default for MockOptions {
             rate_limits: RateLimits::off(),
             clock: MockClock::system(),
             seed: 0,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -109,13 +129,16 @@ pub struct MockServer {
 
 impl MockServer {
     /// Loads the fixture and starts serving. Fails with `InvalidInput` for an inconsistent
-    /// fixture or fault specification, or with the bind error.
+    /// fixture or fault specification or `max_connections` of 0, or with the bind error.
     pub async fn start(options: MockOptions) -> io::Result<MockServer> {
         let invalid = |error: String| io::Error::new(io::ErrorKind::InvalidInput, error);
         options
             .faults
             .validate()
             .map_err(|e| invalid(e.to_string()))?;
+        if options.max_connections == 0 {
+            return Err(invalid("max_connections must be at least 1".to_owned()));
+        }
         let store = Store::from_fixture(&options.fixture, options.clock.now())
             .map_err(|e| invalid(e.to_string()))?;
         let listener = TcpListener::bind(
@@ -125,8 +148,9 @@ impl MockServer {
         )
         .await?;
         let addr = listener.local_addr()?;
+        let open_connections = OpenConnections::default();
         let shared = Arc::new(Shared {
-            addr,
+            web_root: format!("http://{addr}"),
             store: Mutex::new(store),
             clock: options.clock,
             limiter: Arc::new(RateLimiter::new(options.rate_limits)),
@@ -136,14 +160,21 @@ impl MockServer {
             rng: Mutex::new(StdRng::seed_from_u64(options.seed)),
             stats: Recorder::default(),
             request_ids: AtomicU64::new(1),
+            open_connections: open_connections.clone(),
         });
         let app = Router::new()
             .fallback(dispatch)
             .with_state(Arc::clone(&shared));
+        let listener = AbortableListener::new(
+            listener,
+            options.max_connections,
+            open_connections,
+            options.idle_timeout,
+        );
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(
-                AbortableListener(listener),
+                listener,
                 app.into_make_service_with_connect_info::<ConnectionHandle>(),
             )
             .with_graceful_shutdown(async {
@@ -163,7 +194,7 @@ impl MockServer {
 
     /// The github.com-style API root: `http://127.0.0.1:PORT` (no trailing slash).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.web_root.clone()
     }
 
     /// The Enterprise Server-style API root: `http://127.0.0.1:PORT/api/v3` (same state).
@@ -189,6 +220,17 @@ impl MockServer {
     /// A copy of every package and version as they are now.
     pub fn state(&self) -> StateSnapshot {
         self.shared.store().snapshot()
+    }
+
+    /// Every change the server applied (deletes and restores of packages and versions), oldest
+    /// first, including those whose answer a fault kept from the client.
+    pub fn changes(&self) -> Vec<AppliedChange> {
+        self.shared.store().changes().to_vec()
+    }
+
+    /// How many connections are open now (at most [`MockOptions::max_connections`]).
+    pub fn open_connections(&self) -> usize {
+        self.shared.open_connections.count()
     }
 
     /// Stops accepting connections and waits (up to 5 s) for answers in progress.
@@ -224,7 +266,8 @@ impl std::fmt::Debug for MockServer {
 
 /// What every request handler shares.
 struct Shared {
-    addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`: the root of every URL the server writes, whatever `Host` says.
+    web_root: String,
     store: Mutex<Store>,
     clock: MockClock,
     limiter: Arc<RateLimiter>,
@@ -234,13 +277,24 @@ struct Shared {
     rng: Mutex<StdRng>,
     stats: Recorder,
     request_ids: AtomicU64,
+    /// The connections being served.
+    open_connections: OpenConnections,
 }
 
-/// How a request ended.
+/// How a request ended. (The answer is boxed so that the stages' `Result<_, Outcome>` stays
+/// small.)
 enum Outcome {
-    Answered(Response),
+    Answered(Box<Response>),
     /// The connection was cut; nothing is sent.
     Dropped,
+}
+
+/// One API request on its way through the pipeline.
+struct ApiCall<'a> {
+    route: &'a Route,
+    parts: &'a Parts,
+    connection: &'a ConnectionHandle,
+    urls: Urls,
 }
 
 async fn dispatch(
@@ -248,52 +302,34 @@ async fn dispatch(
     ConnectInfo(connection): ConnectInfo<ConnectionHandle>,
     request: Request,
 ) -> Response {
+    let _in_flight = connection.begin_request();
     let (parts, _body) = request.into_parts();
     let (prefix, path) = routes::split_prefix(parts.uri.path());
-    if path == "/_mock/stats" && parts.method == Method::GET {
-        return json_response(StatusCode::OK, &shared.stats.snapshot());
+    if let Some(response) = shared.mock_endpoint(&parts.method, path) {
+        return response;
     }
     shared.stats.update(|stats| stats.total_requests += 1);
-    let host = parts
-        .headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| shared.addr.to_string(), str::to_owned);
-    let urls = Urls::new(&host, prefix);
     let request_id = shared.request_ids.fetch_add(1, Ordering::Relaxed);
-    let mut response = match routes::resolve(&parts.method, path) {
-        None => {
-            shared.stats.record_answer(UNMATCHED_OPERATION, 404);
-            error_response(&ApiError::new(
-                StatusCode::NOT_FOUND,
-                messages::NOT_FOUND,
-                REST_DOCS,
-            ))
-        }
-        Some(route) => match shared.serve(&route, &parts, &connection, &urls).await {
-            Outcome::Answered(response) => {
-                shared
-                    .stats
-                    .record_answer(route.operation().id, response.status().as_u16());
-                response
-            }
-            Outcome::Dropped => return Response::new(Body::empty()),
-        },
+    let Some(route) = routes::resolve(&parts.method, path) else {
+        shared.stats.record_answer(UNMATCHED_OPERATION, 404);
+        let response = refusal(StatusCode::NOT_FOUND, messages::NOT_FOUND, REST_DOCS);
+        return with_github_headers(response, request_id);
     };
-    let headers = response.headers_mut();
-    headers.insert(
-        "x-github-media-type",
-        HeaderValue::from_static("github.v3; format=json"),
-    );
-    headers.insert(
-        "x-github-api-version-selected",
-        HeaderValue::from_static(ghpkg_api::GITHUB_API_VERSION),
-    );
-    headers.insert(
-        "x-github-request-id",
-        header_value(&format!("{request_id:08X}:MOCK")),
-    );
-    response
+    let call = ApiCall {
+        route: &route,
+        parts: &parts,
+        connection: &connection,
+        urls: Urls::new(&shared.web_root, prefix),
+    };
+    match shared.serve(&call).await {
+        Outcome::Answered(response) => {
+            shared
+                .stats
+                .record_answer(route.operation.id, response.status().as_u16());
+            with_github_headers(*response, request_id)
+        }
+        Outcome::Dropped => Response::new(Body::empty()),
+    }
 }
 
 impl Shared {
@@ -301,95 +337,121 @@ impl Shared {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The pipeline for one API request.
-    async fn serve(
-        &self,
-        route: &Route,
-        parts: &Parts,
-        connection: &ConnectionHandle,
-        urls: &Urls,
-    ) -> Outcome {
-        let operation = route.operation();
-        let docs = operation.documentation_url();
-        let answer = |status: StatusCode, message: &str, docs: &str, headers: &HeaderMap| {
-            let mut response = error_response(&ApiError::new(status, message, docs));
-            response.headers_mut().extend(headers.clone());
-            Outcome::Answered(response)
-        };
-        let mut headers = HeaderMap::new();
+    /// `GET /_mock/stats` and `GET /_mock/changes` (no token needed, any prefix).
+    fn mock_endpoint(&self, method: &Method, path: &str) -> Option<Response> {
+        if *method != Method::GET {
+            return None;
+        }
+        match path {
+            "/_mock/stats" => Some(json_response(StatusCode::OK, &self.stats.snapshot())),
+            "/_mock/changes" => Some(json_response(StatusCode::OK, &self.store().changes())),
+            _ => None,
+        }
+    }
 
-        let caller = auth::authenticate(&parts.headers, &self.store());
-        let caller = match caller {
-            Ok(caller) => caller,
-            Err(BadCredentials) => {
-                return answer(
+    /// Runs the pipeline and adds the headers its stages collected to whatever answer it gave.
+    async fn serve(&self, call: &ApiCall<'_>) -> Outcome {
+        let mut headers = HeaderMap::new();
+        let outcome = match self.pipeline(call, &mut headers).await {
+            Ok(outcome) | Err(outcome) => outcome,
+        };
+        finish(outcome, headers)
+    }
+
+    /// The stages of one API request, in order. A stage that refuses ends the request with its
+    /// own answer (`Err`); only the last two run once the request is accepted.
+    async fn pipeline(
+        &self,
+        call: &ApiCall<'_>,
+        headers: &mut HeaderMap,
+    ) -> Result<Outcome, Outcome> {
+        let caller = self.authenticate(call, headers)?;
+        let _permit = self.admit(call, caller.as_ref(), headers)?;
+        let fault_after = self.inject_fault_before(call).await?;
+        check_scopes(call, caller.as_ref())?;
+        let response = self.run_operation(call, caller.as_ref());
+        Ok(self.inject_fault_after(fault_after, response, call).await)
+    }
+
+    /// Who is calling: `401` for an unknown token, and for no token where GitHub needs one.
+    /// Records the token's and the operation's scopes in `headers`.
+    fn authenticate(
+        &self,
+        call: &ApiCall<'_>,
+        headers: &mut HeaderMap,
+    ) -> Result<Option<Caller>, Outcome> {
+        let caller =
+            auth::authenticate(&call.parts.headers, &self.store()).map_err(|BadCredentials| {
+                refused(
                     StatusCode::UNAUTHORIZED,
                     messages::BAD_CREDENTIALS,
                     REST_DOCS,
-                    &headers,
-                );
+                )
+            })?;
+        let Some(caller) = caller else {
+            if call.route.allows_anonymous() {
+                return Ok(None);
             }
-        };
-        if caller.is_none() && !route.allows_anonymous() {
-            return answer(
+            return Err(refused(
                 StatusCode::UNAUTHORIZED,
                 messages::REQUIRES_AUTHENTICATION,
-                &docs,
-                &headers,
-            );
-        }
-        if let Some(caller) = &caller {
-            headers.insert("x-oauth-scopes", header_value(&caller.scopes_header()));
-            headers.insert(
-                "x-accepted-oauth-scopes",
-                header_value(&route.action.accepted_scopes_header()),
-            );
-        }
-
-        let _permit = if self.limiter.enabled() {
-            let identity = match &caller {
-                Some(caller) => Identity::Token {
-                    token: caller.token.clone(),
-                    user_id: caller.user_id,
-                },
-                None => Identity::Anonymous {
-                    ip: connection.peer.ip().to_string(),
-                },
-            };
-            let points = if route.action.is_mutation() { 5 } else { 1 };
-            match self.limiter.admit(identity, points, self.clock.now()) {
-                Ok((permit, quota)) => {
-                    write_quota(&mut headers, quota);
-                    Some(permit)
-                }
-                Err(Rejection::Primary { quota, message }) => {
-                    self.stats
-                        .update(|stats| stats.rate_limit_rejections.primary += 1);
-                    write_quota(&mut headers, quota);
-                    return answer(
-                        StatusCode::FORBIDDEN,
-                        &message,
-                        PRIMARY_LIMIT_DOCS,
-                        &headers,
-                    );
-                }
-                Err(Rejection::Secondary { quota, retry_after }) => {
-                    self.stats
-                        .update(|stats| stats.rate_limit_rejections.secondary += 1);
-                    write_quota(&mut headers, quota);
-                    headers.insert(RETRY_AFTER, HeaderValue::from(retry_after));
-                    return answer(
-                        StatusCode::FORBIDDEN,
-                        messages::SECONDARY_RATE_LIMIT,
-                        SECONDARY_LIMIT_DOCS,
-                        &headers,
-                    );
-                }
-            }
-        } else {
-            None
+                call.route.operation.docs_url,
+            ));
         };
+        headers.insert("x-oauth-scopes", header_value(&caller.scopes_header()));
+        headers.insert(
+            "x-accepted-oauth-scopes",
+            header_value(&routes::accepted_scopes_header(call.route.action)),
+        );
+        Ok(Some(caller))
+    }
 
+    /// GitHub's rate limits: the primary hourly budget and the secondary limits. Records the
+    /// budget in `headers`; the permit holds a concurrency slot until the request ends.
+    fn admit(
+        &self,
+        call: &ApiCall<'_>,
+        caller: Option<&Caller>,
+        headers: &mut HeaderMap,
+    ) -> Result<Option<Permit>, Outcome> {
+        if !self.limiter.enabled() {
+            return Ok(None);
+        }
+        let identity = match caller {
+            Some(caller) => Identity::Token {
+                token: caller.token.clone(),
+                user_id: caller.user_id,
+            },
+            None => Identity::Anonymous {
+                ip: call.connection.peer.ip().to_string(),
+            },
+        };
+        let points = rate_limit::points(call.route.action);
+        match self.limiter.admit(identity, points, self.clock.now()) {
+            Ok((permit, quota)) => {
+                write_quota(headers, quota);
+                Ok(Some(permit))
+            }
+            Err(Rejection::Primary { quota, message }) => {
+                self.stats
+                    .update(|stats| stats.rate_limit_rejections.primary += 1);
+                write_quota(headers, quota);
+                Err(refused(StatusCode::FORBIDDEN, &message, PRIMARY_LIMIT_DOCS))
+            }
+            Err(Rejection::Secondary { quota, retry_after }) => {
+                self.stats
+                    .update(|stats| stats.rate_limit_rejections.secondary += 1);
+                write_quota(headers, quota);
+                let retry_after = Some(Duration::from_secs(retry_after));
+                Err(rate_limited(StatusCode::FORBIDDEN, retry_after))
+            }
+        }
+    }
+
+    /// Latency, and the faults that refuse a request before its operation runs (so nothing is
+    /// changed): server errors, dropped connections, injected secondary limits and `429`s.
+    /// Returns the fault, if any, that acts after the operation.
+    async fn inject_fault_before(&self, call: &ApiCall<'_>) -> Result<Fault, Outcome> {
         let (fault, mut delay) = self.draw_fault_and_delay();
         if let Fault::Slow(extra) = fault {
             self.stats.update(|stats| stats.faults.slowdowns += 1);
@@ -402,64 +464,38 @@ impl Shared {
             Fault::Error(status) => {
                 self.stats.update(|stats| stats.faults.errors += 1);
                 let message = status.canonical_reason().unwrap_or("Server Error");
-                return answer(status, message, REST_DOCS, &headers);
+                Err(refused(status, message, REST_DOCS))
             }
             Fault::Drop => {
                 self.stats.update(|stats| stats.faults.drops += 1);
-                connection.abort();
-                return Outcome::Dropped;
+                call.connection.abort();
+                Err(Outcome::Dropped)
             }
-            Fault::Truncate => self.stats.update(|stats| stats.faults.truncations += 1),
-            Fault::None | Fault::Slow(_) => {}
+            Fault::SecondaryLimit { retry_after } => {
+                self.stats
+                    .update(|stats| stats.faults.secondary_limits += 1);
+                Err(rate_limited(StatusCode::FORBIDDEN, retry_after))
+            }
+            Fault::TooManyRequests { retry_after } => {
+                self.stats
+                    .update(|stats| stats.faults.too_many_requests += 1);
+                Err(rate_limited(StatusCode::TOO_MANY_REQUESTS, retry_after))
+            }
+            Fault::None | Fault::Slow(_) | Fault::Truncate | Fault::Lost => Ok(fault),
         }
-
-        if let Some(missing) = caller
-            .as_ref()
-            .and_then(|c| c.missing_scope(route.action.required_scopes()))
-        {
-            let message = format!(
-                "You need at least {missing} scope to {}.",
-                route.action.purpose()
-            );
-            return answer(StatusCode::FORBIDDEN, &message, &docs, &headers);
-        }
-
-        let truncate = fault == Fault::Truncate;
-        if truncate && route.action.is_mutation() {
-            // Never apply a change whose answer is faulted: cut a gateway error instead.
-            let mut response = error_response(&ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "Bad Gateway",
-                REST_DOCS,
-            ));
-            response.headers_mut().extend(headers);
-            return Outcome::Answered(truncated(response).await);
-        }
-
-        let mut response = self.run_operation(route, parts, caller.as_ref(), urls);
-        response.headers_mut().extend(headers);
-        if truncate {
-            response = truncated(response).await;
-        }
-        Outcome::Answered(response)
     }
 
-    fn run_operation(
-        &self,
-        route: &Route,
-        parts: &Parts,
-        caller: Option<&Caller>,
-        urls: &Urls,
-    ) -> Response {
-        let query = QueryParams::parse(parts.uri.query());
-        let url = format!("{}{}", urls.web, parts.uri.path());
+    /// Runs the operation on the state and renders its answer.
+    fn run_operation(&self, call: &ApiCall<'_>, caller: Option<&Caller>) -> Response {
+        let query = QueryParams::parse(call.parts.uri.query());
+        let url = format!("{}{}", call.urls.web, call.parts.uri.path());
         let request = ApiRequest {
-            route,
+            route: call.route,
             caller,
             query: &query,
-            raw_query: parts.uri.query(),
+            raw_query: call.parts.uri.query(),
             url: &url,
-            urls,
+            urls: &call.urls,
             now: self.clock.now().trunc_subsecs(0),
         };
         let result = handlers::handle(&mut self.store(), &request);
@@ -480,6 +516,28 @@ impl Shared {
         }
     }
 
+    /// The faults that act on the operation's answer, after any change was applied: `lost`
+    /// closes the connection without it, `truncate` cuts it short.
+    async fn inject_fault_after(
+        &self,
+        fault: Fault,
+        response: Response,
+        call: &ApiCall<'_>,
+    ) -> Outcome {
+        match fault {
+            Fault::Lost => {
+                self.stats.update(|stats| stats.faults.lost += 1);
+                call.connection.abort();
+                Outcome::Dropped
+            }
+            Fault::Truncate => {
+                self.stats.update(|stats| stats.faults.truncations += 1);
+                Outcome::Answered(Box::new(truncated(response, call.connection).await))
+            }
+            _ => Outcome::Answered(Box::new(response)),
+        }
+    }
+
     /// One fault and one latency for a request, from the seeded generator.
     fn draw_fault_and_delay(&self) -> (Fault, Duration) {
         let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
@@ -492,6 +550,74 @@ impl Shared {
         };
         (fault, self.latency + jitter)
     }
+}
+
+/// The classic scopes the operation needs: `403` naming the first one the token lacks.
+fn check_scopes(call: &ApiCall<'_>, caller: Option<&Caller>) -> Result<(), Outcome> {
+    let action = call.route.action;
+    let Some(missing) = caller.and_then(|c| c.missing_scope(action.required_scopes())) else {
+        return Ok(());
+    };
+    let message = format!(
+        "You need at least {missing} scope to {}.",
+        routes::purpose(action)
+    );
+    Err(refused(
+        StatusCode::FORBIDDEN,
+        &message,
+        call.route.operation.docs_url,
+    ))
+}
+
+/// Adds the headers the stages collected (scopes, rate-limit budget) to an answer.
+fn finish(outcome: Outcome, headers: HeaderMap) -> Outcome {
+    match outcome {
+        Outcome::Answered(mut response) => {
+            response.headers_mut().extend(headers);
+            Outcome::Answered(response)
+        }
+        Outcome::Dropped => Outcome::Dropped,
+    }
+}
+
+/// The headers GitHub puts on every API answer.
+fn with_github_headers(mut response: Response, request_id: u64) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-github-media-type",
+        HeaderValue::from_static("github.v3; format=json"),
+    );
+    headers.insert(
+        "x-github-api-version-selected",
+        HeaderValue::from_static(ghpkg_api::GITHUB_API_VERSION),
+    );
+    headers.insert(
+        "x-github-request-id",
+        header_value(&format!("{request_id:08X}:MOCK")),
+    );
+    response
+}
+
+/// An error answer that ends the pipeline.
+fn refused(status: StatusCode, message: &str, docs: &str) -> Outcome {
+    Outcome::Answered(Box::new(refusal(status, message, docs)))
+}
+
+fn refusal(status: StatusCode, message: &str, docs: &str) -> Response {
+    error_response(&ApiError::new(status, message, docs))
+}
+
+/// A secondary-rate-limit refusal (`403` or `429`), with `Retry-After` in whole seconds when
+/// `retry_after` is given.
+fn rate_limited(status: StatusCode, retry_after: Option<Duration>) -> Outcome {
+    let mut response = refusal(status, messages::SECONDARY_RATE_LIMIT, SECONDARY_LIMIT_DOCS);
+    if let Some(retry_after) = retry_after {
+        let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Outcome::Answered(Box::new(response))
 }
 
 fn header_value(text: &str) -> HeaderValue {
@@ -529,13 +655,18 @@ fn error_response(error: &ApiError) -> Response {
     json_response(error.status, &error.body())
 }
 
-/// Sends half the body while `Content-Length` promises all of it, then breaks the connection.
-async fn truncated(response: Response) -> Response {
+/// Cuts an answer short. A body: half of it is sent while `Content-Length` promises all of it,
+/// then the connection breaks. No body (a `204`): the connection breaks inside the status line.
+async fn truncated(response: Response, connection: &ConnectionHandle) -> Response {
     let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
-    let promised = bytes.len().max(2);
+    if bytes.is_empty() {
+        connection.cut_after(CUT_BODILESS_ANSWER_AFTER);
+        return Response::from_parts(parts, Body::empty());
+    }
+    let promised = bytes.len();
     let half = bytes.slice(..bytes.len() / 2);
     parts
         .headers

@@ -8,6 +8,7 @@ use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use serde::Serialize;
 
+use crate::changes::{AppliedChange, Change, ChangeLog};
 use crate::fixture::{Fixture, FixtureError, OrgRole};
 
 /// How long a deleted package or version can be restored.
@@ -171,6 +172,9 @@ pub(crate) struct Store {
     pub packages: Vec<PackageRecord>,
     /// Repository ids by lower-cased `owner/name`, assigned on load.
     repositories: HashMap<String, i64>,
+    /// Every change applied since the start, kept under the same lock as the packages so
+    /// that the log's order is the order the changes happened in.
+    changes: ChangeLog,
 }
 
 impl Store {
@@ -295,6 +299,7 @@ impl Store {
             tokens,
             packages,
             repositories,
+            changes: ChangeLog::default(),
         })
     }
 
@@ -352,6 +357,16 @@ impl Store {
         self.packages_named(owner, package_type, name)
             .filter(|&index| self.packages[index].is_deleted())
             .max_by_key(|&index| self.packages[index].deleted_at)
+    }
+
+    /// Writes an applied change into the log.
+    pub fn record_change(&mut self, change: Change) {
+        self.changes.append(change);
+    }
+
+    /// Every change applied so far, oldest first.
+    pub fn changes(&self) -> &[AppliedChange] {
+        self.changes.entries()
     }
 
     /// A copy of all packages.

@@ -14,7 +14,8 @@ pub struct Stats {
     /// Every API request received (`/_mock/*` excluded), including rejected and faulted ones.
     pub total_requests: u64,
     /// Answers by GitHub operationId (e.g. `packages/list-packages-for-organization`) and HTTP
-    /// status. Dropped connections have no status and are counted only in `faults`.
+    /// status. Connections closed without an answer (`drop`, `lost`) have no status and are
+    /// counted only in `faults`.
     pub requests: BTreeMap<String, BTreeMap<u16, u64>>,
     /// Requests refused by the rate limits.
     pub rate_limit_rejections: RateLimitRejections,
@@ -33,21 +34,34 @@ pub struct RateLimitRejections {
 
 /// Faults injected, by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FaultCounts {
-    /// `500`/`502`/`503` answers.
+    /// Injected server errors (`5xx`), instead of running the operation.
     pub errors: u64,
-    /// Connections closed without an answer.
+    /// Connections closed without an answer before the operation ran.
     pub drops: u64,
-    /// Bodies cut short.
+    /// Connections closed without an answer after the operation ran (changes applied).
+    pub lost: u64,
+    /// Answers cut short after the operation ran.
     pub truncations: u64,
     /// Answers delayed.
     pub slowdowns: u64,
+    /// Injected secondary-rate-limit `403`s.
+    pub secondary_limits: u64,
+    /// Injected `429 Too Many Requests`.
+    pub too_many_requests: u64,
 }
 
 impl FaultCounts {
     /// All faults together.
     pub fn total(&self) -> u64 {
-        self.errors + self.drops + self.truncations + self.slowdowns
+        self.errors
+            + self.drops
+            + self.lost
+            + self.truncations
+            + self.slowdowns
+            + self.secondary_limits
+            + self.too_many_requests
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{anonymous, client, demo, failure, link, start_time};
+use ghpkg_api::operations::{Action, OwnerFamily};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use ghpkg_mock::fixture::demo::*;
 use ghpkg_mock::{messages, tokens};
@@ -631,7 +632,7 @@ async fn a_synthetic_world_pages_through_many_packages() {
     let second = api
         .get_page::<Vec<ghpkg_api::types::Package>>(
             &next,
-            "packages_list_packages_for_organization",
+            Action::ListPackages.spec(OwnerFamily::Org),
         )
         .await
         .unwrap();

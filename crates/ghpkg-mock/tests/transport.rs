@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{client, demo, demo_options, failure, link, start_time};
 use futures::StreamExt;
+use ghpkg_api::operations::{Action, OwnerFamily};
 use ghpkg_api::types::PackageType;
 use ghpkg_mock::fixture::demo::*;
 use ghpkg_mock::{Faults, MockServer, RateLimits, Stats, messages, tokens};
@@ -44,7 +45,10 @@ async fn the_enterprise_prefix_serves_the_same_state() {
         "{next}"
     );
     let second = enterprise
-        .get_page::<Vec<ghpkg_api::types::PackageVersion>>(&next, "versions")
+        .get_page::<Vec<ghpkg_api::types::PackageVersion>>(
+            &next,
+            Action::ListVersions.spec(OwnerFamily::Org),
+        )
         .await
         .unwrap();
     assert_eq!(second.len(), 50);
@@ -66,6 +70,51 @@ async fn the_enterprise_prefix_serves_the_same_state() {
         .await
         .unwrap();
     assert_eq!(github.version_count, 2_999);
+}
+
+/// The `Link` header and the absolute URLs of a raw answer.
+fn urls_of(answer: &str) -> (String, Vec<String>) {
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let link = head
+        .lines()
+        .find_map(|line| line.strip_prefix("link: "))
+        .unwrap_or_else(|| panic!("no Link header in {head}"))
+        .to_owned();
+    let versions: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
+    let urls = versions
+        .iter()
+        .flat_map(|v| [&v["url"], &v["html_url"], &v["package_html_url"]])
+        .map(|url| url.as_str().unwrap().to_owned())
+        .collect();
+    (link, urls)
+}
+
+#[tokio::test]
+async fn link_and_body_urls_use_the_servers_own_address_whatever_the_host_header_says() {
+    let server = demo().await;
+    for prefix in ["", "/api/v3"] {
+        let request = format!(
+            "GET {prefix}/orgs/acme/packages/container/web%2Fapp/versions?per_page=2 HTTP/1.1\r\n\
+             Host: evil.example\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            tokens::OCTOCAT_ALL
+        );
+        let answer = common::raw_exchange(&server, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let (link, urls) = urls_of(&answer);
+        assert!(!link.contains("evil.example"), "{link}");
+        let api_root = format!("{}{prefix}", server.base_url());
+        assert!(
+            link.starts_with(&format!(
+                "<{api_root}/orgs/acme/packages/container/web%2Fapp/versions?per_page=2&page=2>"
+            )),
+            "{link}"
+        );
+        assert_eq!(urls.len(), 6);
+        for url in urls {
+            assert!(url.starts_with(&server.base_url()), "{url}");
+            assert!(!url.contains("evil.example"), "{url}");
+        }
+    }
 }
 
 #[tokio::test]
@@ -388,6 +437,10 @@ async fn server_errors_appear_at_the_configured_rate_and_repeat_with_the_seed() 
     assert_eq!(statuses(&again, 500).await, first);
 }
 
+fn is_deleted(server: &MockServer, version_id: i64) -> bool {
+    server.state().version(version_id).unwrap().1.is_deleted()
+}
+
 #[tokio::test]
 async fn a_dropped_connection_answers_nothing_and_changes_nothing() {
     let server = MockServer::start(faulty("drop=1", 0)).await.unwrap();
@@ -399,14 +452,8 @@ async fn a_dropped_connection_answers_nothing_and_changes_nothing() {
         .await;
     let error = result.expect_err("the connection should be dropped");
     assert!(error.status().is_none(), "{error:?}");
-    assert!(
-        !server
-            .state()
-            .version(WEB_APP_OLDEST_VERSION_ID)
-            .unwrap()
-            .1
-            .is_deleted()
-    );
+    assert!(!is_deleted(&server, WEB_APP_OLDEST_VERSION_ID));
+    assert!(server.changes().is_empty());
     let stats = server.stats();
     assert!(stats.faults.drops >= 1);
     assert_eq!(
@@ -416,10 +463,37 @@ async fn a_dropped_connection_answers_nothing_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn a_truncated_body_breaks_off_and_a_truncated_change_is_not_applied() {
+async fn a_lost_answer_applies_the_change_and_then_closes_the_connection() {
+    let server = MockServer::start(faulty("lost=1", 0)).await.unwrap();
+    let http = reqwest::Client::builder()
+        .retry(reqwest::retry::never())
+        .build()
+        .unwrap();
+    let result = http
+        .delete(version_url(&server, WEB_APP_OLDEST_VERSION_ID))
+        .bearer_auth(tokens::OCTOCAT_ALL)
+        .send()
+        .await;
+    let error = result.expect_err("the answer should be lost");
+    assert!(error.status().is_none(), "{error:?}");
+    assert!(is_deleted(&server, WEB_APP_OLDEST_VERSION_ID));
+    let changes = server.changes();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].version_id, Some(WEB_APP_OLDEST_VERSION_ID));
+    let stats = server.stats();
+    assert_eq!(stats.faults.lost, 1);
+    assert_eq!(stats.faults.drops, 0);
+    assert_eq!(
+        stats.count_operation("packages/delete-package-version-for-org"),
+        0,
+        "a lost answer has no status"
+    );
+}
+
+#[tokio::test]
+async fn a_truncated_read_breaks_off_its_body() {
     let server = MockServer::start(faulty("truncate=1", 0)).await.unwrap();
-    let http = reqwest::Client::new();
-    let response = http
+    let response = reqwest::Client::new()
         .get(version_url(&server, WEB_APP_LATEST_VERSION_ID))
         .bearer_auth(tokens::OCTOCAT_ALL)
         .send()
@@ -427,23 +501,129 @@ async fn a_truncated_body_breaks_off_and_a_truncated_change_is_not_applied() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.is_err());
-    let response = http
+    assert_eq!(server.stats().faults.truncations, 1);
+}
+
+#[tokio::test]
+async fn a_truncated_change_is_applied_and_its_answer_breaks_off() {
+    let server = MockServer::start(faulty("truncate=1", 0)).await.unwrap();
+    let http = reqwest::Client::builder()
+        .retry(reqwest::retry::never())
+        .build()
+        .unwrap();
+    let result = http
+        .delete(version_url(&server, WEB_APP_OLDEST_VERSION_ID))
+        .bearer_auth(tokens::OCTOCAT_ALL)
+        .send()
+        .await;
+    let error = result.expect_err("a 204 cut short is no answer");
+    assert!(error.status().is_none(), "{error:?}");
+    assert!(is_deleted(&server, WEB_APP_OLDEST_VERSION_ID));
+    assert_eq!(server.changes().len(), 1);
+    // A change refused by the handler keeps its status; its body is cut.
+    let refused = http
         .delete(version_url(&server, WEB_APP_OLDEST_VERSION_ID))
         .bearer_auth(tokens::OCTOCAT_ALL)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 502);
-    assert!(response.bytes().await.is_err());
-    assert!(
-        !server
-            .state()
-            .version(WEB_APP_OLDEST_VERSION_ID)
-            .unwrap()
-            .1
-            .is_deleted()
-    );
+    assert_eq!(refused.status(), 404);
+    assert!(refused.bytes().await.is_err());
+    assert_eq!(server.changes().len(), 1);
     assert_eq!(server.stats().faults.truncations, 2);
+}
+
+#[tokio::test]
+async fn the_raw_answer_of_a_truncated_change_stops_inside_the_status_line() {
+    let server = MockServer::start(faulty("truncate=1", 0)).await.unwrap();
+    let answer = common::raw_exchange(
+        &server,
+        &format!(
+            "DELETE /orgs/acme/packages/container/web%2Fapp/versions/{WEB_APP_OLDEST_VERSION_ID} HTTP/1.1\r\n\
+             Host: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\r\n",
+            tokens::OCTOCAT_ALL
+        ),
+    )
+    .await;
+    assert_eq!(answer, "HTTP/1.1 204");
+    assert!(is_deleted(&server, WEB_APP_OLDEST_VERSION_ID));
+}
+
+#[tokio::test]
+async fn server_errors_take_only_the_configured_statuses() {
+    let server = MockServer::start(faulty("5xx=1:502", 3)).await.unwrap();
+    let statuses = statuses(&server, 50).await;
+    assert!(statuses.iter().all(|s| *s == 502), "{statuses:?}");
+    assert_eq!(server.stats().faults.errors, 50);
+}
+
+#[tokio::test]
+async fn an_injected_secondary_limit_refuses_with_or_without_retry_after_and_changes_nothing() {
+    for (spec, retry_after) in [
+        ("secondary=1", Some("60")),
+        ("secondary=1:15s", Some("15")),
+        ("secondary=1:none", None),
+    ] {
+        let server = MockServer::start(faulty(spec, 0)).await.unwrap();
+        let response = reqwest::Client::new()
+            .delete(version_url(&server, WEB_APP_OLDEST_VERSION_ID))
+            .bearer_auth(tokens::OCTOCAT_ALL)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{spec}");
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap()),
+            retry_after,
+            "{spec}"
+        );
+        assert_eq!(
+            response.headers()["x-accepted-oauth-scopes"],
+            "delete:packages, read:packages"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["message"], messages::SECONDARY_RATE_LIMIT);
+        assert!(!is_deleted(&server, WEB_APP_OLDEST_VERSION_ID), "{spec}");
+        assert!(server.changes().is_empty(), "{spec}");
+        let stats = server.stats();
+        assert_eq!(stats.faults.secondary_limits, 1, "{spec}");
+        assert_eq!(stats.rate_limit_rejections.secondary, 0, "{spec}");
+    }
+}
+
+#[tokio::test]
+async fn an_injected_429_refuses_and_changes_nothing() {
+    let server = MockServer::start(faulty("429=1:2s", 0)).await.unwrap();
+    let response = reqwest::Client::new()
+        .delete(version_url(&server, WEB_APP_OLDEST_VERSION_ID))
+        .bearer_auth(tokens::OCTOCAT_ALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "2");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["message"], messages::SECONDARY_RATE_LIMIT);
+    assert!(!is_deleted(&server, WEB_APP_OLDEST_VERSION_ID));
+    assert!(server.changes().is_empty());
+    assert_eq!(server.stats().faults.too_many_requests, 1);
+    assert_eq!(server.stats().count_status(429), 1);
+}
+
+#[tokio::test]
+async fn mixed_faults_repeat_with_the_seed() {
+    let spec = "5xx=0.1:503,secondary=0.1:none,429=0.1,slow=0.1:1ms";
+    let first = MockServer::start(faulty(spec, 11)).await.unwrap();
+    let again = MockServer::start(faulty(spec, 11)).await.unwrap();
+    let statuses_first = statuses(&first, 200).await;
+    assert_eq!(statuses(&again, 200).await, statuses_first);
+    for status in [200, 403, 429, 503] {
+        assert!(statuses_first.contains(&status), "no {status}");
+    }
+    assert_eq!(first.stats().faults, again.stats().faults);
 }
 
 #[tokio::test]
@@ -512,7 +692,19 @@ impl Drop for KillOnDrop {
 fn the_binary_prints_its_url_and_tokens_then_serves() {
     let mut child = KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_ghpkg-mock"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--latency", "1ms"])
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--latency",
+                "1ms",
+                "--idle-timeout",
+                "5s",
+                "--max-connections",
+                "16",
+                "--faults",
+                "5xx=0.01:502|503,lost=0.01",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -523,7 +715,14 @@ fn the_binary_prints_its_url_and_tokens_then_serves() {
         .strip_prefix("ghpkg-mock listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
         .to_owned();
-    let rest: Vec<String> = lines.by_ref().take(11).map(Result::unwrap).collect();
+    let rest: Vec<String> = lines.by_ref().take(12).map(Result::unwrap).collect();
+    assert!(
+        rest.iter().any(
+            |l| l.contains("connections: at most 16, closed after 5s idle")
+                && l.contains("faults: 5xx=0.01:502|503,lost=0.01")
+        ),
+        "{rest:#?}"
+    );
     assert!(
         rest.iter()
             .any(|l| l.contains(tokens::OCTOCAT_NORESTORE) && l.contains("delete:packages"))

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::{client, demo, failure, link, start_time};
+use ghpkg_api::operations::{Action, OwnerFamily};
 use ghpkg_api::types::{PackageType, PackageVersion, PackageVersionState};
 use ghpkg_mock::fixture::demo::*;
 use ghpkg_mock::{Fixture, MockOptions, MockServer, messages, tokens};
@@ -31,10 +32,7 @@ async fn walking_link_pages_yields_every_web_app_version_once_newest_first() {
     let mut pages = 1;
     while let Some(url) = next {
         let page = octocat
-            .get_page::<Vec<PackageVersion>>(
-                &url,
-                "packages_get_all_package_versions_for_package_owned_by_org",
-            )
+            .get_page::<Vec<PackageVersion>>(&url, Action::ListVersions.spec(OwnerFamily::Org))
             .await
             .unwrap();
         next = link(page.headers(), "next");

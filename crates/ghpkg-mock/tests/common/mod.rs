@@ -73,3 +73,21 @@ pub fn link(headers: &reqwest::header::HeaderMap, rel: &str) -> Option<String> {
             .then(|| url.trim_start_matches('<').trim_end_matches('>').to_owned())
     })
 }
+
+/// Sends `request` (a whole HTTP/1.1 request, head and body) on a new connection to `server`
+/// and reads until the server closes it: the raw answer, head included.
+pub async fn raw_exchange(server: &MockServer, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server answers and closes within 10 s")
+    .unwrap();
+    String::from_utf8(answer).unwrap()
+}
