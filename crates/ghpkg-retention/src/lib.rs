@@ -1,1 +1,28 @@
-//! The retention engine (being written).
+#![doc = include_str!("../README.md")]
+
+mod age;
+mod decide;
+mod facts;
+mod graph;
+mod image;
+mod load;
+mod pattern;
+mod plan;
+mod reason;
+mod rules;
+
+pub use age::{Age, AgeError, AgeProblem};
+pub use facts::{Owner, PackageFacts, Target, VersionFacts};
+pub use graph::ManifestStatus;
+pub use image::{
+    ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, ReadStats, attachment_subject,
+};
+pub use load::{ExpectError, MAX_PLAN_BYTES, PlanLoadError};
+pub use pattern::{PatternError, TagPattern};
+pub use plan::{
+    Budget, GraphLinks, GraphRole, MAX_DECISIONS, MissingChild, Note, NoteKind, PLAN_FORMAT,
+    PLAN_VERSION, PackageBudget, PackagePlan, Plan, PlanError, PlanInputs, PlannedDeletion,
+    Summary, VersionDecision, plan,
+};
+pub use reason::{Decision, ReasonCode};
+pub use rules::{OrderBy, Rules, RulesError, TagSelection};

@@ -1,0 +1,582 @@
+//! Named container-image situations, each with what the plan must do.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use ghpkg_retention::{
+    Age, ChildRef, GraphRole, ManifestFacts, ManifestKind, ManifestStatus, NoteKind, Plan,
+    ReasonCode, TagSelection,
+};
+use support::*;
+
+/// Every deletion comes after the deletions of all its parents (index before children, subject
+/// before referrers), using the links the plan itself shows.
+fn assert_parents_first(plan: &Plan) {
+    let position: BTreeMap<u64, usize> = plan
+        .deletions
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.id, i))
+        .collect();
+    for decision in plan.packages.iter().flat_map(|p| &p.decisions) {
+        let (Some(&at), Some(graph)) = (position.get(&decision.id), &decision.graph) else {
+            continue;
+        };
+        for parent in &graph.parents {
+            let parent_at = position.get(parent);
+            assert!(
+                parent_at.is_some_and(|&p| p < at),
+                "{} is deleted before its parent {parent} (or its parent is kept)",
+                decision.id
+            );
+        }
+    }
+}
+
+fn links(plan: &Plan, id: u64) -> ghpkg_retention::GraphLinks {
+    plan.packages
+        .iter()
+        .flat_map(|p| &p.decisions)
+        .find(|d| d.id == id)
+        .and_then(|d| d.graph.clone())
+        .expect("graph links")
+}
+
+fn keep_newest_tagged(n: usize) -> ghpkg_retention::Rules {
+    rules(|r| {
+        r.keep_newest = Some(n);
+        r.tag_selection = Some(TagSelection::Tagged);
+    })
+}
+
+#[test]
+fn multi_arch_index_with_platform_children_and_buildx_attestations() {
+    let package = Package::container("web/app")
+        .index_of(
+            10,
+            &["v1"],
+            40,
+            vec![
+                entry(11, Some("linux/amd64")),
+                entry(12, Some("linux/arm64")),
+                attestation(13, 11),
+                attestation(14, 12),
+            ],
+        )
+        .version(11, &[], 40)
+        .version(12, &[], 40)
+        .version(13, &[], 40)
+        .version(14, &[], 40)
+        .index_of(
+            20,
+            &["v2"],
+            1,
+            vec![
+                entry(21, Some("linux/amd64")),
+                entry(22, Some("linux/arm64")),
+                attestation(23, 21),
+                attestation(24, 22),
+            ],
+        )
+        .version(21, &[], 1)
+        .version(22, &[], 1)
+        .version(23, &[], 1)
+        .version(24, &[], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &keep_newest_tagged(1));
+    assert_eq!(reason(&plan, 20), ReasonCode::NewestN);
+    for child in [21, 22, 23, 24] {
+        assert_eq!(reason(&plan, child), ReasonCode::ChildOfKept, "{child}");
+    }
+    assert_eq!(reason(&plan, 10), ReasonCode::BeyondNewestN);
+    for child in [11, 12, 13, 14] {
+        assert_eq!(reason(&plan, child), ReasonCode::ChildOfDeleted, "{child}");
+    }
+    assert_eq!(deleted(&plan), [10, 11, 12, 13, 14]);
+    assert_parents_first(&plan);
+
+    let index = links(&plan, 10);
+    assert_eq!(index.role, GraphRole::Root);
+    assert_eq!(index.carries, [11, 12, 13, 14]);
+    let attestation = links(&plan, 13);
+    assert_eq!(attestation.role, GraphRole::Child);
+    assert_eq!(
+        attestation.parents,
+        [10, 11],
+        "the index and the image it attests"
+    );
+    assert_eq!(attestation.manifest, ManifestStatus::ListedChild);
+    assert_eq!(links(&plan, 11).carries, [13]);
+}
+
+#[test]
+fn a_child_shared_by_a_kept_and_a_deleted_index_is_kept() {
+    let package = Package::container("web/app")
+        .index(1, &["old"], 40, &[3, 4])
+        .index(2, &["new"], 1, &[3, 5])
+        .version(3, &[], 40)
+        .version(4, &[], 40)
+        .version(5, &[], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &keep_newest_tagged(1));
+    assert_eq!(reason(&plan, 1), ReasonCode::BeyondNewestN);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
+    assert_eq!(detail(&plan, 3), "listed by kept 2 (new)");
+    assert_eq!(links(&plan, 3).parents, [1, 2]);
+    assert_eq!(reason(&plan, 4), ReasonCode::ChildOfDeleted);
+    assert_eq!(reason(&plan, 5), ReasonCode::ChildOfKept);
+    assert_eq!(deleted(&plan), [1, 4]);
+    assert_eq!(
+        links(&plan, 1).carries,
+        [4],
+        "3 is kept, so 1 does not carry it"
+    );
+}
+
+#[test]
+fn one_image_with_several_tags_some_selected_is_kept_whole() {
+    let package = Package::container("web/app")
+        .index(1, &["pr-7", "main"], 40, &[2, 3])
+        .version(2, &[], 40)
+        .version(3, &[], 40)
+        .index(4, &["pr-8"], 40, &[5])
+        .version(5, &[], 40)
+        .image(6, &["v1"], 1)
+        .build();
+    let rules = rules(|r| r.include_tags = patterns(&["pr-*"]));
+    let plan = plan_ok(&container(), vec![package], &rules);
+    assert_eq!(reason(&plan, 1), ReasonCode::PartialTagMatch);
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 4), ReasonCode::TagMatch);
+    assert_eq!(deleted(&plan), [4, 5]);
+}
+
+#[test]
+fn cosign_signatures_and_attestations_follow_their_image() {
+    let package = Package::container("web/app")
+        .image(1, &["v1"], 1)
+        .signature(2, 1, 1)
+        .image(3, &[&sig_tag(1, ".att")], 1)
+        .image(4, &["pr-4"], 30)
+        .signature(5, 4, 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package.clone()],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert_eq!(reason(&plan, 1), ReasonCode::NotSelected);
+    assert_eq!(reason(&plan, 2), ReasonCode::ReferrerOfKept);
+    assert_eq!(reason(&plan, 3), ReasonCode::ReferrerOfKept);
+    assert_eq!(links(&plan, 2).role, GraphRole::Referrer);
+    assert_eq!(reason(&plan, 4), ReasonCode::TagMatch);
+    assert_eq!(reason(&plan, 5), ReasonCode::ReferrerOfDeleted);
+    assert_eq!(deleted(&plan), [4, 5], "the image before its signature");
+
+    // Signature tags are not tags: they are neither selected nor counted by keep_newest.
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| {
+            r.keep_newest = Some(1);
+            r.tag_selection = Some(TagSelection::Both);
+        }),
+    );
+    assert_eq!(reason(&plan, 1), ReasonCode::NewestN);
+    assert!(
+        detail(&plan, 1).starts_with("1st newest of 2 selected"),
+        "{}",
+        detail(&plan, 1)
+    );
+    assert_eq!(reason(&plan, 4), ReasonCode::BeyondNewestN);
+    assert_eq!(deleted(&plan), [4, 5]);
+}
+
+#[test]
+fn an_oci_referrer_found_only_through_its_subject_field_follows_the_subject() {
+    let package = Package::container("web/app")
+        .image(1, &["latest"], 30)
+        .referrer(2, 1, 30)
+        .image(3, &["pr-3"], 30)
+        .referrer(4, 3, 30)
+        .referrer(5, 4, 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert_eq!(reason(&plan, 1), ReasonCode::ProtectedTag);
+    assert_eq!(reason(&plan, 2), ReasonCode::ReferrerOfKept);
+    assert_eq!(reason(&plan, 3), ReasonCode::TagMatch);
+    assert_eq!(reason(&plan, 4), ReasonCode::ReferrerOfDeleted);
+    assert_eq!(
+        reason(&plan, 5),
+        ReasonCode::ReferrerOfDeleted,
+        "a signature of the SBOM"
+    );
+    assert_eq!(deleted(&plan), [3, 4, 5]);
+    assert_parents_first(&plan);
+}
+
+#[test]
+fn a_referrer_listed_only_by_the_referrers_api_follows_the_subject() {
+    let package = Package::container("web/app")
+        .image(1, &["v1"], 30)
+        .image(2, &[], 30)
+        .listed_referrer(1, 2)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::ReferrerOfKept);
+    assert_eq!(links(&plan, 2).parents, [1]);
+    assert!(deleted(&plan).is_empty());
+}
+
+#[test]
+fn a_fallback_index_without_platforms_protects_its_entries() {
+    let package = Package::container("web/app")
+        .index_of(1, &["v1"], 30, vec![entry(2, None), entry(3, None)])
+        .version(2, &[], 30)
+        .version(3, &[], 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
+    assert!(deleted(&plan).is_empty());
+}
+
+#[test]
+fn a_nested_index_goes_with_its_parent_and_before_its_entries() {
+    let package = Package::container("web/app")
+        .index_of(1, &["v1"], 30, vec![nested(2)])
+        .index(2, &[], 30, &[3, 4])
+        .version(3, &[], 30)
+        .version(4, &[], 30)
+        .index_of(5, &["v2"], 1, vec![nested(6)])
+        .index(6, &[], 1, &[7])
+        .version(7, &[], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &keep_newest_tagged(1));
+    assert_eq!(reason(&plan, 5), ReasonCode::NewestN);
+    assert_eq!(reason(&plan, 6), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 7), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 1), ReasonCode::BeyondNewestN);
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfDeleted);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfDeleted);
+    assert_eq!(deleted(&plan), [1, 2, 3, 4]);
+    assert_parents_first(&plan);
+}
+
+#[test]
+fn a_nested_index_that_was_not_read_in_a_kept_graph_fails_closed() {
+    let package = Package::container("web/app")
+        .index_of(1, &["v1"], 1, vec![nested(2)])
+        .version(2, &[], 1)
+        .image(3, &["pr-3"], 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert!(deleted(&plan).is_empty());
+    assert_eq!(reason(&plan, 3), ReasonCode::UnreadableGraph);
+    assert!(
+        detail(&plan, 3).contains("nested index"),
+        "{}",
+        detail(&plan, 3)
+    );
+    assert_eq!(links(&plan, 2).manifest, ManifestStatus::Unknown);
+}
+
+#[test]
+fn platform_images_whose_index_is_gone_are_ordinary_untagged_roots() {
+    let package = Package::container("web/app")
+        .image(1, &[], 60)
+        .image(2, &[], 60)
+        .index(3, &["v1"], 60, &[4])
+        .version(4, &[], 60)
+        .build();
+    let include = rules(|r| r.include_tags = patterns(&["pr-*"]));
+    let plan = plan_ok(&container(), vec![package.clone()], &include);
+    assert_eq!(reason(&plan, 1), ReasonCode::NotSelected);
+
+    let old_untagged = rules(|r| {
+        r.tag_selection = Some(TagSelection::Untagged);
+        r.older_than = Some(Age::parse("30d").unwrap());
+    });
+    let plan = plan_ok(&container(), vec![package.clone()], &old_untagged);
+    assert_eq!(reason(&plan, 1), ReasonCode::OlderThan);
+    assert_eq!(reason(&plan, 2), ReasonCode::OlderThan);
+    assert_eq!(
+        reason(&plan, 4),
+        ReasonCode::ChildOfKept,
+        "its index is still there"
+    );
+    assert_eq!(deleted(&plan), [1, 2]);
+
+    let orphans = rules(|r| r.orphans = true);
+    let plan = plan_ok(&container(), vec![package], &orphans);
+    assert_eq!(
+        reason(&plan, 1),
+        ReasonCode::NotSelected,
+        "nothing in them says they are orphans"
+    );
+}
+
+#[test]
+fn a_signature_whose_image_is_gone_is_an_orphan() {
+    let package = Package::container("web/app")
+        .image(1, &["v1"], 60)
+        .signature(2, 99, 60)
+        .referrer(3, 98, 60)
+        .image(4, &[], 60)
+        .listed_referrer(97, 4)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &rules(|r| r.orphans = true));
+    for orphan in [2, 3, 4] {
+        assert_eq!(reason(&plan, orphan), ReasonCode::Orphan, "{orphan}");
+        assert_eq!(links(&plan, orphan).role, GraphRole::Orphan);
+    }
+    assert!(
+        detail(&plan, 2).contains("its tag `sha256-"),
+        "{}",
+        detail(&plan, 2)
+    );
+    assert!(detail(&plan, 3).contains("its manifest's subject"));
+    assert!(detail(&plan, 4).contains("referrer of"));
+    assert_eq!(reason(&plan, 1), ReasonCode::NotSelected);
+}
+
+#[test]
+fn a_broken_index_with_a_missing_child_is_noted_and_still_planned() {
+    let package = Package::container("web/app")
+        .index(1, &["v1"], 30, &[2, 99])
+        .version(2, &[], 30)
+        .index(3, &["v2"], 1, &[4])
+        .version(4, &[], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &keep_newest_tagged(1));
+    assert_eq!(plan.packages[0].missing_children.len(), 1);
+    assert_eq!(plan.packages[0].missing_children[0].parent, 1);
+    assert_eq!(plan.packages[0].missing_children[0].digest, digest(99));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::MissingChildren)
+    );
+    assert_eq!(deleted(&plan), [1, 2]);
+}
+
+#[test]
+fn a_docker_v2_manifest_list_is_an_index_like_any_other() {
+    let list =
+        ManifestKind::from_media_type("application/vnd.docker.distribution.manifest.list.v2+json");
+    let image =
+        ManifestKind::from_media_type("application/vnd.docker.distribution.manifest.v2+json");
+    let child = |id| ChildRef {
+        digest: digest(id),
+        kind: image.clone(),
+        platform: Some("linux/amd64".into()),
+        attestation_for: None,
+    };
+    let package = Package::container("web/app")
+        .version(1, &["v1"], 30)
+        .manifest(1, read(list.clone(), vec![child(2)], None))
+        .version(2, &[], 30)
+        .version(3, &["v2"], 1)
+        .manifest(3, read(list, vec![child(4)], None))
+        .version(4, &[], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &keep_newest_tagged(1));
+    assert_eq!(reason(&plan, 4), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfDeleted);
+    assert_eq!(deleted(&plan), [1, 2]);
+}
+
+#[test]
+fn a_tag_moved_to_a_new_digest_leaves_the_old_image_untagged_and_its_shared_child_kept() {
+    // `latest` moved from index 1 to index 4; the amd64 image 2 did not change.
+    let package = Package::container("web/app")
+        .index(1, &[], 10, &[2, 3])
+        .version(2, &[], 10)
+        .version(3, &[], 10)
+        .index(4, &["latest"], 1, &[2, 5])
+        .version(5, &[], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert_eq!(reason(&plan, 1), ReasonCode::Untagged);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfDeleted);
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 5), ReasonCode::ChildOfKept);
+    assert_eq!(deleted(&plan), [1, 3]);
+}
+
+#[test]
+fn an_unreadable_manifest_in_a_kept_graph_deletes_nothing_in_the_package() {
+    let package = Package::container("web/app")
+        .index(1, &["latest"], 1, &[2, 3])
+        .image(2, &[], 1)
+        .version(3, &[], 1)
+        .manifest(
+            3,
+            ManifestFacts::Unreadable {
+                reason: "HTTP 500".into(),
+            },
+        )
+        .image(4, &["pr-4"], 30)
+        .build();
+    let other = Package::container("web/api")
+        .image(11, &["pr-1"], 30)
+        .image(12, &["v1"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package, other],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert_eq!(reason(&plan, 4), ReasonCode::UnreadableGraph);
+    assert!(detail(&plan, 4).starts_with("delete:tag-match would delete it, but kept version 3"));
+    assert!(detail(&plan, 4).contains("HTTP 500"));
+    let app = plan.packages.iter().find(|p| p.name == "web/app").unwrap();
+    assert!(app.fail_closed.as_deref().unwrap().contains("HTTP 500"));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.kind == NoteKind::GraphDamaged && n.package.as_deref() == Some("web/app"))
+    );
+    assert_eq!(
+        deleted(&plan),
+        [11],
+        "only the damaged package is held back"
+    );
+}
+
+#[test]
+fn an_unreadable_manifest_that_is_deleted_does_not_hold_the_package_back_and_goes_first() {
+    let package = Package::container("web/app")
+        .image(1, &["pr-1"], 30)
+        .version(2, &["pr-2"], 20)
+        .manifest(
+            2,
+            ManifestFacts::Unreadable {
+                reason: "invalid JSON".into(),
+            },
+        )
+        .image(3, &["v1"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::TagMatch);
+    assert_eq!(
+        deleted(&plan),
+        [2, 1],
+        "the unreadable one first, though it is newer"
+    );
+    assert_eq!(links(&plan, 2).manifest, ManifestStatus::Unreadable);
+}
+
+#[test]
+fn a_graph_with_a_cycle_deletes_nothing_and_names_the_cycle() {
+    let package = Package::container("web/app")
+        .index_of(1, &["v1"], 30, vec![nested(2)])
+        .index_of(2, &[], 30, vec![nested(1)])
+        .image(3, &["pr-3"], 30)
+        .image(4, &["v2"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert!(deleted(&plan).is_empty());
+    assert_eq!(reason(&plan, 3), ReasonCode::UnreadableGraph);
+    let note = plan
+        .notes
+        .iter()
+        .find(|n| n.kind == NoteKind::GraphDamaged)
+        .unwrap();
+    assert!(
+        note.message.contains("cycle (1 → 2 → 1)"),
+        "{}",
+        note.message
+    );
+}
+
+#[test]
+fn an_index_that_lists_itself_deletes_nothing() {
+    let package = Package::container("web/app")
+        .index_of(1, &["pr-1"], 30, vec![nested(1)])
+        .image(2, &["v2"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert!(deleted(&plan).is_empty());
+    assert_eq!(reason(&plan, 1), ReasonCode::UnreadableGraph);
+}
+
+#[test]
+fn a_kept_version_that_was_never_read_fails_closed() {
+    let package = Package::container("web/app")
+        .version(1, &["v1"], 1)
+        .image(2, &["pr-2"], 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package.clone()],
+        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+    );
+    assert!(deleted(&plan).is_empty());
+    assert!(
+        detail(&plan, 2).contains("not read"),
+        "{}",
+        detail(&plan, 2)
+    );
+
+    // Deleting an unknown version is allowed: whatever it references is not kept because of it.
+    let rules = rules(|r| r.include_tags = patterns(&["v*"]));
+    let package = Package::container("web/app")
+        .version(1, &["v1"], 30)
+        .image(2, &["main"], 1)
+        .build();
+    let plan = plan_ok(&container(), vec![package], &rules);
+    assert_eq!(deleted(&plan), [1]);
+}
+
+#[test]
+fn a_tagged_child_of_a_kept_index_is_kept_even_when_its_tag_is_selected() {
+    // `docker buildx imagetools create` from staging tags: the index references tagged images.
+    let package = Package::container("web/app")
+        .index(1, &["5.0.2"], 1, &[2, 3])
+        .image(2, &["abc-amd64"], 1)
+        .image(3, &["abc-arm64"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.include_tags = patterns(&["*-amd64", "*-arm64"])),
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
+    assert!(deleted(&plan).is_empty());
+}

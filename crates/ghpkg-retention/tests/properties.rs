@@ -1,0 +1,700 @@
+//! Properties over generated packages, image graphs and rules.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::TimeDelta;
+use ghpkg_retention::{
+    Age, ChildRef, Decision, ImageGraph, ManifestFacts, ManifestKind, OrderBy, PackageFacts, Plan,
+    ReasonCode, Rules, TagPattern, TagSelection, Target, VersionFacts, plan,
+};
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use proptest::sample::{Index, select, subsequence};
+use support::*;
+
+const TAG_POOL: [&str; 8] = ["latest", "v1", "v2", "v10", "pr-1", "pr-2", "dev", "main"];
+
+fn arb_rules(max_id: u64) -> impl Strategy<Value = Rules> {
+    let ids: Vec<String> = (1..=max_id).map(|i| i.to_string()).collect();
+    (
+        (
+            option::of(0usize..4),
+            prop_oneof![Just(OrderBy::CreatedAt), Just(OrderBy::UpdatedAt)],
+            option::of(select(vec!["1d", "7d", "30d", "2w", "1 month"])),
+            subsequence(vec!["pr-*", "v*", "re:v\\d+", "dev", "main"], 0..=2),
+            subsequence(vec!["v1", "re:dev|main", "pr-2"], 0..=1),
+        ),
+        (
+            option::of(select(vec![
+                TagSelection::Tagged,
+                TagSelection::Untagged,
+                TagSelection::Both,
+            ])),
+            subsequence(vec!["latest", "v2", "re:pr-1"], 0..=2),
+            subsequence(ids, 0..=2),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (keep_newest, order_by, older_than, include, exclude),
+                (tag_selection, protected, protected_versions, orphans),
+            )| Rules {
+                keep_newest,
+                order_by,
+                older_than: older_than.map(|a| Age::parse(a).unwrap()),
+                include_tags: patterns(&include),
+                exclude_tags: patterns(&exclude),
+                tag_selection,
+                protected_tags: patterns(&protected),
+                protected_versions,
+                orphans,
+                max_deletions: None,
+                max_percent: None,
+            },
+        )
+        .prop_filter("rules that validate", |rules| rules.validate().is_ok())
+}
+
+/// Versions 1..=n with ages, updates and each pool tag on at most one version.
+fn arb_versions() -> impl Strategy<Value = Vec<VersionFacts>> {
+    (1usize..10)
+        .prop_flat_map(|n| {
+            (
+                vec((0i64..60, 0i64..10), n),
+                vec(option::of(0..n), TAG_POOL.len()),
+            )
+        })
+        .prop_map(|(times, owners)| {
+            times
+                .iter()
+                .enumerate()
+                .map(|(i, &(age, updated_later))| VersionFacts {
+                    id: i as u64 + 1,
+                    name: digest(i as u64 + 1),
+                    tags: TAG_POOL
+                        .iter()
+                        .zip(&owners)
+                        .filter(|(_, owner)| **owner == Some(i))
+                        .map(|(tag, _)| (*tag).to_owned())
+                        .collect(),
+                    created_at: days_ago(age),
+                    updated_at: days_ago(age) + TimeDelta::days(updated_later),
+                })
+                .collect()
+        })
+}
+
+/// A container package of single-platform images (all read), or an npm package.
+fn arb_flat_package() -> impl Strategy<Value = (Target, PackageFacts)> {
+    (arb_versions(), any::<bool>()).prop_map(|(versions, is_container)| {
+        if is_container {
+            let manifests = versions
+                .iter()
+                .map(|v| (v.name.clone(), read(ManifestKind::Image, vec![], None)))
+                .collect();
+            let graph = ImageGraph {
+                manifests,
+                ..ImageGraph::default()
+            };
+            let package = PackageFacts {
+                name: "web/app".into(),
+                versions,
+                graph: Some(graph),
+            };
+            (container(), package)
+        } else {
+            let versions = versions
+                .into_iter()
+                .map(|v| VersionFacts { tags: vec![], ..v })
+                .collect();
+            let package = PackageFacts {
+                name: "lib".into(),
+                versions,
+                graph: None,
+            };
+            (npm(), package)
+        }
+    })
+}
+
+fn decision_of(plan: &Plan, id: u64) -> Decision {
+    plan.packages
+        .iter()
+        .flat_map(|p| &p.decisions)
+        .find(|d| d.id == id)
+        .map(|d| d.decision)
+        .expect("every version is decided")
+}
+
+fn is_user_tag(tag: &str) -> bool {
+    ghpkg_retention::attachment_subject(tag).is_none()
+}
+
+fn protected_by_tag(rules: &Rules, version: &VersionFacts) -> bool {
+    version
+        .tags
+        .iter()
+        .filter(|t| is_user_tag(t))
+        .any(|t| rules.protected_tags.iter().any(|p| p.is_match(t)))
+}
+
+fn protected_by_entry(rules: &Rules, version: &VersionFacts) -> bool {
+    rules
+        .protected_versions
+        .iter()
+        .any(|e| *e == version.id.to_string() || *e == version.name)
+}
+
+/// Properties every plan has, whatever the package.
+fn check_universal(target: &Target, packages: &[PackageFacts], rules: &Rules, plan: &Plan) {
+    for package in packages {
+        let decided: Vec<Decision> = package
+            .versions
+            .iter()
+            .map(|v| decision_of(plan, v.id))
+            .collect();
+        for (version, decision) in package.versions.iter().zip(&decided) {
+            if protected_by_entry(rules, version) || protected_by_tag(rules, version) {
+                assert_eq!(
+                    *decision,
+                    Decision::Keep,
+                    "protected version {} deleted",
+                    version.id
+                );
+            }
+        }
+        if !package.versions.is_empty() {
+            assert!(
+                decided.contains(&Decision::Keep),
+                "every version of {} is deleted",
+                package.name
+            );
+        }
+        if target.is_container() {
+            let tagged: Vec<Decision> = package
+                .versions
+                .iter()
+                .zip(&decided)
+                .filter(|(v, _)| v.tags.iter().any(|t| is_user_tag(t)))
+                .map(|(_, d)| *d)
+                .collect();
+            if !tagged.is_empty() {
+                assert!(
+                    tagged.contains(&Decision::Keep),
+                    "every tagged version deleted"
+                );
+            }
+        }
+    }
+    let delete_decisions: BTreeSet<u64> = plan
+        .packages
+        .iter()
+        .flat_map(|p| &p.decisions)
+        .filter(|d| d.decision == Decision::Delete)
+        .map(|d| d.id)
+        .collect();
+    let deletions: Vec<u64> = deleted(plan);
+    let unique: BTreeSet<u64> = deletions.iter().copied().collect();
+    assert_eq!(unique.len(), deletions.len(), "a deletion is listed twice");
+    assert_eq!(
+        unique, delete_decisions,
+        "deletions and delete decisions differ"
+    );
+    assert_eq!(plan.sha256, plan.sha256());
+}
+
+proptest! {
+    #[test]
+    fn protected_versions_are_never_deleted_and_packages_never_emptied(
+        (target, package) in arb_flat_package(),
+        rules in arb_rules(10),
+    ) {
+        let packages = vec![package];
+        let plan = plan(&target, &packages, &rules, now()).unwrap();
+        check_universal(&target, &packages, &rules, &plan);
+    }
+
+    /// For a package without tags or graph, with `keep_newest` N ≥ 1 and no age rule, the
+    /// versions kept by `keep:newest-n` are exactly the N newest unprotected versions (by the
+    /// `order_by` timestamp, then id), and every other unprotected version is deleted.
+    #[test]
+    fn keep_newest_keeps_exactly_the_n_newest_selected_versions(
+        versions in arb_versions(),
+        keep in 1usize..6,
+        by_update in any::<bool>(),
+        protected in vec(1u64..10, 0..3),
+    ) {
+        let versions: Vec<VersionFacts> =
+            versions.into_iter().map(|v| VersionFacts { tags: vec![], ..v }).collect();
+        let order_by = if by_update { OrderBy::UpdatedAt } else { OrderBy::CreatedAt };
+        let rules = rules(|r| {
+            r.keep_newest = Some(keep);
+            r.order_by = order_by;
+            r.protected_versions = protected.iter().map(u64::to_string).collect();
+        });
+        let timestamp = |v: &VersionFacts| match order_by {
+            OrderBy::CreatedAt => v.created_at,
+            OrderBy::UpdatedAt => v.updated_at,
+        };
+        let mut selected: Vec<&VersionFacts> =
+            versions.iter().filter(|v| !protected.contains(&v.id)).collect();
+        selected.sort_by_key(|v| std::cmp::Reverse((timestamp(v), v.id)));
+        let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None };
+        let plan = plan(&npm(), &[package], &rules, now()).unwrap();
+        let reasons = reasons(&plan);
+        for (rank, version) in selected.iter().enumerate() {
+            let expected = if rank < keep { ReasonCode::NewestN } else { ReasonCode::BeyondNewestN };
+            prop_assert_eq!(reasons[&version.id], expected, "rank {}", rank);
+        }
+        for id in &protected {
+            if let Some(reason) = reasons.get(id) {
+                prop_assert_eq!(*reason, ReasonCode::ProtectedVersion);
+            }
+        }
+    }
+
+    /// With any rules: every `keep:newest-n` version is newer than every other candidate that
+    /// keep_newest ranked, and there are min(N, candidates) of them, unless a GitHub refusal
+    /// changed a candidate's reason.
+    #[test]
+    fn keep_newest_ranks_candidates_newest_first(
+        (target, package) in arb_flat_package(),
+        rules in arb_rules(10),
+    ) {
+        let Some(keep) = rules.keep_newest else { return Ok(()) };
+        let packages = vec![package];
+        let plan = plan(&target, &packages, &rules, now()).unwrap();
+        let reasons = reasons(&plan);
+        prop_assume!(!reasons.values().any(|r| matches!(
+            r,
+            ReasonCode::GithubRefusesLastTagged | ReasonCode::GithubRefusesLastVersion
+                | ReasonCode::GraphNotRead
+        )));
+        let ranked = [ReasonCode::NewestN, ReasonCode::BeyondNewestN, ReasonCode::OlderThan, ReasonCode::TooNew];
+        let key = |v: &VersionFacts| (match rules.order_by {
+            OrderBy::CreatedAt => v.created_at,
+            OrderBy::UpdatedAt => v.updated_at,
+        }, v.id);
+        let candidates: Vec<&VersionFacts> = packages[0]
+            .versions
+            .iter()
+            .filter(|v| ranked.contains(&reasons[&v.id]))
+            .collect();
+        let (newest, rest): (Vec<&VersionFacts>, Vec<&VersionFacts>) =
+            candidates.iter().partition(|v| reasons[&v.id] == ReasonCode::NewestN);
+        prop_assert_eq!(newest.len(), keep.min(candidates.len()));
+        for kept in &newest {
+            for other in &rest {
+                prop_assert!(key(kept) > key(other));
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_input_in_any_order_gives_the_same_plan_and_sha(
+        (target, package) in arb_flat_package(),
+        rules in arb_rules(10),
+        rotation in any::<Index>(),
+    ) {
+        let first = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
+        let again = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
+        prop_assert_eq!(first.to_json(), again.to_json());
+        let mut rotated = package.clone();
+        let by = rotation.index(rotated.versions.len());
+        rotated.versions.rotate_left(by);
+        let other = PackageFacts { name: "zz/other".into(), versions: vec![], graph: None };
+        let shuffled = plan(&target, &[other.clone(), rotated], &rules, now()).unwrap();
+        let ordered = plan(&target, &[package, other], &rules, now()).unwrap();
+        prop_assert_eq!(&shuffled.sha256, &ordered.sha256);
+        prop_assert_eq!(shuffled.to_json(), ordered.to_json());
+    }
+
+    #[test]
+    fn a_tagged_version_with_an_unselected_tag_is_kept(
+        (target, package) in arb_flat_package(),
+        rules in arb_rules(10),
+    ) {
+        let plan = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
+        for version in &package.versions {
+            let unselected = version.tags.iter().any(|tag| {
+                let included = rules.include_tags.is_empty()
+                    || rules.include_tags.iter().any(|p| p.is_match(tag));
+                let excluded = rules.exclude_tags.iter().any(|p| p.is_match(tag));
+                !included || excluded
+            });
+            if unselected {
+                prop_assert_eq!(decision_of(&plan, version.id), Decision::Keep, "{:?}", version.tags);
+            }
+        }
+    }
+}
+
+/// A generated image graph: indexes over shared platform images, nested indexes, buildx
+/// attestations, and referrers found through `subject`, the referrers API or cosign tags.
+#[derive(Debug, Clone)]
+struct GraphSpec {
+    leaves: usize,
+    /// (entries as picks among leaves, a nested earlier index, with attestations)
+    indexes: Vec<(Vec<Index>, Option<Index>, bool)>,
+    /// (subject pick among all versions so far, how the link is recorded: 0 subject field,
+    /// 1 referrers API, 2 cosign tag, 3 referrer whose subject is absent)
+    referrers: Vec<(Index, u8)>,
+    ages: Vec<i64>,
+    /// Each pool tag: the version it is on, if any.
+    tags: Vec<Option<Index>>,
+    /// Leaf children that are left unread.
+    unread: Vec<bool>,
+    /// A version whose manifest is unreadable.
+    unreadable: Option<Index>,
+    /// An index that lists itself or a later index (a cycle).
+    cycle: Option<Index>,
+}
+
+fn arb_graph_spec() -> impl Strategy<Value = GraphSpec> {
+    (
+        1usize..7,
+        vec(
+            (
+                vec(any::<Index>(), 1..4),
+                option::of(any::<Index>()),
+                any::<bool>(),
+            ),
+            0..4,
+        ),
+        vec((any::<Index>(), 0u8..4), 0..4),
+        vec(0i64..60, 1..8),
+        vec(option::of(any::<Index>()), TAG_POOL.len()),
+        vec(any::<bool>(), 8),
+        option::weighted(0.2, any::<Index>()),
+        option::weighted(0.05, any::<Index>()),
+    )
+        .prop_map(
+            |(leaves, indexes, referrers, ages, tags, unread, unreadable, cycle)| GraphSpec {
+                leaves,
+                indexes,
+                referrers,
+                ages,
+                tags,
+                unread,
+                unreadable,
+                cycle,
+            },
+        )
+}
+
+/// A package built from a spec, with the edges its facts reveal, computed independently of
+/// the engine: (parent id, child id).
+struct World {
+    package: PackageFacts,
+    edges: BTreeSet<(u64, u64)>,
+    has_cycle: bool,
+    /// Versions whose manifest is unreadable.
+    hidden: BTreeSet<u64>,
+}
+
+fn build_world(spec: &GraphSpec) -> World {
+    #[derive(Clone)]
+    struct Node {
+        manifest: ManifestFacts,
+        tags: Vec<String>,
+        listed_leaf: bool,
+    }
+    let image = || read(ManifestKind::Image, vec![], None);
+    let mut nodes: Vec<Node> = (0..spec.leaves)
+        .map(|_| Node {
+            manifest: image(),
+            tags: vec![],
+            listed_leaf: false,
+        })
+        .collect();
+    let mut index_ids: Vec<u64> = Vec::new();
+    let mut referrers_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (picks, nested_pick, attest) in &spec.indexes {
+        let mut leaves: Vec<usize> = picks.iter().map(|p| p.index(spec.leaves)).collect();
+        leaves.sort_unstable();
+        leaves.dedup();
+        let mut children: Vec<ChildRef> = leaves
+            .iter()
+            .map(|&l| entry(l as u64 + 1, Some("linux/amd64")))
+            .collect();
+        for &leaf in &leaves {
+            nodes[leaf].listed_leaf = true;
+        }
+        if *attest {
+            for &leaf in &leaves {
+                nodes.push(Node {
+                    manifest: image(),
+                    tags: vec![],
+                    listed_leaf: true,
+                });
+                children.push(attestation(nodes.len() as u64, leaf as u64 + 1));
+            }
+        }
+        if let (Some(pick), false) = (nested_pick, index_ids.is_empty()) {
+            children.push(nested(index_ids[pick.index(index_ids.len())]));
+        }
+        nodes.push(Node {
+            manifest: read(ManifestKind::Index, children, None),
+            tags: vec![],
+            listed_leaf: false,
+        });
+        index_ids.push(nodes.len() as u64);
+    }
+    let mut has_cycle = false;
+    if let (Some(pick), false) = (spec.cycle, index_ids.is_empty()) {
+        // The first index lists a pick among all indexes at or after it: itself or a later
+        // one that (maybe) nests it; only a real loop counts as a cycle.
+        let from = index_ids[0];
+        let to = index_ids[pick.index(index_ids.len())];
+        if let ManifestFacts::Read(manifest) = &mut nodes[from as usize - 1].manifest {
+            manifest.children.push(nested(to));
+        }
+        has_cycle = true; // confirmed below against the edges
+    }
+    for (pick, how) in &spec.referrers {
+        let subject = pick.index(nodes.len()) as u64 + 1;
+        let node = match how {
+            0 => Node {
+                manifest: read(ManifestKind::Image, vec![], Some(digest(subject))),
+                tags: vec![],
+                listed_leaf: false,
+            },
+            1 => {
+                referrers_map
+                    .entry(digest(subject))
+                    .or_default()
+                    .push(digest(nodes.len() as u64 + 1));
+                Node {
+                    manifest: image(),
+                    tags: vec![],
+                    listed_leaf: false,
+                }
+            }
+            2 => Node {
+                manifest: image(),
+                tags: vec![sig_tag(subject, ".sig")],
+                listed_leaf: false,
+            },
+            _ => Node {
+                manifest: read(ManifestKind::Image, vec![], Some(digest(500 + subject))),
+                tags: vec![],
+                listed_leaf: false,
+            },
+        };
+        nodes.push(node);
+    }
+    for (tag, owner) in TAG_POOL.iter().zip(&spec.tags) {
+        if let Some(owner) = owner {
+            let at = owner.index(nodes.len());
+            nodes[at].tags.push((*tag).to_owned());
+        }
+    }
+    if let Some(pick) = spec.unreadable {
+        let victim = pick.index(nodes.len());
+        // Assumption of the engine: a referrer is also visible through a tag or the referrers
+        // API; one whose only link is its own (unreadable) `subject` cannot be protected.
+        let subject_only = matches!(&nodes[victim].manifest,
+            ManifestFacts::Read(m) if m.subject.is_some());
+        if !subject_only {
+            nodes[victim].manifest = ManifestFacts::Unreadable {
+                reason: "HTTP 500".into(),
+            };
+        }
+    }
+
+    let mut manifests = BTreeMap::new();
+    let mut versions = Vec::new();
+    let mut edges = BTreeSet::new();
+    let mut listed_by_read: BTreeSet<u64> = BTreeSet::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let id = i as u64 + 1;
+        if let ManifestFacts::Read(manifest) = &node.manifest {
+            for child in &manifest.children {
+                let child_id = u64::from_str_radix(&child.digest[7..], 16).unwrap();
+                edges.insert((id, child_id));
+                if child.kind != ManifestKind::Index {
+                    listed_by_read.insert(child_id);
+                }
+                if let Some(attested) = &child.attestation_for {
+                    edges.insert((u64::from_str_radix(&attested[7..], 16).unwrap(), child_id));
+                }
+            }
+            if let Some(subject) = &manifest.subject {
+                let subject_id = u64::from_str_radix(&subject[7..], 16).unwrap();
+                if subject_id <= nodes.len() as u64 {
+                    edges.insert((subject_id, id));
+                }
+            }
+        }
+        for tag in &node.tags {
+            if let Some(subject) = ghpkg_retention::attachment_subject(tag) {
+                edges.insert((u64::from_str_radix(&subject[7..], 16).unwrap(), id));
+            }
+        }
+    }
+    for (subject, referrers) in &referrers_map {
+        let subject_id = u64::from_str_radix(&subject[7..], 16).unwrap();
+        for referrer in referrers {
+            edges.insert((subject_id, u64::from_str_radix(&referrer[7..], 16).unwrap()));
+        }
+    }
+    let mut hidden = BTreeSet::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let id = i as u64 + 1;
+        let unread =
+            node.listed_leaf && listed_by_read.contains(&id) && spec.unread[i % spec.unread.len()];
+        match &node.manifest {
+            ManifestFacts::Unreadable { .. } => {
+                hidden.insert(id);
+                manifests.insert(digest(id), node.manifest.clone());
+            }
+            _ if unread => {}
+            manifest => {
+                manifests.insert(digest(id), manifest.clone());
+            }
+        }
+        let age = spec.ages[i % spec.ages.len()];
+        versions.push(VersionFacts {
+            id,
+            name: digest(id),
+            tags: node.tags.clone(),
+            created_at: days_ago(age),
+            updated_at: days_ago(age),
+        });
+    }
+    if has_cycle {
+        has_cycle = reaches(&edges, index_ids[0], index_ids[0]);
+    }
+    World {
+        package: PackageFacts {
+            name: "web/app".into(),
+            versions,
+            graph: Some(ImageGraph {
+                manifests,
+                referrers: referrers_map,
+                ..ImageGraph::default()
+            }),
+        },
+        edges,
+        has_cycle,
+        hidden,
+    }
+}
+
+/// Whether `to` is reachable from `from` in one or more steps.
+fn reaches(edges: &BTreeSet<(u64, u64)>, from: u64, to: u64) -> bool {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![from];
+    while let Some(node) = stack.pop() {
+        for &(parent, child) in edges {
+            if parent == node {
+                if child == to {
+                    return true;
+                }
+                if seen.insert(child) {
+                    stack.push(child);
+                }
+            }
+        }
+    }
+    false
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Simulating the deletions in order never breaks a graph: at every step, every version
+    /// still present has every child and referrer the facts reveal, so kept tags stay whole and
+    /// an interrupted run leaves only orphans. Nothing kept is deleted.
+    #[test]
+    fn deletions_never_break_a_kept_graph_even_when_interrupted(
+        spec in arb_graph_spec(),
+        rules in arb_rules(20),
+    ) {
+        let world = build_world(&spec);
+        let packages = vec![world.package.clone()];
+        let plan = plan(&container(), &packages, &rules, now()).unwrap();
+        check_universal(&container(), &packages, &rules, &plan);
+
+        let mut present: BTreeSet<u64> = world.package.versions.iter().map(|v| v.id).collect();
+        for deletion in &plan.deletions {
+            present.remove(&deletion.id);
+            for &(parent, child) in &world.edges {
+                prop_assert!(
+                    !present.contains(&parent) || present.contains(&child) || parent == child,
+                    "after deleting {}, {} is present without {}", deletion.id, parent, child
+                );
+            }
+        }
+        if world.has_cycle {
+            prop_assert!(plan.deletions.is_empty(), "a package with a cycle deletes nothing");
+        }
+        let kept_hidden = world.hidden.iter().any(|id| decision_of(&plan, *id) == Decision::Keep);
+        if kept_hidden {
+            prop_assert!(plan.deletions.is_empty(), "a kept unreadable manifest deletes nothing");
+        }
+    }
+}
+
+fn arb_mutation() -> impl Strategy<Value = (Index, u8, u8)> {
+    (any::<Index>(), 0u8..4, any::<u8>())
+}
+
+proptest! {
+    #[test]
+    fn the_age_parser_never_panics(text in any::<String>(), shaped in "[ 0-9a-zA-Z.,+-]{0,24}") {
+        for input in [&text, &shaped] {
+            if let Ok(age) = Age::parse(input) {
+                let cutoff = age.cutoff(now());
+                prop_assert!(cutoff < now());
+                prop_assert!(cutoff >= now() - TimeDelta::days(36_600));
+            }
+        }
+    }
+
+    #[test]
+    fn the_pattern_parser_never_panics(text in any::<String>(), regex in "re:[\\\\()\\[\\]{}*+?|^$.a-z0-9,]{0,16}", tag in "[a-z0-9.-]{0,12}") {
+        for input in [&text, &regex] {
+            if let Ok(pattern) = TagPattern::parse(input) {
+                let _ = pattern.is_match(&tag);
+            }
+        }
+    }
+
+    #[test]
+    fn the_plan_loader_never_panics_on_arbitrary_text(text in any::<String>()) {
+        prop_assert!(Plan::from_json(&text).is_err());
+    }
+
+    /// A mutated plan is either refused or, when the mutation did not change its content
+    /// (whitespace, number spelling), loads as the very same plan.
+    #[test]
+    fn a_mutated_plan_is_refused_or_unchanged(
+        (target, package) in arb_flat_package(),
+        rules in arb_rules(10),
+        mutations in vec(arb_mutation(), 1..4),
+    ) {
+        let original = plan(&target, &[package], &rules, now()).unwrap();
+        let mut bytes = original.to_json().into_bytes();
+        for (at, how, byte) in mutations {
+            let at = at.index(bytes.len());
+            match how {
+                0 => bytes[at] = byte,
+                1 => bytes.insert(at, byte),
+                2 => { bytes.remove(at); }
+                _ => bytes.truncate(at),
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(loaded) = Plan::from_json(&text) {
+            prop_assert_eq!(loaded, original);
+        }
+    }
+}
