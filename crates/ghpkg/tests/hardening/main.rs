@@ -5,6 +5,7 @@ mod hostile;
 
 mod bodies;
 mod cancellation;
+mod faults;
 mod links;
 mod names;
 mod not_found;
