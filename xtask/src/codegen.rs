@@ -15,11 +15,19 @@ struct Target {
 }
 
 /// The generated clients of this workspace.
-const TARGETS: &[Target] = &[Target {
-    spec: "spec/github-packages.json",
-    output: "crates/ghpkg-api/src/generated.rs",
-    settings: ghpkg_codegen::Settings::ghpkg_api,
-}];
+const TARGETS: &[Target] = &[
+    Target {
+        spec: "spec/github-packages.json",
+        output: "crates/ghpkg-api/src/generated.rs",
+        settings: ghpkg_codegen::Settings::ghpkg_api,
+    },
+    // Built exactly as a downstream crate would build its own fragment.
+    Target {
+        spec: "crates/ghpkg-account/openapi.json",
+        output: "crates/ghpkg-account/src/generated.rs",
+        settings: ghpkg_codegen::Settings::downstream,
+    },
+];
 
 fn header(target: &Target) -> String {
     format!(

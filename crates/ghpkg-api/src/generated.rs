@@ -6286,6 +6286,7 @@ pub mod operations {
     pub static OPERATIONS: [crate::OperationSpec; 27usize] = [
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-organization",
+            summary: "Get list of conflicting packages during Docker migration for organization",
             name: "packages_list_docker_migration_conflicting_packages_for_organization",
             method: "GET",
             path: "/orgs/{org}/docker/conflicts",
@@ -6296,6 +6297,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-organization",
+            summary: "List packages for an organization",
             name: "packages_list_packages_for_organization",
             method: "GET",
             path: "/orgs/{org}/packages",
@@ -6306,6 +6308,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-for-organization",
+            summary: "Get a package for an organization",
             name: "packages_get_package_for_organization",
             method: "GET",
             path: "/orgs/{org}/packages/{package_type}/{package_name}",
@@ -6316,6 +6319,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-org",
+            summary: "Delete a package for an organization",
             name: "packages_delete_package_for_org",
             method: "DELETE",
             path: "/orgs/{org}/packages/{package_type}/{package_name}",
@@ -6326,6 +6330,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-org",
+            summary: "Restore a package for an organization",
             name: "packages_restore_package_for_org",
             method: "POST",
             path: "/orgs/{org}/packages/{package_type}/{package_name}/restore",
@@ -6336,6 +6341,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-org",
+            summary: "List package versions for a package owned by an organization",
             name: "packages_get_all_package_versions_for_package_owned_by_org",
             method: "GET",
             path: "/orgs/{org}/packages/{package_type}/{package_name}/versions",
@@ -6346,6 +6352,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-organization",
+            summary: "Get a package version for an organization",
             name: "packages_get_package_version_for_organization",
             method: "GET",
             path: "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6356,6 +6363,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-org",
+            summary: "Delete package version for an organization",
             name: "packages_delete_package_version_for_org",
             method: "DELETE",
             path: "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6366,6 +6374,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-org",
+            summary: "Restore package version for an organization",
             name: "packages_restore_package_version_for_org",
             method: "POST",
             path: "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore",
@@ -6376,6 +6385,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
+            summary: "Get list of conflicting packages during Docker migration for authenticated-user",
             name: "packages_list_docker_migration_conflicting_packages_for_authenticated_user",
             method: "GET",
             path: "/user/docker/conflicts",
@@ -6386,6 +6396,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-authenticated-user",
+            summary: "List packages for the authenticated user's namespace",
             name: "packages_list_packages_for_authenticated_user",
             method: "GET",
             path: "/user/packages",
@@ -6396,6 +6407,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-for-authenticated-user",
+            summary: "Get a package for the authenticated user",
             name: "packages_get_package_for_authenticated_user",
             method: "GET",
             path: "/user/packages/{package_type}/{package_name}",
@@ -6406,6 +6418,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-authenticated-user",
+            summary: "Delete a package for the authenticated user",
             name: "packages_delete_package_for_authenticated_user",
             method: "DELETE",
             path: "/user/packages/{package_type}/{package_name}",
@@ -6416,6 +6429,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-authenticated-user",
+            summary: "Restore a package for the authenticated user",
             name: "packages_restore_package_for_authenticated_user",
             method: "POST",
             path: "/user/packages/{package_type}/{package_name}/restore",
@@ -6426,6 +6440,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
+            summary: "List package versions for a package owned by the authenticated user",
             name: "packages_get_all_package_versions_for_package_owned_by_authenticated_user",
             method: "GET",
             path: "/user/packages/{package_type}/{package_name}/versions",
@@ -6436,6 +6451,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-authenticated-user",
+            summary: "Get a package version for the authenticated user",
             name: "packages_get_package_version_for_authenticated_user",
             method: "GET",
             path: "/user/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6446,6 +6462,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-authenticated-user",
+            summary: "Delete a package version for the authenticated user",
             name: "packages_delete_package_version_for_authenticated_user",
             method: "DELETE",
             path: "/user/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6456,6 +6473,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-authenticated-user",
+            summary: "Restore a package version for the authenticated user",
             name: "packages_restore_package_version_for_authenticated_user",
             method: "POST",
             path: "/user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore",
@@ -6466,6 +6484,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-user",
+            summary: "Get list of conflicting packages during Docker migration for user",
             name: "packages_list_docker_migration_conflicting_packages_for_user",
             method: "GET",
             path: "/users/{username}/docker/conflicts",
@@ -6476,6 +6495,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-user",
+            summary: "List packages for a user",
             name: "packages_list_packages_for_user",
             method: "GET",
             path: "/users/{username}/packages",
@@ -6486,6 +6506,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-for-user",
+            summary: "Get a package for a user",
             name: "packages_get_package_for_user",
             method: "GET",
             path: "/users/{username}/packages/{package_type}/{package_name}",
@@ -6496,6 +6517,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-user",
+            summary: "Delete a package for a user",
             name: "packages_delete_package_for_user",
             method: "DELETE",
             path: "/users/{username}/packages/{package_type}/{package_name}",
@@ -6506,6 +6528,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-user",
+            summary: "Restore a package for a user",
             name: "packages_restore_package_for_user",
             method: "POST",
             path: "/users/{username}/packages/{package_type}/{package_name}/restore",
@@ -6516,6 +6539,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-user",
+            summary: "List package versions for a package owned by a user",
             name: "packages_get_all_package_versions_for_package_owned_by_user",
             method: "GET",
             path: "/users/{username}/packages/{package_type}/{package_name}/versions",
@@ -6526,6 +6550,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-user",
+            summary: "Get a package version for a user",
             name: "packages_get_package_version_for_user",
             method: "GET",
             path: "/users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6536,6 +6561,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-user",
+            summary: "Delete package version for a user",
             name: "packages_delete_package_version_for_user",
             method: "DELETE",
             path: "/users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}",
@@ -6546,6 +6572,7 @@ pub mod operations {
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-user",
+            summary: "Restore package version for a user",
             name: "packages_restore_package_version_for_user",
             method: "POST",
             path: "/users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore",
@@ -6555,6 +6582,77 @@ pub mod operations {
             action: "restore-version",
         },
     ];
+    ///`packages/list-docker-migration-conflicting-packages-for-organization`: Get list of conflicting packages during Docker migration for organization
+    pub static PACKAGES_LIST_DOCKER_MIGRATION_CONFLICTING_PACKAGES_FOR_ORGANIZATION:
+        &crate::OperationSpec = &OPERATIONS[0usize];
+    ///`packages/list-packages-for-organization`: List packages for an organization
+    pub static PACKAGES_LIST_PACKAGES_FOR_ORGANIZATION: &crate::OperationSpec = &OPERATIONS[1usize];
+    ///`packages/get-package-for-organization`: Get a package for an organization
+    pub static PACKAGES_GET_PACKAGE_FOR_ORGANIZATION: &crate::OperationSpec = &OPERATIONS[2usize];
+    ///`packages/delete-package-for-org`: Delete a package for an organization
+    pub static PACKAGES_DELETE_PACKAGE_FOR_ORG: &crate::OperationSpec = &OPERATIONS[3usize];
+    ///`packages/restore-package-for-org`: Restore a package for an organization
+    pub static PACKAGES_RESTORE_PACKAGE_FOR_ORG: &crate::OperationSpec = &OPERATIONS[4usize];
+    ///`packages/get-all-package-versions-for-package-owned-by-org`: List package versions for a package owned by an organization
+    pub static PACKAGES_GET_ALL_PACKAGE_VERSIONS_FOR_PACKAGE_OWNED_BY_ORG: &crate::OperationSpec =
+        &OPERATIONS[5usize];
+    ///`packages/get-package-version-for-organization`: Get a package version for an organization
+    pub static PACKAGES_GET_PACKAGE_VERSION_FOR_ORGANIZATION: &crate::OperationSpec =
+        &OPERATIONS[6usize];
+    ///`packages/delete-package-version-for-org`: Delete package version for an organization
+    pub static PACKAGES_DELETE_PACKAGE_VERSION_FOR_ORG: &crate::OperationSpec = &OPERATIONS[7usize];
+    ///`packages/restore-package-version-for-org`: Restore package version for an organization
+    pub static PACKAGES_RESTORE_PACKAGE_VERSION_FOR_ORG: &crate::OperationSpec =
+        &OPERATIONS[8usize];
+    ///`packages/list-docker-migration-conflicting-packages-for-authenticated-user`: Get list of conflicting packages during Docker migration for authenticated-user
+    pub static PACKAGES_LIST_DOCKER_MIGRATION_CONFLICTING_PACKAGES_FOR_AUTHENTICATED_USER:
+        &crate::OperationSpec = &OPERATIONS[9usize];
+    ///`packages/list-packages-for-authenticated-user`: List packages for the authenticated user's namespace
+    pub static PACKAGES_LIST_PACKAGES_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[10usize];
+    ///`packages/get-package-for-authenticated-user`: Get a package for the authenticated user
+    pub static PACKAGES_GET_PACKAGE_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[11usize];
+    ///`packages/delete-package-for-authenticated-user`: Delete a package for the authenticated user
+    pub static PACKAGES_DELETE_PACKAGE_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[12usize];
+    ///`packages/restore-package-for-authenticated-user`: Restore a package for the authenticated user
+    pub static PACKAGES_RESTORE_PACKAGE_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[13usize];
+    ///`packages/get-all-package-versions-for-package-owned-by-authenticated-user`: List package versions for a package owned by the authenticated user
+    pub static PACKAGES_GET_ALL_PACKAGE_VERSIONS_FOR_PACKAGE_OWNED_BY_AUTHENTICATED_USER:
+        &crate::OperationSpec = &OPERATIONS[14usize];
+    ///`packages/get-package-version-for-authenticated-user`: Get a package version for the authenticated user
+    pub static PACKAGES_GET_PACKAGE_VERSION_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[15usize];
+    ///`packages/delete-package-version-for-authenticated-user`: Delete a package version for the authenticated user
+    pub static PACKAGES_DELETE_PACKAGE_VERSION_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[16usize];
+    ///`packages/restore-package-version-for-authenticated-user`: Restore a package version for the authenticated user
+    pub static PACKAGES_RESTORE_PACKAGE_VERSION_FOR_AUTHENTICATED_USER: &crate::OperationSpec =
+        &OPERATIONS[17usize];
+    ///`packages/list-docker-migration-conflicting-packages-for-user`: Get list of conflicting packages during Docker migration for user
+    pub static PACKAGES_LIST_DOCKER_MIGRATION_CONFLICTING_PACKAGES_FOR_USER: &crate::OperationSpec =
+        &OPERATIONS[18usize];
+    ///`packages/list-packages-for-user`: List packages for a user
+    pub static PACKAGES_LIST_PACKAGES_FOR_USER: &crate::OperationSpec = &OPERATIONS[19usize];
+    ///`packages/get-package-for-user`: Get a package for a user
+    pub static PACKAGES_GET_PACKAGE_FOR_USER: &crate::OperationSpec = &OPERATIONS[20usize];
+    ///`packages/delete-package-for-user`: Delete a package for a user
+    pub static PACKAGES_DELETE_PACKAGE_FOR_USER: &crate::OperationSpec = &OPERATIONS[21usize];
+    ///`packages/restore-package-for-user`: Restore a package for a user
+    pub static PACKAGES_RESTORE_PACKAGE_FOR_USER: &crate::OperationSpec = &OPERATIONS[22usize];
+    ///`packages/get-all-package-versions-for-package-owned-by-user`: List package versions for a package owned by a user
+    pub static PACKAGES_GET_ALL_PACKAGE_VERSIONS_FOR_PACKAGE_OWNED_BY_USER: &crate::OperationSpec =
+        &OPERATIONS[23usize];
+    ///`packages/get-package-version-for-user`: Get a package version for a user
+    pub static PACKAGES_GET_PACKAGE_VERSION_FOR_USER: &crate::OperationSpec = &OPERATIONS[24usize];
+    ///`packages/delete-package-version-for-user`: Delete package version for a user
+    pub static PACKAGES_DELETE_PACKAGE_VERSION_FOR_USER: &crate::OperationSpec =
+        &OPERATIONS[25usize];
+    ///`packages/restore-package-version-for-user`: Restore package version for a user
+    pub static PACKAGES_RESTORE_PACKAGE_VERSION_FOR_USER: &crate::OperationSpec =
+        &OPERATIONS[26usize];
     /// The operation whose generated method is `name` (as in `OperationInfo`).
     pub fn by_name(name: &str) -> Option<&'static crate::OperationSpec> {
         OPERATIONS.iter().find(|operation| operation.name == name)

@@ -23,6 +23,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 pub struct OperationSpec {
     /// GitHub's operationId (`packages/delete-package-version-for-org`).
     pub id: &'static str,
+    /// The spec's one-line summary ("Delete package version for an organization").
+    pub summary: &'static str,
     /// The generated method's name, as in progenitor's `OperationInfo`
     /// (`packages_delete_package_version_for_org`).
     pub name: &'static str,
@@ -151,6 +153,7 @@ mod tests {
 
     const VERSION: OperationSpec = OperationSpec {
         id: "packages/delete-package-version-for-org",
+        summary: "Delete package version for an organization",
         name: "packages_delete_package_version_for_org",
         method: "DELETE",
         path: "/orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}",

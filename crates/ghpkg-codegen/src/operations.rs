@@ -17,6 +17,7 @@ use crate::Error;
 /// One operation as the table records it.
 struct Entry {
     id: String,
+    summary: String,
     name: String,
     method: String,
     path: String,
@@ -87,6 +88,7 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
             };
             entries.push(Entry {
                 name: method_name(&id),
+                summary: operation.summary.clone().unwrap_or_default(),
                 id,
                 method: method.to_uppercase(),
                 path: path.clone(),
@@ -130,6 +132,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
     let rows = entries.iter().map(|entry| {
         let Entry {
             id,
+            summary,
             name,
             method,
             path,
@@ -141,6 +144,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
         quote! {
             #api::OperationSpec {
                 id: #id,
+                summary: #summary,
                 name: #name,
                 method: #method,
                 path: #path,
@@ -151,6 +155,14 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
             }
         }
     });
+    let named = entries.iter().enumerate().map(|(index, entry)| {
+        let ident = format_ident!("{}", entry.name.to_ascii_uppercase());
+        let doc = format!("`{}`: {}", entry.id, entry.summary);
+        quote! {
+            #[doc = #doc]
+            pub static #ident: &#api::OperationSpec = &OPERATIONS[#index];
+        }
+    });
     let grid = grid(document, &entries, api)?;
     Ok(quote! {
         /// The operations of this client, generated from the spec: identity, method, path
@@ -158,6 +170,8 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
         pub mod operations {
             /// Every operation, in the spec's order.
             pub static OPERATIONS: [#api::OperationSpec; #count] = [#(#rows),*];
+
+            #(#named)*
 
             /// The operation whose generated method is `name` (as in `OperationInfo`).
             pub fn by_name(name: &str) -> Option<&'static #api::OperationSpec> {

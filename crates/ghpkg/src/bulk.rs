@@ -122,7 +122,9 @@ impl PackageHandle {
                         match known {
                             PackageCheck::Exists => ItemResult::AlreadyGone,
                             PackageCheck::Missing(message) => ItemResult::Failed(Error::NotFound {
-                                operation: ghpkg_api::operations::Action::DeleteVersion,
+                                operation: ghpkg_api::operations::Action::DeleteVersion
+                                    .spec(package.scope().owner().family())
+                                    .into(),
                                 message: message.clone(),
                                 token: package.scope().client().token_kind(),
                             }),

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ghpkg_api::operations::Action;
-use ghpkg_api::{ClientContext, GITHUB_API_URL, ResponseValue, Token, TokenKind};
+use ghpkg_api::{ClientContext, GITHUB_API_URL, OperationSpec, ResponseValue, Token, TokenKind};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::mapping::{self, Context};
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
+use crate::operation::Operation;
 use crate::owner::Owner;
 use crate::pacing::{Pacer, Pacing, RateLimitStatus};
 use crate::scopes::{X_OAUTH_SCOPES, missing_scopes, scopes_in_header};
@@ -124,8 +126,7 @@ impl Client {
 
     /// Asks GitHub for the token's scopes; `None` when the answer carries no `X-OAuth-Scopes`.
     async fn probe_scopes(&self) -> Result<Option<Vec<String>>> {
-        let action = Action::ListDockerConflicts;
-        let spec = action.spec(Owner::AuthenticatedUser.family());
+        let spec = Action::ListDockerConflicts.spec(Owner::AuthenticatedUser.family());
         let result = self
             .inner
             .api
@@ -145,12 +146,12 @@ impl Client {
         {
             return Ok(Some(granted));
         }
-        Err(self.map_error(action, error).await)
+        Err(self.map_error(spec.into(), error).await)
     }
 
     /// The opt-in pre-flight check: fails with [`Error::MissingScopes`] before sending when the
-    /// token's known scopes do not cover `action`. Skipped for tokens without classic scopes.
-    async fn preflight(&self, action: Action) -> Result<()> {
+    /// token's known scopes do not cover `operation`. Skipped for tokens without classic scopes.
+    async fn preflight(&self, operation: Operation) -> Result<()> {
         let classic = self.inner.token.is_some_and(TokenKind::has_classic_scopes);
         if !self.inner.preflight_scope_check || !classic {
             return Ok(());
@@ -162,12 +163,12 @@ impl Client {
         let Some(granted) = granted else {
             return Ok(());
         };
-        if missing_scopes(action.required_scopes(), &granted).is_empty() {
+        if missing_scopes(operation.required_scopes(), &granted).is_empty() {
             return Ok(());
         }
         Err(Error::MissingScopes {
-            operation: action,
-            required: action
+            operation,
+            required: operation
                 .required_scopes()
                 .iter()
                 .map(|scope| scope.to_string())
@@ -176,17 +177,34 @@ impl Client {
         })
     }
 
-    /// Maps a generated-client error for `action` (see [`mapping::from_api`]).
-    pub(crate) async fn map_error(
+    /// Maps a generated-client error for `operation` (see [`mapping::from_api`]).
+    async fn map_error<E: Serialize>(
         &self,
-        action: Action,
-        error: ghpkg_api::Error<ghpkg_api::types::BasicError>,
+        operation: Operation,
+        error: ghpkg_api::Error<E>,
     ) -> Error {
         let context = Context {
             granted: self.inner.pacer.granted_scopes(),
             token: self.inner.token,
         };
-        mapping::from_api(action, error, &context).await
+        mapping::from_api(operation, error, &context).await
+    }
+
+    /// Runs `request`, a request of `operation` made by a client generated with `ghpkg-codegen`
+    /// on this client's transport (`Client::from_api(client.api())`), or by [`Client::api`]:
+    /// the opt-in pre-flight scope check, then the same error mapping as the library's own
+    /// operations, so an extension's errors are [`Error`]s with kinds and hints too.
+    pub async fn run<T, E: Serialize>(
+        &self,
+        operation: &'static OperationSpec,
+        request: impl Future<Output = std::result::Result<ResponseValue<T>, ghpkg_api::Error<E>>>,
+    ) -> Result<ResponseValue<T>> {
+        let operation = Operation::from(operation);
+        self.preflight(operation).await?;
+        match request.await {
+            Ok(response) => Ok(response),
+            Err(error) => Err(self.map_error(operation, error).await),
+        }
     }
 
     /// Sends `action` for `resource` with `query`: checks the names, picks the operation of the
@@ -200,7 +218,8 @@ impl Client {
     ) -> Result<ResponseValue<T>> {
         resource.validate()?;
         let spec = action.spec(resource.owner.family());
-        self.preflight(action).await?;
+        let operation = Operation::from(spec);
+        self.preflight(operation).await?;
         let login = resource.owner.login().unwrap_or_default();
         let (package_type, name) = resource.package.map_or(("", ""), |(package_type, name)| {
             (package_type.as_str(), name)
@@ -220,7 +239,7 @@ impl Client {
         match self.inner.api.call(spec, &params, query).await {
             Ok(response) => Ok(response),
             Err(error) => {
-                let error = self.map_error(action, error).await;
+                let error = self.map_error(operation, error).await;
                 tracing::debug!(operation = action.description(), %error, "failed");
                 Err(error)
             }
@@ -237,7 +256,7 @@ impl Client {
         let spec = action.spec(owner.family());
         match self.inner.api.get_page(url, spec).await {
             Ok(response) => Ok(response),
-            Err(error) => Err(self.map_error(action, error).await),
+            Err(error) => Err(self.map_error(spec.into(), error).await),
         }
     }
 }

@@ -167,6 +167,7 @@ impl ListVersions {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.package.scope.client().clone();
         let owner = self.package.scope.owner().clone();
+        let owner_family = owner.family();
         let paging = self
             .paging
             .unwrap_or(Paging::Concurrent(client.concurrency()));
@@ -190,7 +191,7 @@ impl ListVersions {
             fetch,
             paging,
             per_page,
-            action: Action::ListVersions,
+            operation: Action::ListVersions.spec(owner_family).into(),
         };
         pagination::items(pagination::pages(first, walk))
     }

@@ -10,7 +10,7 @@
 //! Derived paging stops at the first page that is short or empty (the listing ended, or the
 //! server does not page as it said), and at the derived end; from there the stream follows that
 //! page's `next` link, if any, one page at a time. A `next` link that points to a page already
-//! fetched ends the stream with [`Error::Pagination`](crate::Error::Pagination), and an empty
+//! fetched ends the stream with [`Error::Pagination`], and an empty
 //! page ends it.
 
 use std::collections::HashSet;
@@ -19,10 +19,10 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 use ghpkg_api::ResponseValue;
-use ghpkg_api::operations::Action;
 
 use crate::error::{Error, Result};
 use crate::link::Links;
+use crate::operation::Operation;
 
 /// The page size streams use unless told otherwise (GitHub's maximum).
 pub const STREAM_PER_PAGE: u32 = 100;
@@ -126,8 +126,8 @@ pub(crate) struct Walk<T> {
     pub paging: Paging,
     /// The page size asked for: a shorter page ends derived paging.
     pub per_page: u32,
-    /// The listing's action, for errors.
-    pub action: Action,
+    /// The listing's operation, for errors.
+    pub operation: Operation,
 }
 
 /// Derived pages in flight, in order.
@@ -279,7 +279,7 @@ fn follow<T>(page: &Page<T>, walk: &Walk<T>, seen: &mut HashSet<String>) -> Stat
     }
     if !seen.insert(next.clone()) {
         return State::Failed(Error::Pagination {
-            operation: walk.action,
+            operation: walk.operation,
             message: format!(
                 "the next link {} points back to a page already fetched",
                 crate::failure::excerpt(next)
@@ -311,7 +311,9 @@ mod tests {
             fetch,
             paging,
             per_page,
-            action: Action::ListVersions,
+            operation: ghpkg_api::operations::Action::ListVersions
+                .spec(ghpkg_api::operations::OwnerFamily::Org)
+                .into(),
         }
     }
 

@@ -180,6 +180,7 @@ impl ListPackages {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.scope.client.clone();
         let owner = self.scope.owner.clone();
+        let owner_family = owner.family();
         let paging = self
             .paging
             .unwrap_or(Paging::Concurrent(client.concurrency()));
@@ -199,7 +200,7 @@ impl ListPackages {
             fetch,
             paging,
             per_page,
-            action: Action::ListPackages,
+            operation: Action::ListPackages.spec(owner_family).into(),
         };
         pagination::items(pagination::pages(first, walk))
     }

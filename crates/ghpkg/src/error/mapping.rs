@@ -2,14 +2,14 @@
 //! rate limits, transient or permanent is the classifier's ([`crate::failure`]); this module adds
 //! the operation's context (its scopes, the token's kind) and builds the error.
 
-use ghpkg_api::operations::{Action, OwnerFamily};
-use ghpkg_api::types::BasicError;
 use ghpkg_api::{NotDelivered, TokenKind};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use serde::Serialize;
 
 use super::{Error, ErrorKind, RateLimitKind, RefusalReason};
 use crate::failure::{self, Verdict};
+use crate::operation::Operation;
 use crate::pacing::Undelivered;
 use crate::scopes::{X_ACCEPTED_OAUTH_SCOPES, X_OAUTH_SCOPES, missing_scopes, scopes_in_header};
 
@@ -22,10 +22,11 @@ pub(crate) struct Context {
     pub token: Option<TokenKind>,
 }
 
-/// Maps a generated-client error for `operation`.
-pub(crate) async fn from_api(
-    operation: Action,
-    error: ghpkg_api::Error<BasicError>,
+/// Maps a generated-client error for `operation`. The documented error body `E` is any
+/// generated type with GitHub's `message` field (`BasicError` in every fragment).
+pub(crate) async fn from_api<E: Serialize>(
+    operation: Operation,
+    error: ghpkg_api::Error<E>,
     context: &Context,
 ) -> Error {
     use ghpkg_api::Error as Api;
@@ -33,7 +34,10 @@ pub(crate) async fn from_api(
         Api::ErrorResponse(response) => {
             let status = response.status();
             let headers = response.headers().clone();
-            let message = failure::excerpt(&response.into_inner().message.unwrap_or_default());
+            let message = serde_json::to_value(response.into_inner())
+                .ok()
+                .and_then(|body| body.get("message")?.as_str().map(failure::excerpt))
+                .unwrap_or_default();
             from_answer(operation, status, &headers, message, context)
         }
         Api::UnexpectedResponse(response) => {
@@ -74,17 +78,16 @@ pub(crate) async fn from_api(
 }
 
 /// A transport failure; a `POST` whose connection broke after sending has an unknown outcome.
-fn transport(operation: Action, source: reqwest::Error) -> Error {
-    let posted = operation.spec(OwnerFamily::Org).method == "POST";
+fn transport(operation: Operation, source: reqwest::Error) -> Error {
     Error::Transport {
         operation: Some(operation),
-        outcome_unknown: posted && !source.is_connect(),
+        outcome_unknown: !operation.is_repeatable() && !source.is_connect(),
         source: redact(source),
     }
 }
 
 /// A failure the pacer reported instead of an answer.
-fn from_undelivered(operation: Action, undelivered: &NotDelivered) -> Error {
+fn from_undelivered(operation: Operation, undelivered: &NotDelivered) -> Error {
     match undelivered.error().downcast_ref::<Undelivered>() {
         Some(Undelivered::PrimarySpent { reset }) => Error::RateLimited {
             operation,
@@ -112,7 +115,7 @@ fn from_undelivered(operation: Action, undelivered: &NotDelivered) -> Error {
 
 /// Builds the error for an answer with an error status.
 pub(crate) fn from_answer(
-    operation: Action,
+    operation: Operation,
     status: StatusCode,
     headers: &HeaderMap,
     message: String,
@@ -181,7 +184,12 @@ pub(crate) fn from_answer(
 }
 
 /// A `403` that is not a rate limit: missing classic scopes, or a lack of permission.
-fn forbidden(operation: Action, headers: &HeaderMap, message: String, context: &Context) -> Error {
+fn forbidden(
+    operation: Operation,
+    headers: &HeaderMap,
+    message: String,
+    context: &Context,
+) -> Error {
     let classic = context.token.is_none_or(TokenKind::has_classic_scopes);
     let granted = scopes_in_header(headers, X_OAUTH_SCOPES);
     let required = operation.required_scopes();
@@ -235,6 +243,8 @@ pub(crate) fn redact(mut error: reqwest::Error) -> reqwest::Error {
 mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
+    use ghpkg_api::operations::{Action, OwnerFamily};
+    use ghpkg_api::types::BasicError;
     use reqwest::header::HeaderValue;
     use std::time::Duration;
 
@@ -246,9 +256,13 @@ mod tests {
         map
     }
 
-    fn map(operation: Action, status: u16, pairs: &[(&'static str, &str)], message: &str) -> Error {
+    fn op(action: Action) -> Operation {
+        Operation::from(action.spec(OwnerFamily::Org))
+    }
+
+    fn map(action: Action, status: u16, pairs: &[(&'static str, &str)], message: &str) -> Error {
         from_answer(
-            operation,
+            op(action),
             StatusCode::from_u16(status).unwrap(),
             &headers(pairs),
             message.to_string(),
@@ -282,7 +296,7 @@ mod tests {
         else {
             panic!("{error:?}")
         };
-        assert_eq!(*operation, Action::DeleteVersion);
+        assert_eq!(operation.action(), Some(Action::DeleteVersion));
         assert_eq!(required, &["read:packages", "delete:packages"]);
         assert_eq!(granted, &["read:packages"]);
         assert_eq!(
@@ -297,7 +311,7 @@ mod tests {
     #[test]
     fn a_403_whose_message_mentions_scopes_is_missing_scopes_even_without_headers() {
         let error = from_answer(
-            Action::RestorePackage,
+            op(Action::RestorePackage),
             StatusCode::FORBIDDEN,
             &HeaderMap::new(),
             "Resource not accessible: token is missing the write:packages scope".into(),
@@ -321,7 +335,7 @@ mod tests {
     fn a_token_without_classic_scopes_is_never_told_it_lacks_them() {
         for token in [TokenKind::Installation, TokenKind::FineGrained] {
             let error = from_answer(
-                Action::DeleteVersion,
+                op(Action::DeleteVersion),
                 StatusCode::FORBIDDEN,
                 &HeaderMap::new(),
                 "Resource not accessible by integration; needs the delete:packages scope".into(),
@@ -450,7 +464,7 @@ mod tests {
             .body(r#"{"message":"You cannot delete the last version of a package. You must delete the package instead."}"#)
             .unwrap();
         let error = from_api(
-            Action::DeleteVersion,
+            op(Action::DeleteVersion),
             ghpkg_api::Error::<BasicError>::UnexpectedResponse(reqwest::Response::from(response)),
             &Context::default(),
         )
@@ -477,7 +491,7 @@ mod tests {
             ..Default::default()
         };
         let error = from_api(
-            Action::ListPackages,
+            op(Action::ListPackages),
             ghpkg_api::Error::ErrorResponse(ghpkg_api::ResponseValue::new(
                 body,
                 StatusCode::FORBIDDEN,

@@ -12,10 +12,10 @@ use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ghpkg_api::operations::Action;
 use ghpkg_api::{TokenKind, TokenProblem};
 
 use crate::names::{self, NameKind};
+use crate::operation::Operation;
 use crate::scopes::how_to_fix;
 
 pub(crate) mod mapping;
@@ -176,14 +176,17 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Everything that can go wrong; see the [module docs](self).
+/// Everything that can go wrong. Every error has a stable [`kind`](Error::kind) for programs,
+/// the HTTP [`status`](Error::status) GitHub answered with, and a [`hint`](Error::hint) that
+/// says what to do next; `Display` is the summary followed by the hint. No message contains the
+/// token.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// GitHub did not accept the credentials (`401`): no token, or a bad or expired one.
     Unauthorized {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// GitHub's message.
         message: String,
         /// The kind of token sent, if any.
@@ -192,7 +195,7 @@ pub enum Error {
     /// The token lacks classic scopes the operation needs (`403`, or a pre-flight check).
     MissingScopes {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// The scopes the operation needs.
         required: Vec<String>,
         /// The scopes the token has, from `X-OAuth-Scopes`.
@@ -202,7 +205,7 @@ pub enum Error {
     /// without admin rights, or a token kind the Packages API does not accept.
     Forbidden {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// GitHub's message.
         message: String,
         /// The kind of token sent, if any.
@@ -212,7 +215,7 @@ pub enum Error {
     /// GitHub answers `404` for both.
     NotFound {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// GitHub's message, or ghpkg's when it checked what is missing.
         message: String,
         /// The kind of token sent, if any.
@@ -221,7 +224,7 @@ pub enum Error {
     /// GitHub refused a request about something that exists (`400`, `409` or `422`).
     Refused {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// The status GitHub answered with.
         status: u16,
         /// Why, as far as ghpkg recognises it.
@@ -232,7 +235,7 @@ pub enum Error {
     /// A rate limit stopped the request, and pacing did not (or may not) wait it out.
     RateLimited {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// Which limit.
         kind: RateLimitKind,
         /// How long to wait before trying again, when known.
@@ -267,7 +270,7 @@ pub enum Error {
     /// Any other error status, with GitHub's message or the start of a non-JSON body.
     Http {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// The status code.
         status: u16,
         /// GitHub's message, or the start of the body.
@@ -276,7 +279,7 @@ pub enum Error {
     /// The request or response did not make it across the network (after pacing's retries).
     Transport {
         /// The operation, if the failure happened during one.
-        operation: Option<Action>,
+        operation: Option<Operation>,
         /// Whether the request may have been applied: a `POST` whose answer was lost is never
         /// sent again.
         outcome_unknown: bool,
@@ -287,21 +290,21 @@ pub enum Error {
     /// GitHub's answer arrived whole but does not match the model.
     Decode {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// What went wrong.
         message: String,
     },
     /// The `Link` headers of a listing loop or cannot be followed.
     Pagination {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// What went wrong.
         message: String,
     },
     /// The server redirected to another origin, or redirected a request that is not a `GET`.
     Redirected {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// The redirect's status.
         status: u16,
         /// Where it pointed (the `Location` header).
@@ -310,7 +313,7 @@ pub enum Error {
     /// The answer's body is larger than [`Pacing::max_body_bytes`](crate::Pacing::max_body_bytes).
     TooLarge {
         /// The operation.
-        operation: Action,
+        operation: Operation,
         /// The limit, in bytes.
         limit: usize,
     },
@@ -355,7 +358,7 @@ impl Error {
     }
 
     /// The operation that failed, unless the error happened before one started.
-    pub fn operation(&self) -> Option<Action> {
+    pub fn operation(&self) -> Option<Operation> {
         match self {
             Error::Unauthorized { operation, .. }
             | Error::MissingScopes { operation, .. }
@@ -506,7 +509,7 @@ impl Error {
             Error::Transport {
                 operation, source, ..
             } => {
-                let what = operation.map_or("request", Action::description);
+                let what = operation.map_or("request", Operation::description);
                 format!("{what}: could not talk to GitHub ({source})")
             }
             Error::Decode { operation, message } => {
@@ -666,7 +669,10 @@ mod tests {
     fn refusals_report_the_status_github_sent() {
         for status in [400, 409, 422] {
             let error = Error::Refused {
-                operation: Action::DeleteVersion,
+                operation: Operation::from(
+                    ghpkg_api::operations::Action::DeleteVersion
+                        .spec(ghpkg_api::operations::OwnerFamily::Org),
+                ),
                 status,
                 reason: RefusalReason::Other("x".into()),
                 message: "x".into(),
@@ -679,7 +685,10 @@ mod tests {
     #[test]
     fn hints_name_only_things_that_exist() {
         let error = Error::Refused {
-            operation: Action::DeleteVersion,
+            operation: Operation::from(
+                ghpkg_api::operations::Action::DeleteVersion
+                    .spec(ghpkg_api::operations::OwnerFamily::Org),
+            ),
             status: 400,
             reason: RefusalReason::LastTaggedVersion,
             message: "You cannot delete the last tagged version of a package.".into(),
@@ -691,7 +700,10 @@ mod tests {
     #[test]
     fn fine_grained_tokens_get_the_packages_api_advice() {
         let error = Error::Forbidden {
-            operation: Action::ListPackages,
+            operation: Operation::from(
+                ghpkg_api::operations::Action::ListPackages
+                    .spec(ghpkg_api::operations::OwnerFamily::Org),
+            ),
             message: "Resource not accessible by personal access token".into(),
             token: Some(TokenKind::FineGrained),
         };

@@ -58,7 +58,12 @@ async fn dropping_a_thousand_in_flight_requests_leaks_no_budget() {
         .take(40)
         .collect();
     let started = Instant::now();
-    let outcomes: Vec<_> = package.delete_versions(still_there).collect().await;
+    let outcomes: Vec<_> = tokio::time::timeout(
+        Duration::from_secs(30),
+        package.delete_versions(still_there).collect(),
+    )
+    .await
+    .expect("the client is not stalled");
     assert!(
         outcomes
             .iter()

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use ghpkg::{ItemResult, PackageType, Pacing};
+use ghpkg::{ItemResult, Pacing, PackageType};
 use ghpkg_mock::fixture::demo::{ACME, WEB_APP};
 use ghpkg_mock::{Faults, MockOptions, MockServer, tokens};
 
@@ -44,7 +44,10 @@ async fn delete_under(faults: Faults, seed: u64, count: usize) {
     let outcomes: Vec<_> = package.delete_versions(ids.clone()).collect().await;
     for outcome in &outcomes {
         assert!(
-            matches!(outcome.result, ItemResult::Deleted | ItemResult::AlreadyGone),
+            matches!(
+                outcome.result,
+                ItemResult::Deleted | ItemResult::AlreadyGone
+            ),
             "{}: {:?}",
             outcome.id,
             outcome.result
@@ -52,11 +55,18 @@ async fn delete_under(faults: Faults, seed: u64, count: usize) {
     }
     let mut deletions: BTreeMap<i64, usize> = BTreeMap::new();
     for change in server.changes() {
-        assert_eq!(change.operation_id, "packages/delete-package-version-for-org");
+        assert_eq!(
+            change.operation_id,
+            "packages/delete-package-version-for-org"
+        );
         *deletions.entry(change.version_id.unwrap()).or_default() += 1;
     }
     let planned: HashSet<i64> = ids.into_iter().collect();
-    assert_eq!(deletions.keys().copied().collect::<HashSet<_>>(), planned, "nothing else, nothing left");
+    assert_eq!(
+        deletions.keys().copied().collect::<HashSet<_>>(),
+        planned,
+        "nothing else, nothing left"
+    );
     assert!(deletions.values().all(|&n| n == 1), "each exactly once");
 }
 
