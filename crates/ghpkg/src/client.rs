@@ -99,6 +99,11 @@ impl Client {
         self.inner.pacer.rate_limit()
     }
 
+    /// How many requests this client (and its clones) sent so far, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.inner.pacer.requests_sent()
+    }
+
     /// The pacing this client applies.
     pub fn pacing(&self) -> &Pacing {
         self.inner.pacer.pacing()

@@ -76,10 +76,13 @@
 //! nothing else in this crate does. What an answer means is decided in one place, the
 //! classifier that pacing and errors share.
 
+pub mod apply;
 mod bulk;
 mod client;
 mod error;
+mod facts;
 mod failure;
+pub mod journal;
 pub mod link;
 pub mod names;
 mod operation;
@@ -106,6 +109,9 @@ pub use pagination::{Page, Paging};
 pub use scope::{ListPackages, Scope};
 pub use types::{Package, PackageType, PackageVersion, VersionState, Visibility};
 pub use version::VersionHandle;
+
+/// The retention engine (`ghpkg-retention`): rules, plans and their reason codes.
+pub use ghpkg_retention as retention;
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.
 #[doc = include_str!("../../../README.md")]

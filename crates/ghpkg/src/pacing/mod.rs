@@ -178,6 +178,8 @@ pub(crate) struct Pacer {
     pacing: Pacing,
     permits: Semaphore,
     budget: Budget,
+    /// Requests handed to the connection so far.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 /// One attempt's outcome.
@@ -204,6 +206,7 @@ impl Pacer {
             permits: Semaphore::new(permits),
             budget: Budget::new(pacing.points_per_minute, pacing.minute()),
             pacing,
+            sent: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -220,6 +223,11 @@ impl Pacer {
     /// The last primary rate-limit status seen.
     pub(crate) fn rate_limit(&self) -> Option<RateLimitStatus> {
         self.budget.rate_limit()
+    }
+
+    /// Requests sent so far (retries included).
+    pub(crate) fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Waits until `points` may be spent, then reserves them. Fails when the primary budget is
@@ -270,6 +278,7 @@ impl Pacer {
         // while it waited for a permit or for budget gets its points back instead of sending.
         tokio::task::yield_now().await;
         reservation.mark_sent();
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match client.execute(request).await {
             Ok(response) => response,
             Err(error) => {

@@ -1,0 +1,660 @@
+//! Applying a plan, and undoing it: the library side of `ghpkg apply` and
+//! `ghpkg restore --from-log`, so that programs can do what the CLI does.
+//!
+//! [`apply`] re-lists each package of the plan first and skips, with a reason, every planned
+//! version that changed since the plan was made (gone, a tag added or moved, updated), and every
+//! child whose parent was not deleted. It deletes through the client's pacing, parents before
+//! children (one graph level at a time, the client's concurrency within a level), goes on past
+//! individual failures, and appends each outcome to the [`Journal`] as it happens. Running the
+//! same plan with the same journal again resumes: what the journal records as done is left
+//! alone, and a planned version found deleted with no journal line (the line a crash lost) is
+//! counted as deleted by this plan when GitHub lists it among the deleted versions since the
+//! plan was made.
+//!
+//! [`restore_from_journal`] restores, children first, every version the journal records as
+//! deleted, within GitHub's 30-day window, and records each restore in the same journal.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use futures::{StreamExt, TryStreamExt};
+use ghpkg_retention::{Decision, Owner as TargetOwner, Plan, Target, VersionDecision};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalScope, Outcome};
+use crate::owner::Owner;
+use crate::pacing::RateLimitStatus;
+use crate::package::PackageHandle;
+use crate::scope::Scope;
+use crate::types::{PackageType, PackageVersion, VersionState};
+
+/// How long GitHub keeps deleted packages and versions restorable.
+pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// Why a plan cannot be applied (or a journal restored) at all.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// The plan is over its deletion budget.
+    #[error(
+        "the plan is over its deletion budget ({0}); it was printed but will not be applied — \
+         raise --max-deletions/--max-percent or narrow the rules"
+    )]
+    OverBudget(String),
+    /// The plan is for another host than the client's.
+    #[error(
+        "the plan is for {plan}, but the client talks to {client}; use --host/--api-url for {plan}"
+    )]
+    WrongHost {
+        /// The plan's host.
+        plan: String,
+        /// The client's host.
+        client: String,
+    },
+    /// The plan names a package type ghpkg cannot send.
+    #[error("the plan's package type {0:?} is not one GitHub knows")]
+    UnknownPackageType(String),
+    /// The journal cannot be read or written.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+impl ApplyError {
+    /// A stable name for programs (`over-budget`, `wrong-host`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ApplyError::OverBudget(_) => "over-budget",
+            ApplyError::WrongHost { .. } => "wrong-host",
+            ApplyError::UnknownPackageType(_) => "invalid-input",
+            ApplyError::Journal(_) => "journal",
+        }
+    }
+}
+
+/// What an apply or a restore reports as it goes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A package was listed: it has this many active versions, and this many of its planned
+    /// deletions are still to do.
+    Listed {
+        /// The package.
+        package: &'a str,
+        /// Its active versions now.
+        versions: usize,
+        /// Its deletions (or restores) still to do.
+        pending: usize,
+    },
+    /// One version's outcome, as written to the journal.
+    Outcome(&'a JournalEntry),
+}
+
+/// What an apply or a restore did.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Versions by outcome, in this run.
+    pub outcomes: BTreeMap<Outcome, usize>,
+    /// Skipped versions by reason, in this run.
+    pub skipped: BTreeMap<String, usize>,
+    /// Refusals and failures by reason (GitHub's refusal, or the error's kind), in this run.
+    pub not_done: BTreeMap<String, usize>,
+    /// Versions an earlier run finished (from the journal), left alone.
+    pub resumed: usize,
+    /// Planned versions found deleted with no journal line (a line lost in a crash), counted as
+    /// deleted.
+    pub recovered: usize,
+    /// How long it took.
+    pub elapsed: Duration,
+    /// Requests the client sent meanwhile.
+    pub requests: u64,
+    /// The primary rate-limit budget as last seen.
+    pub rate_limit: Option<RateLimitStatus>,
+}
+
+impl Report {
+    /// How many versions ended with `outcome` in this run.
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.outcomes.get(&outcome).copied().unwrap_or(0)
+    }
+
+    /// Whether any version failed (or could not be restored) in this run.
+    pub fn has_failures(&self) -> bool {
+        self.count(Outcome::Failed) + self.count(Outcome::NotRestored) > 0
+    }
+
+    fn record(&mut self, entry: &JournalEntry) {
+        *self.outcomes.entry(entry.outcome).or_default() += 1;
+        match entry.outcome {
+            Outcome::Skipped => *self.skipped.entry(entry.reason.clone()).or_default() += 1,
+            Outcome::Refused | Outcome::Failed | Outcome::NotRestored => {
+                *self.not_done.entry(entry.reason.clone()).or_default() += 1
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The journal scope of `plan`: its SHA-256, target and packages.
+pub fn journal_scope(plan: &Plan) -> JournalScope {
+    JournalScope {
+        plan: Some(plan.sha256.clone()),
+        target: plan.inputs.target.clone(),
+        packages: plan.packages.iter().map(|p| p.name.clone()).collect(),
+    }
+}
+
+/// The scope of the client that addresses `target`'s owner.
+fn scope_of(client: &Client, target: &Target) -> Result<(Scope, PackageType), ApplyError> {
+    if client.host() != target.host {
+        return Err(ApplyError::WrongHost {
+            plan: target.host.clone(),
+            client: client.host(),
+        });
+    }
+    let package_type = PackageType::from(target.package_type.as_str());
+    if package_type.is_other() {
+        return Err(ApplyError::UnknownPackageType(target.package_type.clone()));
+    }
+    let owner = match &target.owner {
+        TargetOwner::Org(login) => Owner::Org(login.clone()),
+        TargetOwner::User(login) => Owner::User(login.clone()),
+        TargetOwner::AuthenticatedUser(_) => Owner::AuthenticatedUser,
+    };
+    Ok((client.scope(owner), package_type))
+}
+
+/// Applies `plan` through `client`, recording every outcome in `journal` (opened with
+/// [`journal_scope`]) and reporting each to `on_event`.
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    journal: &mut Journal,
+    on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+) -> Result<Report, ApplyError> {
+    if plan.is_refused() {
+        let over = plan
+            .budget
+            .over_by_count
+            .map(|count| format!("{count} deletions over --max-deletions"))
+            .unwrap_or_else(|| "over --max-percent".into());
+        return Err(ApplyError::OverBudget(over));
+    }
+    let (scope, package_type) = scope_of(client, &plan.inputs.target)?;
+    let started = Instant::now();
+    let requests_before = client.requests_sent();
+    let mut report = Report::default();
+    for package_plan in &plan.packages {
+        let planned: Vec<&VersionDecision> = plan
+            .deletions
+            .iter()
+            .filter(|deletion| deletion.package == package_plan.name)
+            .filter_map(|deletion| {
+                package_plan
+                    .decisions
+                    .iter()
+                    .find(|d| d.id == deletion.id && d.decision == Decision::Delete)
+            })
+            .collect();
+        if planned.is_empty() {
+            continue;
+        }
+        let package = scope.package(package_type.clone(), package_plan.name.clone());
+        let run = PackageRun {
+            plan,
+            package: &package,
+            planned,
+        };
+        run.apply(journal, on_event, &mut report).await?;
+    }
+    report.elapsed = started.elapsed();
+    report.requests = client.requests_sent().saturating_sub(requests_before);
+    report.rate_limit = client.rate_limit();
+    Ok(report)
+}
+
+/// The deletions of one package.
+struct PackageRun<'a> {
+    plan: &'a Plan,
+    package: &'a PackageHandle,
+    /// Planned deletions of this package, in the plan's order.
+    planned: Vec<&'a VersionDecision>,
+}
+
+impl PackageRun<'_> {
+    async fn apply(
+        &self,
+        journal: &mut Journal,
+        on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+        report: &mut Report,
+    ) -> Result<(), ApplyError> {
+        let name = self.package.name();
+        let mut to_do = Vec::new();
+        for decision in &self.planned {
+            match journal.state().outcome(name, decision.id) {
+                Some(outcome) if outcome.is_final_for_apply() => report.resumed += 1,
+                _ => to_do.push(*decision),
+            }
+        }
+        if to_do.is_empty() {
+            return Ok(());
+        }
+        // What the package looks like now.
+        let listed: Result<Vec<PackageVersion>, Error> =
+            self.package.versions().stream().try_collect().await;
+        let listed = match listed {
+            Ok(listed) => listed,
+            Err(error) => {
+                // Nothing can be checked, so nothing of this package is deleted.
+                let reason = if error.is_not_found() {
+                    "package-gone"
+                } else {
+                    "listing-failed"
+                };
+                for decision in to_do {
+                    let entry =
+                        self.entry(decision, Outcome::Skipped, reason, Some(error.to_string()));
+                    self.write(journal, entry, on_event, report)?;
+                }
+                return Ok(());
+            }
+        };
+        on_event(Event::Listed {
+            package: name,
+            versions: listed.len(),
+            pending: to_do.len(),
+        });
+        let current: HashMap<u64, &PackageVersion> = listed
+            .iter()
+            .filter_map(|version| Some((u64::try_from(version.id).ok()?, version)))
+            .collect();
+        let mut deleted_since_plan: Option<BTreeSet<u64>> = None;
+        for level in levels(&to_do) {
+            let mut sendable = Vec::new();
+            for decision in level {
+                if let Some((outcome, reason, detail)) = self
+                    .check(decision, &current, journal, &mut deleted_since_plan)
+                    .await
+                {
+                    if outcome == Outcome::Deleted {
+                        report.recovered += 1;
+                    }
+                    let entry = self.entry(decision, outcome, &reason, detail);
+                    self.write(journal, entry, on_event, report)?;
+                    continue;
+                }
+                sendable.push(decision);
+            }
+            let in_flight = self.package.scope().client().concurrency();
+            let mut outcomes = futures::stream::iter(sendable)
+                .map(|decision| async move { (decision, self.delete(decision).await) })
+                .buffer_unordered(in_flight);
+            while let Some((decision, (outcome, reason, detail))) = outcomes.next().await {
+                let entry = self.entry(decision, outcome, &reason, detail);
+                self.write(journal, entry, on_event, report)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `decision` must not be deleted now, if it must not: `(outcome, reason, detail)`.
+    async fn check(
+        &self,
+        decision: &VersionDecision,
+        current: &HashMap<u64, &PackageVersion>,
+        journal: &Journal,
+        deleted_since_plan: &mut Option<BTreeSet<u64>>,
+    ) -> Option<(Outcome, String, Option<String>)> {
+        let name = self.package.name();
+        if let Some(graph) = &decision.graph {
+            let planned_parent_not_deleted = graph.parents.iter().find(|parent| {
+                self.planned.iter().any(|d| d.id == **parent)
+                    && !matches!(
+                        journal.state().outcome(name, **parent),
+                        Some(Outcome::Deleted | Outcome::AlreadyGone)
+                    )
+            });
+            if let Some(parent) = planned_parent_not_deleted {
+                return Some((
+                    Outcome::Skipped,
+                    "parent-not-deleted".into(),
+                    Some(format!(
+                        "its parent {parent} was not deleted, so it is still in use"
+                    )),
+                ));
+            }
+        }
+        let Some(now) = current.get(&decision.id) else {
+            // Gone. Deleted by an earlier run of this plan whose journal line was lost?
+            let deleted = match deleted_since_plan {
+                Some(deleted) => deleted,
+                None => deleted_since_plan.insert(self.deleted_since(self.plan).await),
+            };
+            return Some(if deleted.contains(&decision.id) {
+                (
+                    Outcome::Deleted,
+                    decision.reason.as_str().to_string(),
+                    Some("found deleted since the plan was made, with no journal line".into()),
+                )
+            } else {
+                (
+                    Outcome::Skipped,
+                    "gone".into(),
+                    Some("no longer listed".into()),
+                )
+            });
+        };
+        let mut tags_now: Vec<&str> = now.tags().iter().map(String::as_str).collect();
+        let mut tags_then: Vec<&str> = decision.tags.iter().map(String::as_str).collect();
+        tags_now.sort_unstable();
+        tags_then.sort_unstable();
+        if tags_now != tags_then {
+            return Some((
+                Outcome::Skipped,
+                "tags-changed".into(),
+                Some(format!(
+                    "tags were [{}] when planned, now [{}]",
+                    tags_then.join(", "),
+                    tags_now.join(", ")
+                )),
+            ));
+        }
+        if now.name != decision.name || now.updated_at != decision.updated_at {
+            return Some((
+                Outcome::Skipped,
+                "changed".into(),
+                Some(format!(
+                    "updated at {} since the plan (planned at {})",
+                    now.updated_at.to_rfc3339(),
+                    decision.updated_at.to_rfc3339()
+                )),
+            ));
+        }
+        None
+    }
+
+    /// Ids of this package's versions deleted since `plan` was made, as GitHub lists them
+    /// (empty where GitHub cannot list deleted versions: the user scope).
+    async fn deleted_since(&self, plan: &Plan) -> BTreeSet<u64> {
+        if matches!(self.package.scope().owner(), Owner::User(_)) {
+            return BTreeSet::new();
+        }
+        let listed: Result<Vec<PackageVersion>, Error> = self
+            .package
+            .versions()
+            .state(VersionState::Deleted)
+            .stream()
+            .try_collect()
+            .await;
+        listed
+            .unwrap_or_default()
+            .iter()
+            .filter(|version| {
+                version
+                    .deleted_at
+                    .is_some_and(|at| at >= plan.created_at - TimeDelta::seconds(1))
+            })
+            .filter_map(|version| u64::try_from(version.id).ok())
+            .collect()
+    }
+
+    /// Sends one delete: `(outcome, reason, detail)`.
+    async fn delete(&self, decision: &VersionDecision) -> (Outcome, String, Option<String>) {
+        let Ok(id) = i64::try_from(decision.id) else {
+            return (
+                Outcome::Failed,
+                "invalid-input".into(),
+                Some(format!("version id {} is out of range", decision.id)),
+            );
+        };
+        match self.package.version(id).delete().await {
+            Ok(()) => (Outcome::Deleted, decision.reason.as_str().to_string(), None),
+            // The package was just listed, so a 404 means this version alone is gone.
+            Err(error) if error.is_not_found() => (
+                Outcome::AlreadyGone,
+                decision.reason.as_str().to_string(),
+                None,
+            ),
+            Err(Error::Refused {
+                reason, message, ..
+            }) => (Outcome::Refused, reason.as_str().to_string(), Some(message)),
+            Err(error) => (
+                Outcome::Failed,
+                error.kind().as_str().to_string(),
+                Some(error.to_string()),
+            ),
+        }
+    }
+
+    fn entry(
+        &self,
+        decision: &VersionDecision,
+        outcome: Outcome,
+        reason: &str,
+        detail: Option<String>,
+    ) -> JournalEntry {
+        let target = &self.plan.inputs.target;
+        JournalEntry {
+            journal: JOURNAL_VERSION,
+            at: Utc::now(),
+            plan: self.plan.sha256.clone(),
+            host: target.host.clone(),
+            owner: target.owner.clone(),
+            package_type: target.package_type.clone(),
+            package: self.package.name().to_string(),
+            version_id: decision.id,
+            name: decision.name.clone(),
+            tags: decision.tags.clone(),
+            outcome,
+            reason: reason.to_string(),
+            detail,
+        }
+    }
+
+    fn write(
+        &self,
+        journal: &mut Journal,
+        entry: JournalEntry,
+        on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+        report: &mut Report,
+    ) -> Result<(), ApplyError> {
+        journal.append(entry.clone())?;
+        report.record(&entry);
+        on_event(Event::Outcome(&entry));
+        Ok(())
+    }
+}
+
+/// The planned deletions in levels: a version comes one level after the latest of its planned
+/// parents, so that parents are deleted before their children. Order within a level is the
+/// plan's.
+fn levels<'a>(planned: &[&'a VersionDecision]) -> Vec<Vec<&'a VersionDecision>> {
+    let ids: BTreeSet<u64> = planned.iter().map(|d| d.id).collect();
+    let parents = |decision: &VersionDecision| -> Vec<u64> {
+        decision
+            .graph
+            .as_ref()
+            .map(|graph| {
+                graph
+                    .parents
+                    .iter()
+                    .copied()
+                    .filter(|p| ids.contains(p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let by_id: HashMap<u64, &VersionDecision> = planned.iter().map(|d| (d.id, *d)).collect();
+    let mut level: HashMap<u64, usize> = HashMap::new();
+    // Relaxation, bounded by the number of versions: the plan's graph has no cycles, and a
+    // cycle here could only stop the levels from rising further.
+    for _ in 0..=planned.len() {
+        let mut changed = false;
+        for decision in planned {
+            let own = parents(decision)
+                .iter()
+                .filter_map(|p| by_id.get(p))
+                .map(|p| level.get(&p.id).copied().unwrap_or(0) + 1)
+                .max()
+                .unwrap_or(0)
+                .min(planned.len());
+            if level.get(&decision.id) != Some(&own) {
+                level.insert(decision.id, own);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let depth = level.values().copied().max().unwrap_or(0);
+    let mut levels: Vec<Vec<&VersionDecision>> = vec![Vec::new(); depth + 1];
+    for decision in planned {
+        levels[level.get(&decision.id).copied().unwrap_or(0)].push(*decision);
+    }
+    levels
+}
+
+/// Restores every version `journal_path` records as deleted (and not yet restored), children
+/// before parents, and records each restore in the same journal.
+pub async fn restore_from_journal(
+    client: &Client,
+    journal_path: &Path,
+    on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+) -> Result<Report, ApplyError> {
+    let started = Instant::now();
+    let requests_before = client.requests_sent();
+    let state = Journal::read(journal_path, None)?;
+    let Some(first) = state.entries.first() else {
+        return Ok(Report::default());
+    };
+    let scope = JournalScope {
+        plan: Some(first.plan.clone()),
+        target: Target {
+            host: first.host.clone(),
+            owner: first.owner.clone(),
+            package_type: first.package_type.clone(),
+        },
+        packages: state
+            .entries
+            .iter()
+            .map(|entry| entry.package.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    // Every line must agree with the first: one plan, one target.
+    let mut journal = Journal::open(journal_path, &scope)?;
+    let (owner_scope, package_type) = scope_of(client, &scope.target)?;
+    let mut report = Report::default();
+    // Children were deleted after their parents: restore in the reverse order.
+    let mut seen = BTreeSet::new();
+    let to_restore: Vec<JournalEntry> = journal
+        .state()
+        .entries
+        .iter()
+        .rev()
+        .filter(|entry| entry.outcome == Outcome::Deleted)
+        .filter(|entry| seen.insert((entry.package.clone(), entry.version_id)))
+        .filter(|entry| {
+            journal.state().outcome(&entry.package, entry.version_id) == Some(Outcome::Deleted)
+        })
+        .cloned()
+        .collect();
+    for (package, pending) in group_by_package(&to_restore) {
+        on_event(Event::Listed {
+            package,
+            versions: 0,
+            pending,
+        });
+    }
+    let now = Utc::now();
+    for deleted in to_restore {
+        let package = owner_scope.package(package_type.clone(), deleted.package.clone());
+        let (outcome, reason, detail) = if now - deleted.at > RESTORE_WINDOW {
+            (
+                Outcome::NotRestored,
+                "outside-restore-window".to_string(),
+                Some(format!(
+                    "deleted on {}; GitHub restores within 30 days",
+                    deleted.at.format("%Y-%m-%d")
+                )),
+            )
+        } else {
+            let id = i64::try_from(deleted.version_id).unwrap_or(i64::MAX);
+            match package.version(id).restore().await {
+                Ok(()) => (Outcome::Restored, deleted.reason.clone(), None),
+                Err(error) => (
+                    Outcome::NotRestored,
+                    error.kind().as_str().to_string(),
+                    Some(error.to_string()),
+                ),
+            }
+        };
+        let entry = JournalEntry {
+            at: Utc::now(),
+            outcome,
+            reason,
+            detail,
+            ..deleted
+        };
+        journal.append(entry.clone())?;
+        report.record(&entry);
+        on_event(Event::Outcome(&entry));
+    }
+    report.elapsed = started.elapsed();
+    report.requests = client.requests_sent().saturating_sub(requests_before);
+    report.rate_limit = client.rate_limit();
+    Ok(report)
+}
+
+fn group_by_package(entries: &[JournalEntry]) -> BTreeMap<&str, usize> {
+    let mut counts = BTreeMap::new();
+    for entry in entries {
+        *counts.entry(entry.package.as_str()).or_default() += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use ghpkg_retention::{GraphLinks, GraphRole, ManifestStatus, ReasonCode};
+
+    fn decision(id: u64, parents: &[u64]) -> VersionDecision {
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        VersionDecision {
+            id,
+            name: format!("sha256:{id:064x}"),
+            tags: vec![],
+            created_at: at,
+            updated_at: at,
+            decision: Decision::Delete,
+            reason: ReasonCode::ChildOfDeleted,
+            detail: String::new(),
+            graph: Some(GraphLinks {
+                role: GraphRole::Child,
+                manifest: ManifestStatus::Read,
+                parents: parents.to_vec(),
+                carries: vec![],
+            }),
+        }
+    }
+
+    #[test]
+    fn parents_come_a_level_before_their_children() {
+        let index = decision(1, &[]);
+        let nested = decision(2, &[1]);
+        let child = decision(3, &[2, 1]);
+        let shared = decision(4, &[9]); // its parent is not being deleted here
+        let planned = [&child, &shared, &nested, &index];
+        let levels: Vec<Vec<u64>> = levels(&planned)
+            .into_iter()
+            .map(|level| level.iter().map(|d| d.id).collect())
+            .collect();
+        assert_eq!(levels, [vec![4, 1], vec![2], vec![3]]);
+    }
+}

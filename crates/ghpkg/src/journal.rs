@@ -1,0 +1,559 @@
+//! The journal of an apply: one JSON line per outcome, appended and synced as each deletion (or
+//! restore) happens, so that a run killed at any point loses at most its last line, and a rerun
+//! resumes where it stopped. Also the atomic file write used for plans.
+//!
+//! A journal belongs to one plan (each line names the plan's SHA-256) and one target. Reading
+//! it is strict — a line that is not a journal line, names another plan, or comes from a future
+//! format is an error — except for the last line, which may be cut short by a crash and is then
+//! dropped (and cut off the file before anything is appended).
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use ghpkg_retention::{Owner, Target};
+use serde::{Deserialize, Serialize};
+
+/// The journal format this version writes and reads.
+pub const JOURNAL_VERSION: u32 = 1;
+
+/// The largest journal read (a line is about 300 bytes; a million deletions fit).
+pub const MAX_JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What happened to one version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Deleted by this apply.
+    Deleted,
+    /// Already gone when its delete was sent (GitHub answered `404`; the package exists).
+    AlreadyGone,
+    /// GitHub refused (`400`): e.g. a public version with more than 5,000 downloads.
+    Refused,
+    /// The delete failed; the detail says why. A rerun tries it again.
+    Failed,
+    /// Not deleted, because it changed since the plan was made (or its parent was not
+    /// deleted); the reason says how. A rerun looks at it again.
+    Skipped,
+    /// Restored from this journal.
+    Restored,
+    /// Its restore failed or was not possible; the detail says why.
+    NotRestored,
+}
+
+impl Outcome {
+    /// The stable name (`deleted`, `already-gone`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Deleted => "deleted",
+            Outcome::AlreadyGone => "already-gone",
+            Outcome::Refused => "refused",
+            Outcome::Failed => "failed",
+            Outcome::Skipped => "skipped",
+            Outcome::Restored => "restored",
+            Outcome::NotRestored => "not-restored",
+        }
+    }
+
+    /// Whether an apply has finished with the version (a rerun leaves it alone).
+    pub fn is_final_for_apply(self) -> bool {
+        matches!(
+            self,
+            Outcome::Deleted | Outcome::AlreadyGone | Outcome::Refused | Outcome::Restored
+        )
+    }
+}
+
+/// One line of the journal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalEntry {
+    /// The journal format ([`JOURNAL_VERSION`]).
+    pub journal: u32,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// The SHA-256 of the plan being applied.
+    pub plan: String,
+    /// The GitHub host.
+    pub host: String,
+    /// Whose package.
+    pub owner: Owner,
+    /// The package type.
+    pub package_type: String,
+    /// The package name.
+    pub package: String,
+    /// The version id.
+    pub version_id: u64,
+    /// The version name (a digest for container images).
+    pub name: String,
+    /// The version's tags when the plan was made.
+    pub tags: Vec<String>,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Why: the plan's reason code for a deletion, or the skip, refusal or error kind.
+    pub reason: String,
+    /// More detail, when there is any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A journal that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// Reading, writing or syncing failed.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The journal file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// A line (not the last) is not a journal line.
+    #[error(
+        "journal {path}, line {line}: not a ghpkg journal line ({problem}); the file was edited \
+         or is not a journal — use another file"
+    )]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A line comes from a newer ghpkg.
+    #[error(
+        "journal {path}, line {line}: written by a newer ghpkg (format {found}); upgrade ghpkg \
+         to read it"
+    )]
+    FutureFormat {
+        /// The journal file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// The format it names.
+        found: u32,
+    },
+    /// A line names another plan or target than the one at hand.
+    #[error(
+        "journal {path}, line {line}: it records {found}, not {expected}; a journal belongs to \
+         one plan — use a new journal file for this plan"
+    )]
+    Mismatch {
+        /// The journal file.
+        path: PathBuf,
+        /// The line number, from 1.
+        line: usize,
+        /// What this plan expects.
+        expected: String,
+        /// What the line says.
+        found: String,
+    },
+    /// The file is larger than [`MAX_JOURNAL_BYTES`].
+    #[error("journal {path} is larger than {MAX_JOURNAL_BYTES} bytes; it is not a journal")]
+    TooLarge {
+        /// The journal file.
+        path: PathBuf,
+    },
+}
+
+/// What a journal says so far.
+#[derive(Clone, Debug, Default)]
+pub struct JournalState {
+    /// Every complete line, in order.
+    pub entries: Vec<JournalEntry>,
+    /// The latest outcome of each version, by package and id.
+    pub latest: BTreeMap<(String, u64), Outcome>,
+    /// Whether the last line was cut short (by a crash) and dropped.
+    pub dropped_partial_line: bool,
+}
+
+impl JournalState {
+    /// The latest outcome recorded for version `id` of `package`.
+    pub fn outcome(&self, package: &str, id: u64) -> Option<Outcome> {
+        self.latest.get(&(package.to_string(), id)).copied()
+    }
+}
+
+/// What every line of one journal must agree on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalScope {
+    /// The plan's SHA-256; `None` accepts any plan (for restores).
+    pub plan: Option<String>,
+    /// The target.
+    pub target: Target,
+    /// The packages of the plan; lines naming another package are refused.
+    pub packages: Vec<String>,
+}
+
+/// An open journal, appended to line by line.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    state: JournalState,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal at `path`, reads it strictly against `scope`, and cuts off
+    /// a last line that a crash left incomplete.
+    pub fn open(path: &Path, scope: &JournalScope) -> Result<Journal, JournalError> {
+        let io = |source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(io)?;
+        if file.metadata().map_err(io)?.len() > MAX_JOURNAL_BYTES {
+            return Err(JournalError::TooLarge {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut text = Vec::new();
+        file.read_to_end(&mut text).map_err(io)?;
+        let (state, complete_len) = parse(path, &text, Some(scope))?;
+        if complete_len < text.len() {
+            // Appending after a torn line would glue the next line to it.
+            file.set_len(complete_len as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        file.seek(SeekFrom::End(0)).map_err(io)?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+            state,
+        })
+    }
+
+    /// Reads the journal at `path` without opening it for writing, checking every line against
+    /// `scope` when given.
+    pub fn read(path: &Path, scope: Option<&JournalScope>) -> Result<JournalState, JournalError> {
+        let io = |source| JournalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        if file.metadata().map_err(io)?.len() > MAX_JOURNAL_BYTES {
+            return Err(JournalError::TooLarge {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut text = Vec::new();
+        file.take(MAX_JOURNAL_BYTES)
+            .read_to_end(&mut text)
+            .map_err(io)?;
+        parse(path, &text, scope).map(|(state, _)| state)
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the journal says so far, including what this process appended.
+    pub fn state(&self) -> &JournalState {
+        &self.state
+    }
+
+    /// Appends `entry` as one line and syncs it to disk before returning.
+    pub fn append(&mut self, entry: JournalEntry) -> Result<(), JournalError> {
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(|error| io(error.into()))?;
+        line.push(b'\n');
+        // One write of the whole line, then a sync: a crash leaves the line whole or torn at
+        // the end of the file, where `open` cuts it off.
+        self.file.write_all(&line).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.state
+            .latest
+            .insert((entry.package.clone(), entry.version_id), entry.outcome);
+        self.state.entries.push(entry);
+        Ok(())
+    }
+}
+
+/// Parses journal text: every complete line strictly, a last line without its newline leniently
+/// (dropped if it does not parse). Returns the state and the length of the complete lines.
+fn parse(
+    path: &Path,
+    text: &[u8],
+    scope: Option<&JournalScope>,
+) -> Result<(JournalState, usize), JournalError> {
+    let mut state = JournalState::default();
+    let mut offset = 0;
+    let mut line_number = 0;
+    while offset < text.len() {
+        line_number += 1;
+        let rest = &text[offset..];
+        let (line, complete) = match rest.iter().position(|&b| b == b'\n') {
+            Some(end) => (&rest[..end], true),
+            None => (rest, false),
+        };
+        match (parse_line(path, line_number, line, scope), complete) {
+            (Ok(entry), true) => {
+                if let Some(entry) = entry {
+                    state
+                        .latest
+                        .insert((entry.package.clone(), entry.version_id), entry.outcome);
+                    state.entries.push(entry);
+                }
+            }
+            // The last line, without its newline: a crash cut it. Drop it.
+            (Ok(_) | Err(JournalError::Corrupt { .. }), false) => {
+                state.dropped_partial_line = true;
+                return Ok((state, offset));
+            }
+            (Err(error), _) => return Err(error),
+        }
+        offset += line.len() + 1;
+    }
+    Ok((state, text.len()))
+}
+
+/// One line: `None` for a blank line.
+fn parse_line(
+    path: &Path,
+    line_number: usize,
+    line: &[u8],
+    scope: Option<&JournalScope>,
+) -> Result<Option<JournalEntry>, JournalError> {
+    let corrupt = |problem: String| JournalError::Corrupt {
+        path: path.to_path_buf(),
+        line: line_number,
+        problem,
+    };
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(line).map_err(|error| corrupt(error.to_string()))?;
+    if let Some(found) = value.get("journal").and_then(serde_json::Value::as_u64)
+        && found > u64::from(JOURNAL_VERSION)
+    {
+        return Err(JournalError::FutureFormat {
+            path: path.to_path_buf(),
+            line: line_number,
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+        });
+    }
+    let entry: JournalEntry =
+        serde_json::from_value(value).map_err(|error| corrupt(error.to_string()))?;
+    if entry.version_id == 0 {
+        return Err(corrupt("version id 0".into()));
+    }
+    if let Some(scope) = scope {
+        let mismatch = |expected: String, found: String| JournalError::Mismatch {
+            path: path.to_path_buf(),
+            line: line_number,
+            expected,
+            found,
+        };
+        if let Some(plan) = &scope.plan
+            && &entry.plan != plan
+        {
+            return Err(mismatch(
+                format!("plan {plan}"),
+                format!("plan {}", entry.plan),
+            ));
+        }
+        let target = &scope.target;
+        if entry.host != target.host
+            || entry.owner != target.owner
+            || entry.package_type != target.package_type
+        {
+            return Err(mismatch(
+                describe(&target.host, &target.owner, &target.package_type),
+                describe(&entry.host, &entry.owner, &entry.package_type),
+            ));
+        }
+        if !scope.packages.contains(&entry.package) {
+            return Err(mismatch(
+                format!("packages {}", scope.packages.join(", ")),
+                format!("package {}", entry.package),
+            ));
+        }
+    }
+    Ok(Some(entry))
+}
+
+fn describe(host: &str, owner: &Owner, package_type: &str) -> String {
+    let owner = match owner {
+        Owner::Org(login) => format!("organization {login}"),
+        Owner::User(login) => format!("user {login}"),
+        Owner::AuthenticatedUser(Some(login)) => format!("the authenticated user {login}"),
+        Owner::AuthenticatedUser(None) => "the authenticated user".into(),
+    };
+    format!("{package_type} packages of {owner} on {host}")
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, written, synced, then
+/// renamed over `path` (and the directory synced), so that `path` is never half written.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name"))?;
+    let temporary = directory.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temporary, path)?;
+        if let Ok(directory) = File::open(&directory) {
+            let _ = directory.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            host: "github.com".into(),
+            owner: Owner::Org("acme".into()),
+            package_type: "container".into(),
+        }
+    }
+
+    fn scope() -> JournalScope {
+        JournalScope {
+            plan: Some("abc".into()),
+            target: target(),
+            packages: vec!["web/app".into()],
+        }
+    }
+
+    fn entry(id: u64, outcome: Outcome) -> JournalEntry {
+        JournalEntry {
+            journal: JOURNAL_VERSION,
+            at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            plan: "abc".into(),
+            host: "github.com".into(),
+            owner: Owner::Org("acme".into()),
+            package_type: "container".into(),
+            package: "web/app".into(),
+            version_id: id,
+            name: format!("sha256:{id:064x}"),
+            tags: vec![],
+            outcome,
+            reason: "delete:older-than".into(),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn appended_lines_are_read_back_and_the_latest_outcome_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut journal = Journal::open(&path, &scope()).unwrap();
+        journal.append(entry(1, Outcome::Failed)).unwrap();
+        journal.append(entry(1, Outcome::Deleted)).unwrap();
+        journal.append(entry(2, Outcome::Skipped)).unwrap();
+        drop(journal);
+        let state = Journal::read(&path, Some(&scope())).unwrap();
+        assert_eq!(state.entries.len(), 3);
+        assert_eq!(state.outcome("web/app", 1), Some(Outcome::Deleted));
+        assert_eq!(state.outcome("web/app", 2), Some(Outcome::Skipped));
+    }
+
+    #[test]
+    fn a_line_cut_by_a_crash_is_dropped_and_cut_off_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let whole = serde_json::to_string(&entry(1, Outcome::Deleted)).unwrap();
+        let torn = serde_json::to_string(&entry(2, Outcome::Deleted)).unwrap();
+        std::fs::write(&path, format!("{whole}\n{}", &torn[..torn.len() / 2])).unwrap();
+        let mut journal = Journal::open(&path, &scope()).unwrap();
+        assert!(journal.state().dropped_partial_line);
+        assert_eq!(journal.state().entries.len(), 1);
+        journal.append(entry(3, Outcome::Deleted)).unwrap();
+        drop(journal);
+        let state = Journal::read(&path, Some(&scope())).unwrap();
+        assert!(!state.dropped_partial_line, "the file is whole again");
+        assert_eq!(
+            state
+                .entries
+                .iter()
+                .map(|e| e.version_id)
+                .collect::<Vec<_>>(),
+            [1, 3]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_line_in_the_middle_is_an_error_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let whole = serde_json::to_string(&entry(1, Outcome::Deleted)).unwrap();
+        std::fs::write(
+            &path,
+            format!("{whole}\n{{\"journal\":1,\"garbage\n{whole}\n"),
+        )
+        .unwrap();
+        let error = Journal::read(&path, Some(&scope())).unwrap_err();
+        assert!(
+            matches!(error, JournalError::Corrupt { line: 2, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn lines_of_another_plan_package_or_owner_and_future_formats_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut other_package = entry(1, Outcome::Deleted);
+        other_package.package = "other/app".into();
+        let mut other_owner = entry(1, Outcome::Deleted);
+        other_owner.owner = Owner::Org("evil".into());
+        let mut other_plan = entry(1, Outcome::Deleted);
+        other_plan.plan = "def".into();
+        for line in [other_package, other_owner, other_plan] {
+            std::fs::write(&path, serde_json::to_string(&line).unwrap() + "\n").unwrap();
+            let error = Journal::read(&path, Some(&scope())).unwrap_err();
+            assert!(matches!(error, JournalError::Mismatch { .. }), "{error}");
+        }
+        let mut future = serde_json::to_value(entry(1, Outcome::Deleted)).unwrap();
+        future["journal"] = 99.into();
+        std::fs::write(&path, future.to_string() + "\n").unwrap();
+        let error = Journal::read(&path, Some(&scope())).unwrap_err();
+        assert!(
+            matches!(error, JournalError::FutureFormat { found: 99, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn atomic_writes_replace_the_whole_file_and_leave_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        write_atomically(&path, b"first").unwrap();
+        write_atomically(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
