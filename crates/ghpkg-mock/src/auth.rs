@@ -56,15 +56,21 @@ pub(crate) fn authenticate(
     if !scheme.eq_ignore_ascii_case("bearer") && !scheme.eq_ignore_ascii_case("token") {
         return Err(BadCredentials);
     }
-    let secret = secret.trim();
-    let record = store.token(secret).ok_or(BadCredentials)?;
-    let user = store.account(&record.user).ok_or(BadCredentials)?;
-    Ok(Some(Caller {
+    caller_for_token(secret.trim(), store)
+        .map(Some)
+        .ok_or(BadCredentials)
+}
+
+/// The caller a token secret (a fixture token) authenticates, if it is one.
+pub(crate) fn caller_for_token(secret: &str, store: &Store) -> Option<Caller> {
+    let record = store.token(secret)?;
+    let user = store.account(&record.user)?;
+    Some(Caller {
         token: secret.to_owned(),
         login: user.login.clone(),
         user_id: user.id,
         scopes: record.scopes.clone(),
-    }))
+    })
 }
 
 /// What a caller may do with an owner's packages.

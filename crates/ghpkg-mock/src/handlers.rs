@@ -41,7 +41,7 @@ pub(crate) enum Reply {
     NoContent,
 }
 
-fn json(value: &impl Serialize, link: Option<String>) -> Reply {
+pub(crate) fn json(value: &impl Serialize, link: Option<String>) -> Reply {
     Reply::Json {
         body: serde_json::to_vec(value).unwrap_or_default(),
         link,

@@ -8,6 +8,12 @@
 //! connection cap. Bodies are the `ghpkg-api` generated types, so they match the spec by
 //! construction, and [`MockServer::changes`] is the server's own record of what it changed.
 //!
+//! Beside the Packages API it answers `GET /rate_limit`, `GET /user` and `GET /users/{username}`
+//! through the same pipeline, and serves the read side of the container registry as a client of
+//! `ghcr.io` sees it (`/v2/`, `/token`, manifests, the referrers API, tag lists) on the same
+//! origin: container versions are manifests named by their digests, image graphs included (see
+//! [`fixture::graphs`] for named cases and `FIXTURES.md` for the format).
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> std::io::Result<()> {
@@ -34,6 +40,7 @@
 pub mod fixture;
 pub mod tokens;
 
+mod accounts;
 mod auth;
 mod changes;
 mod clock;
@@ -43,6 +50,7 @@ mod faults;
 mod handlers;
 mod pagination;
 mod rate_limit;
+mod registry;
 mod routes;
 mod server;
 mod state;
@@ -54,9 +62,10 @@ pub use changes::AppliedChange;
 pub use clock::MockClock;
 pub use error::messages;
 pub use faults::{Faults, FaultsParseError};
-pub use fixture::{Fixture, FixtureError, SyntheticSpec};
+pub use fixture::{Fixture, FixtureError, Manifest, SyntheticSpec};
 pub use rate_limit::RateLimits;
+pub use registry::RegistryFailure;
 pub use routes::operation_ids;
 pub use server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MockOptions, MockServer};
-pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, VersionRecord};
-pub use stats::{FaultCounts, RateLimitRejections, Stats, UNMATCHED_OPERATION};
+pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, UnlistedManifest, VersionRecord};
+pub use stats::{FaultCounts, RateLimitRejections, RegistryStats, Stats, UNMATCHED_OPERATION};

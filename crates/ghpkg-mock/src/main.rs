@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ghpkg_api::types::PackageType;
 use ghpkg_mock::{
     DEFAULT_MAX_CONNECTIONS, Faults, Fixture, MockClock, MockOptions, MockServer, RateLimits,
-    SyntheticSpec,
+    RegistryFailure, SyntheticSpec,
 };
 
 /// An emulator of the GitHub Packages REST API on loopback, for offline tests and demos.
@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Serve the API until Ctrl-C (at `/` and, Enterprise-style, under `/api/v3`).
     Serve(Box<ServeArgs>),
-    /// Print a fixture as JSON: the demo world, or a synthetic one.
+    /// Print a fixture as JSON: the demo world, the image-graph cases, or a synthetic one.
     Fixture(FixtureArgs),
 }
 
@@ -61,6 +61,24 @@ struct ServeArgs {
     /// Serve at most this many connections at once; more wait to be accepted.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_connections: usize,
+    /// Answer the registry's referrers API with 404, as registries without it do.
+    #[arg(long)]
+    no_referrers: bool,
+    /// Make the registry answer STATUS for a manifest, e.g. `sha256:…=500` (repeatable).
+    #[arg(long, value_name = "DIGEST=STATUS", value_parser = parse_registry_failure)]
+    registry_failure: Vec<RegistryFailure>,
+}
+
+fn parse_registry_failure(text: &str) -> Result<RegistryFailure, String> {
+    let (digest, status) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("expected DIGEST=STATUS, got {text:?}"))?;
+    let status: u16 = status
+        .parse()
+        .ok()
+        .filter(|s| (400..=599).contains(s))
+        .ok_or_else(|| format!("the status in {text:?} must be a number from 400 to 599"))?;
+    Ok(RegistryFailure::always(digest, status))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,8 +92,11 @@ enum RateLimitMode {
 #[derive(clap::Args)]
 struct FixtureArgs {
     /// Generate a synthetic fixture instead of printing the demo one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graphs")]
     synthetic: bool,
+    /// Print the world of every image-graph case (`ghpkg_mock::fixture::graphs::all`).
+    #[arg(long)]
+    graphs: bool,
     /// Seed of the synthetic generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -94,6 +115,10 @@ struct FixtureArgs {
     /// Package types, in turn (comma separated).
     #[arg(long, value_delimiter = ',', default_value = "container")]
     types: Vec<String>,
+    /// Multi-arch images per container package (5 versions each: index, 2 platforms, 2
+    /// attestations).
+    #[arg(long, default_value_t = 0)]
+    multi_arch: u32,
 }
 
 #[tokio::main]
@@ -135,6 +160,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         seed: args.seed,
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
+        registry_failures: args.registry_failure.clone(),
+        referrers_api: !args.no_referrers,
     };
     let server = MockServer::start(options)
         .await
@@ -143,6 +170,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("Enterprise Server style: {}", server.enterprise_base_url());
     println!("Stats: {}/_mock/stats", server.base_url());
     println!("Applied changes: {}/_mock/changes", server.base_url());
+    println!(
+        "Registry (GHCR's read side): {}/v2/ (tokens: {}/token; referrers API {})",
+        server.base_url(),
+        server.base_url(),
+        if args.no_referrers { "off" } else { "on" }
+    );
     println!(
         "Rate limits: {}; faults: {}; latency: {} + up to {}; connections: at most {}, closed after {} idle",
         match args.rate_limits {
@@ -194,8 +227,11 @@ fn print_fixture(args: FixtureArgs) -> Result<(), String> {
             packages_per_owner: args.packages,
             versions_per_package: args.versions,
             package_types,
+            multi_arch_images: args.multi_arch,
             ..SyntheticSpec::default()
         })
+    } else if args.graphs {
+        ghpkg_mock::fixture::graphs::all()
     } else {
         Fixture::demo()
     };

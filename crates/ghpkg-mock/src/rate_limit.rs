@@ -51,7 +51,8 @@ impl RateLimits {
         }
     }
 
-    fn window(&self, seconds: f64) -> TimeDelta {
+    /// A window of `seconds`, shrunk by `time_scale`.
+    pub(crate) fn window(&self, seconds: f64) -> TimeDelta {
         let scale = if self.time_scale > 0.0 {
             self.time_scale
         } else {
@@ -137,6 +138,39 @@ impl RateLimiter {
         self.limits.enabled
     }
 
+    /// The limits in force (or, when off, GitHub's numbers).
+    pub fn limits(&self) -> &RateLimits {
+        &self.limits
+    }
+
+    fn primary_limit(&self, identity: &Identity) -> u32 {
+        match identity {
+            Identity::Token { .. } => self.limits.primary_per_hour,
+            Identity::Anonymous { .. } => ANONYMOUS_PER_HOUR.min(self.limits.primary_per_hour),
+        }
+    }
+
+    /// The primary budget of `identity` at `now` without spending any of it, as
+    /// `GET /rate_limit` reports it: with limits off, or before the identity's first request in
+    /// the window, the whole budget with a window starting now.
+    pub fn peek(&self, identity: &Identity, now: DateTime<Utc>) -> Quota {
+        let hour = self.limits.window(3600.0);
+        let limit = self.primary_limit(identity);
+        let (start, used) = match self.lock().get(identity) {
+            Some(bucket) if self.limits.enabled && now < bucket.hour_start + hour => {
+                (bucket.hour_start, bucket.used)
+            }
+            _ => (now, 0),
+        };
+        let reset_at = start + hour;
+        Quota {
+            limit,
+            remaining: limit.saturating_sub(used),
+            used,
+            reset: reset_at.timestamp() + i64::from(reset_at.timestamp_subsec_nanos() > 0),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<Identity, Bucket>> {
         self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -151,10 +185,7 @@ impl RateLimiter {
     ) -> Result<(Permit, Quota), Rejection> {
         let hour = self.limits.window(3600.0);
         let minute = self.limits.window(60.0);
-        let limit = match identity {
-            Identity::Token { .. } => self.limits.primary_per_hour,
-            Identity::Anonymous { .. } => ANONYMOUS_PER_HOUR.min(self.limits.primary_per_hour),
-        };
+        let limit = self.primary_limit(&identity);
         let mut buckets = self.lock();
         let bucket = buckets.entry(identity.clone()).or_insert(Bucket {
             hour_start: now,
@@ -260,6 +291,35 @@ mod tests {
         assert_eq!(message, "API rate limit exceeded for user ID 42.");
         assert_eq!(quota.remaining, 0);
         assert!(limiter.admit(token(), 1, now + TimeDelta::hours(1)).is_ok());
+    }
+
+    #[test]
+    fn peeking_reports_the_budget_without_spending_it() {
+        let limiter = Arc::new(RateLimiter::new(RateLimits::github()));
+        let now = start();
+        let fresh = limiter.peek(&token(), now);
+        assert_eq!(
+            (fresh.limit, fresh.remaining, fresh.used),
+            (5_000, 5_000, 0)
+        );
+        assert_eq!(fresh.reset, now.timestamp() + 3600);
+        limiter.admit(token(), 1, now).unwrap();
+        let later = now + TimeDelta::minutes(5);
+        for _ in 0..3 {
+            let quota = limiter.peek(&token(), later);
+            assert_eq!((quota.remaining, quota.used), (4_999, 1));
+            assert_eq!(
+                quota.reset,
+                now.timestamp() + 3600,
+                "the window started earlier"
+            );
+        }
+        let anonymous = Identity::Anonymous {
+            ip: "127.0.0.1".into(),
+        };
+        assert_eq!(limiter.peek(&anonymous, now).limit, 60);
+        let off = RateLimiter::new(RateLimits::off());
+        assert_eq!(off.peek(&token(), now).remaining, 5_000);
     }
 
     #[test]

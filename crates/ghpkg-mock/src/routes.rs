@@ -5,6 +5,8 @@
 
 use axum::http::Method;
 use ghpkg_api::OperationSpec;
+
+use crate::accounts::AccountRoute;
 use ghpkg_api::operations::{Action, OPERATIONS, OwnerFamily};
 use percent_encoding::percent_decode_str;
 
@@ -38,6 +40,77 @@ pub(crate) fn accepted_scopes_header(action: Action) -> String {
     let mut scopes = action.required_scopes().to_vec();
     scopes.sort_unstable();
     scopes.join(", ")
+}
+
+/// What an API request addresses: one of the 27 Packages operations of the generated table, or
+/// one of the account operations routed by hand (`accounts`). The pipeline's stages ask it what
+/// they need to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// A Packages operation.
+    Packages(Route),
+    /// `GET /rate_limit`, `/user` or `/users/{username}`.
+    Account(AccountRoute),
+}
+
+/// What a request costs against the rate limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cost {
+    /// Secondary-limit points, and one request of the primary budget.
+    Points(u32),
+    /// Nothing: the request only reads the budget (`GET /rate_limit`).
+    Free,
+}
+
+impl Endpoint {
+    /// GitHub's operationId, as counted in the stats.
+    pub fn operation_id(&self) -> &'static str {
+        match self {
+            Self::Packages(route) => route.operation.id,
+            Self::Account(route) => route.operation_id(),
+        }
+    }
+
+    /// The documentation URL in the operation's error bodies.
+    pub fn docs_url(&self) -> &'static str {
+        match self {
+            Self::Packages(route) => route.operation.docs_url,
+            Self::Account(route) => route.docs_url(),
+        }
+    }
+
+    /// Whether GitHub answers it without a token.
+    pub fn allows_anonymous(&self) -> bool {
+        match self {
+            Self::Packages(route) => route.allows_anonymous(),
+            Self::Account(route) => route.allows_anonymous(),
+        }
+    }
+
+    /// `X-Accepted-OAuth-Scopes`: empty for the account operations, which need no scope.
+    pub fn accepted_scopes_header(&self) -> String {
+        match self {
+            Self::Packages(route) => accepted_scopes_header(route.action),
+            Self::Account(_) => String::new(),
+        }
+    }
+
+    /// What it costs against the rate limits.
+    pub fn cost(&self) -> Cost {
+        match self {
+            Self::Packages(route) => Cost::Points(crate::rate_limit::points(route.action)),
+            Self::Account(route) if route.is_free() => Cost::Free,
+            Self::Account(_) => Cost::Points(1),
+        }
+    }
+}
+
+/// The endpoint `method` and `path` (without prefix, still percent-encoded) address: a
+/// Packages operation of the generated table, else an account operation.
+pub(crate) fn resolve_endpoint(method: &Method, path: &str) -> Option<Endpoint> {
+    resolve(method, path)
+        .map(Endpoint::Packages)
+        .or_else(|| AccountRoute::resolve(method, path).map(Endpoint::Account))
 }
 
 /// A request matched to an operation, with its path parameters (percent-decoded, unchecked).
@@ -142,6 +215,14 @@ impl QueryParams {
         Self(pairs)
     }
 
+    /// Every value given for `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// The last value given for `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
@@ -217,6 +298,25 @@ mod tests {
             route.operation.docs_url,
             "https://docs.github.com/rest/packages/packages#list-packages-for-a-user"
         );
+    }
+
+    #[test]
+    fn account_operations_are_routed_after_the_table_and_cost_what_github_charges() {
+        let endpoint = |path| resolve_endpoint(&Method::GET, path).unwrap();
+        assert_eq!(
+            endpoint("/users/mona/packages").operation_id(),
+            "packages/list-packages-for-user"
+        );
+        assert_eq!(
+            endpoint("/users/mona").operation_id(),
+            "users/get-by-username"
+        );
+        assert_eq!(endpoint("/user").operation_id(), "users/get-authenticated");
+        assert!(!endpoint("/user").allows_anonymous());
+        assert_eq!(endpoint("/rate_limit").cost(), Cost::Free);
+        assert_eq!(endpoint("/users/mona").cost(), Cost::Points(1));
+        assert_eq!(endpoint("/rate_limit").accepted_scopes_header(), "");
+        assert!(resolve_endpoint(&Method::DELETE, "/user").is_none());
     }
 
     #[test]

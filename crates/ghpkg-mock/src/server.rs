@@ -1,7 +1,8 @@
-//! The running emulator: binds a loopback port, and takes every API request through one
-//! pipeline of named stages (see [`Shared::pipeline`]): authenticate, admit (rate limits),
-//! faults before the operation, scopes, the operation itself, faults after it, and finally
-//! GitHub's headers on the way out.
+//! The running emulator: binds a loopback port, and takes every API request (the Packages
+//! operations and the account operations alike) through one pipeline of named stages (see
+//! [`Shared::pipeline`]): authenticate, admit (rate limits), faults before the operation, scopes,
+//! the operation itself, faults after it, and finally GitHub's headers on the way out. Registry
+//! requests (`/v2/…`, `/token`) are not API requests: `registry` answers them apart.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::accounts::{self, AccountRequest};
 use crate::auth::{self, BadCredentials, Caller};
 use crate::changes::AppliedChange;
 use crate::clock::MockClock;
@@ -32,8 +34,9 @@ use crate::error::{ApiError, messages};
 use crate::faults::{Fault, Faults};
 use crate::fixture::Fixture;
 use crate::handlers::{self, ApiRequest, Reply};
-use crate::rate_limit::{self, Identity, Permit, Quota, RateLimiter, RateLimits, Rejection};
-use crate::routes::{self, QueryParams, Route};
+use crate::rate_limit::{Identity, Permit, Quota, RateLimiter, RateLimits, Rejection};
+use crate::registry::{self, Registry, RegistryFailure};
+use crate::routes::{self, Cost, Endpoint, QueryParams};
 use crate::state::{StateSnapshot, Store};
 use crate::stats::{Recorder, Stats, UNMATCHED_OPERATION};
 use crate::wire::Urls;
@@ -75,6 +78,12 @@ pub struct MockOptions {
     /// At most this many connections are served at once (default 1,024); further clients wait
     /// to be accepted until one closes.
     pub max_connections: usize,
+    /// Failures the registry answers instead of some manifests (besides the fixture's
+    /// `registry_failure`s).
+    pub registry_failures: Vec<RegistryFailure>,
+    /// Whether the registry serves the OCI 1.1 referrers API (default `true`); when `false` it
+    /// answers `404`, as registries without it do.
+    pub referrers_api: bool,
 }
 
 /// The default [`MockOptions::idle_timeout`].
@@ -95,6 +104,8 @@ impl Default for MockOptions {
             seed: 0,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            registry_failures: Vec::new(),
+            referrers_api: true,
         }
     }
 }
@@ -129,7 +140,8 @@ pub struct MockServer {
 
 impl MockServer {
     /// Loads the fixture and starts serving. Fails with `InvalidInput` for an inconsistent
-    /// fixture or fault specification or `max_connections` of 0, or with the bind error.
+    /// fixture or fault specification, `max_connections` of 0 or a registry failure status
+    /// outside 400–599, or with the bind error.
     pub async fn start(options: MockOptions) -> io::Result<MockServer> {
         let invalid = |error: String| io::Error::new(io::ErrorKind::InvalidInput, error);
         options
@@ -139,7 +151,17 @@ impl MockServer {
         if options.max_connections == 0 {
             return Err(invalid("max_connections must be at least 1".to_owned()));
         }
-        let store = Store::from_fixture(&options.fixture, options.clock.now())
+        if let Some(failure) = options
+            .registry_failures
+            .iter()
+            .find(|f| !(400..=599).contains(&f.status))
+        {
+            return Err(invalid(format!(
+                "the registry failure for {} has status {}; it must be 400–599",
+                failure.digest, failure.status
+            )));
+        }
+        let mut store = Store::from_fixture(&options.fixture, options.clock.now())
             .map_err(|e| invalid(e.to_string()))?;
         let listener = TcpListener::bind(
             options
@@ -149,8 +171,20 @@ impl MockServer {
         .await?;
         let addr = listener.local_addr()?;
         let open_connections = OpenConnections::default();
+        let web_root = format!("http://{addr}");
+        let registry_failures = std::mem::take(&mut store.fixture_registry_failures)
+            .into_iter()
+            .map(|(digest, status)| RegistryFailure::always(digest, status))
+            .chain(options.registry_failures)
+            .collect();
         let shared = Arc::new(Shared {
-            web_root: format!("http://{addr}"),
+            registry: Registry::new(
+                web_root.clone(),
+                options.referrers_api,
+                registry_failures,
+                options.seed,
+            ),
+            web_root,
             store: Mutex::new(store),
             clock: options.clock,
             limiter: Arc::new(RateLimiter::new(options.rate_limits)),
@@ -228,6 +262,35 @@ impl MockServer {
         self.shared.store().changes().to_vec()
     }
 
+    /// Deletes version `version_id` directly, as another client (`actor`) would between a
+    /// client's listing and its delete: the change is logged with `actor` and the delete
+    /// operation GitHub would record, and the version is gone from the API and the registry.
+    /// `None` when no live package has such a version or it is already deleted. GitHub's
+    /// refusals (the last tagged version, popular versions) do not apply.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use ghpkg_mock::fixture::graphs::{self, stale_listing};
+    /// use ghpkg_mock::{MockOptions, MockServer};
+    ///
+    /// let server = MockServer::start(MockOptions {
+    ///     fixture: graphs::stale_listing(),
+    ///     ..MockOptions::default()
+    /// })
+    /// .await?;
+    /// let change = server.delete_version_as("hubot", stale_listing::UNTAGGED[1]).unwrap();
+    /// assert_eq!(change.actor, "hubot");
+    /// assert!(server.delete_version_as("hubot", stale_listing::UNTAGGED[1]).is_none());
+    /// # Ok(()) }
+    /// ```
+    pub fn delete_version_as(&self, actor: &str, version_id: i64) -> Option<AppliedChange> {
+        let now = self.shared.clock.now().trunc_subsecs(0);
+        self.shared
+            .store()
+            .delete_version_as(actor, version_id, now)
+    }
+
     /// How many connections are open now (at most [`MockOptions::max_connections`]).
     pub fn open_connections(&self) -> usize {
         self.shared.open_connections.count()
@@ -268,6 +331,8 @@ impl std::fmt::Debug for MockServer {
 struct Shared {
     /// `http://127.0.0.1:PORT`: the root of every URL the server writes, whatever `Host` says.
     web_root: String,
+    /// The registry's read side: issued tokens and injected failures.
+    registry: Registry,
     store: Mutex<Store>,
     clock: MockClock,
     limiter: Arc<RateLimiter>,
@@ -291,7 +356,7 @@ enum Outcome {
 
 /// One API request on its way through the pipeline.
 struct ApiCall<'a> {
-    route: &'a Route,
+    endpoint: &'a Endpoint,
     parts: &'a Parts,
     connection: &'a ConnectionHandle,
     urls: Urls,
@@ -308,15 +373,20 @@ async fn dispatch(
     if let Some(response) = shared.mock_endpoint(&parts.method, path) {
         return response;
     }
+    if prefix.is_empty() && registry::is_registry_path(path) {
+        return shared
+            .registry
+            .serve(&parts, &mut shared.store(), &shared.stats);
+    }
     shared.stats.update(|stats| stats.total_requests += 1);
     let request_id = shared.request_ids.fetch_add(1, Ordering::Relaxed);
-    let Some(route) = routes::resolve(&parts.method, path) else {
+    let Some(endpoint) = routes::resolve_endpoint(&parts.method, path) else {
         shared.stats.record_answer(UNMATCHED_OPERATION, 404);
         let response = refusal(StatusCode::NOT_FOUND, messages::NOT_FOUND, REST_DOCS);
         return with_github_headers(response, request_id);
     };
     let call = ApiCall {
-        route: &route,
+        endpoint: &endpoint,
         parts: &parts,
         connection: &connection,
         urls: Urls::new(&shared.web_root, prefix),
@@ -325,7 +395,7 @@ async fn dispatch(
         Outcome::Answered(response) => {
             shared
                 .stats
-                .record_answer(route.operation.id, response.status().as_u16());
+                .record_answer(endpoint.operation_id(), response.status().as_u16());
             with_github_headers(*response, request_id)
         }
         Outcome::Dropped => Response::new(Body::empty()),
@@ -389,19 +459,19 @@ impl Shared {
                 )
             })?;
         let Some(caller) = caller else {
-            if call.route.allows_anonymous() {
+            if call.endpoint.allows_anonymous() {
                 return Ok(None);
             }
             return Err(refused(
                 StatusCode::UNAUTHORIZED,
                 messages::REQUIRES_AUTHENTICATION,
-                call.route.operation.docs_url,
+                call.endpoint.docs_url(),
             ));
         };
         headers.insert("x-oauth-scopes", header_value(&caller.scopes_header()));
         headers.insert(
             "x-accepted-oauth-scopes",
-            header_value(&routes::accepted_scopes_header(call.route.action)),
+            header_value(&call.endpoint.accepted_scopes_header()),
         );
         Ok(Some(caller))
     }
@@ -417,16 +487,14 @@ impl Shared {
         if !self.limiter.enabled() {
             return Ok(None);
         }
-        let identity = match caller {
-            Some(caller) => Identity::Token {
-                token: caller.token.clone(),
-                user_id: caller.user_id,
-            },
-            None => Identity::Anonymous {
-                ip: call.connection.peer.ip().to_string(),
-            },
+        let identity = identity(call, caller);
+        let points = match call.endpoint.cost() {
+            Cost::Points(points) => points,
+            Cost::Free => {
+                write_quota(headers, self.limiter.peek(&identity, self.clock.now()));
+                return Ok(None);
+            }
         };
-        let points = rate_limit::points(call.route.action);
         match self.limiter.admit(identity, points, self.clock.now()) {
             Ok((permit, quota)) => {
                 write_quota(headers, quota);
@@ -487,18 +555,34 @@ impl Shared {
 
     /// Runs the operation on the state and renders its answer.
     fn run_operation(&self, call: &ApiCall<'_>, caller: Option<&Caller>) -> Response {
-        let query = QueryParams::parse(call.parts.uri.query());
-        let url = format!("{}{}", call.urls.web, call.parts.uri.path());
-        let request = ApiRequest {
-            route: call.route,
-            caller,
-            query: &query,
-            raw_query: call.parts.uri.query(),
-            url: &url,
-            urls: &call.urls,
-            now: self.clock.now().trunc_subsecs(0),
+        let now = self.clock.now().trunc_subsecs(0);
+        let result = match call.endpoint {
+            Endpoint::Packages(route) => {
+                let query = QueryParams::parse(call.parts.uri.query());
+                let url = format!("{}{}", call.urls.web, call.parts.uri.path());
+                let request = ApiRequest {
+                    route,
+                    caller,
+                    query: &query,
+                    raw_query: call.parts.uri.query(),
+                    url: &url,
+                    urls: &call.urls,
+                    now,
+                };
+                handlers::handle(&mut self.store(), &request)
+            }
+            Endpoint::Account(route) => {
+                let request = AccountRequest {
+                    route,
+                    caller,
+                    urls: &call.urls,
+                    now,
+                    core: self.limiter.peek(&identity(call, caller), self.clock.now()),
+                    limits: self.limiter.limits(),
+                };
+                accounts::handle(&self.store(), &request)
+            }
         };
-        let result = handlers::handle(&mut self.store(), &request);
         match result {
             Ok(Reply::NoContent) => {
                 let mut response = Response::new(Body::empty());
@@ -552,9 +636,26 @@ impl Shared {
     }
 }
 
-/// The classic scopes the operation needs: `403` naming the first one the token lacks.
+/// Whose budget a request spends: its token's, or without one its IP address's.
+fn identity(call: &ApiCall<'_>, caller: Option<&Caller>) -> Identity {
+    match caller {
+        Some(caller) => Identity::Token {
+            token: caller.token.clone(),
+            user_id: caller.user_id,
+        },
+        None => Identity::Anonymous {
+            ip: call.connection.peer.ip().to_string(),
+        },
+    }
+}
+
+/// The classic scopes the operation needs: `403` naming the first one the token lacks. (The
+/// account operations need none.)
 fn check_scopes(call: &ApiCall<'_>, caller: Option<&Caller>) -> Result<(), Outcome> {
-    let action = call.route.action;
+    let Endpoint::Packages(route) = call.endpoint else {
+        return Ok(());
+    };
+    let action = route.action;
     let Some(missing) = caller.and_then(|c| c.missing_scope(action.required_scopes())) else {
         return Ok(());
     };
@@ -565,7 +666,7 @@ fn check_scopes(call: &ApiCall<'_>, caller: Option<&Caller>) -> Result<(), Outco
     Err(refused(
         StatusCode::FORBIDDEN,
         &message,
-        call.route.operation.docs_url,
+        route.operation.docs_url,
     ))
 }
 

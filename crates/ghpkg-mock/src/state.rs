@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use ghpkg_api::operations::{Action, OwnerFamily};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use serde::Serialize;
 
 use crate::changes::{AppliedChange, Change, ChangeLog};
+use crate::fixture::manifest::Manifest;
 use crate::fixture::{Fixture, FixtureError, OrgRole};
 
 /// How long a deleted package or version can be restored.
@@ -44,6 +46,17 @@ pub struct PackageRecord {
     pub docker_migration_conflict: bool,
     /// Its versions, newest first (by `created_at`, then id).
     pub versions: Vec<VersionRecord>,
+    /// Manifests the registry serves that have no REST version.
+    pub unlisted_manifests: Vec<UnlistedManifest>,
+}
+
+/// A manifest the registry serves without a REST version, and its tags.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnlistedManifest {
+    /// Its tags in the registry.
+    pub tags: Vec<String>,
+    /// The manifest.
+    pub manifest: Manifest,
 }
 
 impl PackageRecord {
@@ -68,6 +81,42 @@ impl PackageRecord {
     pub fn version(&self, id: i64) -> Option<&VersionRecord> {
         self.versions.iter().find(|v| v.id == id)
     }
+
+    /// The manifests the registry serves for this package now: those of versions that are not
+    /// deleted, and the unlisted ones, each with its tags and, for a version, its position in
+    /// `versions`.
+    pub(crate) fn served_manifests(
+        &self,
+    ) -> impl Iterator<Item = (Option<usize>, &Manifest, &[String])> {
+        let versions = self
+            .versions
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_deleted())
+            .filter_map(|(position, v)| {
+                Some((Some(position), v.manifest.as_ref()?, v.tags.as_slice()))
+            });
+        let unlisted = self
+            .unlisted_manifests
+            .iter()
+            .map(|u| (None, &u.manifest, u.tags.as_slice()));
+        versions.chain(unlisted)
+    }
+
+    /// The served manifest a registry reference (a tag or a digest) names, with its version's
+    /// position.
+    pub(crate) fn served_manifest(&self, reference: &str) -> Option<(Option<usize>, &Manifest)> {
+        let by_digest = reference.contains(':');
+        self.served_manifests()
+            .find(|(_, manifest, tags)| {
+                if by_digest {
+                    manifest.digest == reference
+                } else {
+                    tags.iter().any(|tag| tag == reference)
+                }
+            })
+            .map(|(position, manifest, _)| (position, manifest))
+    }
 }
 
 /// A package version as the emulator holds it.
@@ -85,12 +134,15 @@ pub struct VersionRecord {
     pub updated_at: DateTime<Utc>,
     /// When it was deleted, if it is.
     pub deleted_at: Option<DateTime<Utc>>,
-    /// Download count.
+    /// Download count; every manifest `GET` from the registry adds one.
     pub downloads: u64,
     /// License.
     pub license: Option<String>,
     /// Description.
     pub description: Option<String>,
+    /// The manifest the registry serves for it (container versions of fixtures that give one);
+    /// the version's `name` is its digest.
+    pub manifest: Option<Manifest>,
 }
 
 impl VersionRecord {
@@ -152,6 +204,8 @@ pub(crate) enum OwnerKind {
 pub(crate) struct Account {
     pub login: String,
     pub id: i64,
+    /// The display name (users).
+    pub name: Option<String>,
     pub kind: OwnerKind,
     /// Lower-cased member logins and their roles (organizations only).
     pub members: HashMap<String, OrgRole>,
@@ -175,12 +229,17 @@ pub(crate) struct Store {
     /// Every change applied since the start, kept under the same lock as the packages so
     /// that the log's order is the order the changes happened in.
     changes: ChangeLog,
+    /// The statuses the registry answers instead of some manifests (by digest), from the
+    /// fixture's `registry_failure`s.
+    pub fixture_registry_failures: Vec<(String, u16)>,
+    /// When the server started, on its clock (whole seconds).
+    started_at: DateTime<Utc>,
 }
 
 impl Store {
     /// Builds the world from `fixture`, resolving relative times against `now`.
     pub fn from_fixture(fixture: &Fixture, now: DateTime<Utc>) -> Result<Store, FixtureError> {
-        fixture.validate()?;
+        let resolved = fixture.check()?;
         // GitHub's timestamps have whole seconds.
         let now = now.trunc_subsecs(0);
         let mut accounts = HashMap::new();
@@ -190,6 +249,7 @@ impl Store {
                 Account {
                     login: user.login.clone(),
                     id: user.id,
+                    name: user.name.clone(),
                     kind: OwnerKind::User,
                     members: HashMap::new(),
                 },
@@ -201,6 +261,7 @@ impl Store {
                 Account {
                     login: org.login.clone(),
                     id: org.id,
+                    name: None,
                     kind: OwnerKind::Organization,
                     members: org
                         .members
@@ -242,7 +303,8 @@ impl Store {
             + 1;
         let mut repositories = HashMap::new();
         let mut packages = Vec::with_capacity(fixture.packages.len());
-        for package in &fixture.packages {
+        let mut fixture_registry_failures = Vec::new();
+        for (package, resolved) in fixture.packages.iter().zip(resolved) {
             let id = package.id.unwrap_or_else(|| {
                 next_package_id += 1;
                 next_package_id - 1
@@ -257,26 +319,49 @@ impl Store {
             let mut versions: Vec<VersionRecord> = package
                 .versions
                 .iter()
-                .map(|v| {
+                .zip(resolved.versions)
+                .zip(resolved.version_tags)
+                .map(|((v, manifest), tags)| {
                     let id = v.id.unwrap_or_else(|| {
                         next_version_id += 1;
                         next_version_id - 1
                     });
                     let created_at = v.created_at.resolve(now);
+                    let manifest = manifest.map(|m| m.manifest);
+                    if let (Some(status), Some(manifest)) = (v.registry_failure, &manifest) {
+                        fixture_registry_failures.push((manifest.digest.clone(), status));
+                    }
                     VersionRecord {
                         id,
-                        name: v.name.clone(),
-                        tags: v.tags.clone(),
+                        name: manifest
+                            .as_ref()
+                            .map_or_else(|| v.name.clone(), |m| m.digest.clone()),
+                        tags,
                         created_at,
                         updated_at: v.updated_at.map_or(created_at, |t| t.resolve(now)),
                         deleted_at: v.deleted_at.map(|t| t.resolve(now)),
                         downloads: v.downloads,
                         license: v.license.clone(),
                         description: v.description.clone(),
+                        manifest,
                     }
                 })
                 .collect();
             versions.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
+            let unlisted_manifests = package
+                .unlisted_manifests
+                .iter()
+                .zip(resolved.unlisted)
+                .map(|(unlisted, (manifest, tags))| {
+                    if let Some(status) = unlisted.registry_failure {
+                        fixture_registry_failures.push((manifest.manifest.digest.clone(), status));
+                    }
+                    UnlistedManifest {
+                        tags,
+                        manifest: manifest.manifest,
+                    }
+                })
+                .collect();
             let newest = versions.first().map_or(created_at, |v| v.updated_at);
             packages.push(PackageRecord {
                 id,
@@ -292,6 +377,7 @@ impl Store {
                 deleted_at: package.deleted_at.map(|t| t.resolve(now)),
                 docker_migration_conflict: package.docker_migration_conflict,
                 versions,
+                unlisted_manifests,
             });
         }
         Ok(Store {
@@ -300,7 +386,14 @@ impl Store {
             packages,
             repositories,
             changes: ChangeLog::default(),
+            fixture_registry_failures,
+            started_at: now,
         })
+    }
+
+    /// When the server started, on its clock.
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.started_at
     }
 
     /// The account `login` (case-insensitive).
@@ -357,6 +450,57 @@ impl Store {
         self.packages_named(owner, package_type, name)
             .filter(|&index| self.packages[index].is_deleted())
             .max_by_key(|&index| self.packages[index].deleted_at)
+    }
+
+    /// The live container package the registry calls `owner/name` (`owner` is the login
+    /// lower-cased, as GHCR writes it).
+    pub fn registry_package(&self, owner: &str, name: &str) -> Option<usize> {
+        self.packages.iter().position(|p| {
+            p.package_type == PackageType::Container
+                && !p.is_deleted()
+                && p.name == name
+                && p.owner.to_lowercase() == owner
+        })
+    }
+
+    /// Deletes version `version_id` of a live package directly, as another client would, and
+    /// logs it with `actor` and the operation GitHub would have recorded. `None` when there is
+    /// no such version or it is already deleted. GitHub's refusals (last tagged version,
+    /// downloads) do not apply: this is a test's tool.
+    pub fn delete_version_as(
+        &mut self,
+        actor: &str,
+        version_id: i64,
+        now: DateTime<Utc>,
+    ) -> Option<AppliedChange> {
+        let index = self.packages.iter().position(|p| {
+            !p.is_deleted()
+                && p.versions
+                    .iter()
+                    .any(|v| v.id == version_id && !v.is_deleted())
+        })?;
+        let package = &mut self.packages[index];
+        let version = package.versions.iter_mut().find(|v| v.id == version_id)?;
+        version.deleted_at = Some(now);
+        let owner = &self.accounts[&package.owner.to_lowercase()];
+        let family = match owner.kind {
+            OwnerKind::Organization => OwnerFamily::Org,
+            OwnerKind::User if owner.login.eq_ignore_ascii_case(actor) => {
+                OwnerFamily::AuthenticatedUser
+            }
+            OwnerKind::User => OwnerFamily::User,
+        };
+        let change = Change {
+            at: now,
+            operation_id: Action::DeleteVersion.spec(family).id,
+            owner: package.owner.clone(),
+            package_type: package.package_type,
+            package_name: package.name.clone(),
+            version_id: Some(version_id),
+            actor: actor.to_owned(),
+        };
+        self.changes.append(change);
+        self.changes.entries().last().cloned()
     }
 
     /// Writes an applied change into the log.

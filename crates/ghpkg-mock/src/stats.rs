@@ -21,6 +21,47 @@ pub struct Stats {
     pub rate_limit_rejections: RateLimitRejections,
     /// Faults injected.
     pub faults: FaultCounts,
+    /// What the registry's read side (`/v2/…`, `/token`) answered; not in `total_requests`.
+    #[serde(default)]
+    pub registry: RegistryStats,
+}
+
+/// Counters of the registry's read side.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegistryStats {
+    /// Every registry request (`/v2/…` and `/token`), whatever its answer.
+    pub requests: u64,
+    /// `401` challenges sent for a missing, unknown or too narrow registry token.
+    pub challenges: u64,
+    /// Registry tokens issued by `/token`.
+    pub token_exchanges: u64,
+    /// Token requests refused (`401`, `403`).
+    pub token_refusals: u64,
+    /// Successful manifest `GET`s, each one a download of its version.
+    pub manifest_reads: u64,
+    /// Successful manifest `GET`s by digest.
+    pub manifest_reads_by_digest: BTreeMap<String, u64>,
+    /// Successful manifest `HEAD`s (not downloads).
+    pub manifest_heads: u64,
+    /// `404`s for unknown manifests and repositories.
+    pub not_found: u64,
+    /// Referrers API calls answered with an index.
+    pub referrers_calls: u64,
+    /// Tag lists answered.
+    pub tag_lists: u64,
+    /// Injected failures answered instead of a manifest.
+    pub failures_injected: u64,
+}
+
+impl RegistryStats {
+    /// Successful manifest `GET`s of `digest`.
+    pub fn manifest_reads_of(&self, digest: &str) -> u64 {
+        self.manifest_reads_by_digest
+            .get(digest)
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// Requests refused by each rate limit.

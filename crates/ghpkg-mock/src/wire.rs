@@ -110,7 +110,7 @@ pub(crate) fn owner(account: &Account, urls: &Urls) -> SimpleUser {
 }
 
 /// A GraphQL-style node id, stable for a kind and id.
-fn node_id(kind: &str, id: i64) -> String {
+pub(crate) fn node_id(kind: &str, id: i64) -> String {
     let prefix = match kind {
         "Organization" => "O_kgDO",
         "Repository" => "R_kgDO",

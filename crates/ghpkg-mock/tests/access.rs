@@ -273,7 +273,7 @@ async fn an_org_member_reads_private_packages_but_cannot_delete_or_restore() {
         .send()
         .await
         .unwrap();
-    assert_eq!(containers.len(), 2);
+    assert_eq!(containers.len(), 3, "api, platform/gateway and web/app");
     let delete = hubot
         .packages_delete_package_version_for_org()
         .org(ACME)

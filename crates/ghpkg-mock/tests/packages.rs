@@ -26,7 +26,7 @@ async fn org_packages_are_listed_by_type_and_visibility() {
             .package_type(package_type)
     };
     let containers = list(PackageType::Container).send().await.unwrap();
-    assert_eq!(names(&containers), [API, WEB_APP]);
+    assert_eq!(names(&containers), [API, GATEWAY, WEB_APP]);
     let npm = list(PackageType::Npm).send().await.unwrap();
     assert_eq!(names(&npm), [LEFT_PAD, REUSED_NAME]);
     let docker = list(PackageType::Docker).send().await.unwrap();
@@ -49,7 +49,7 @@ async fn org_packages_are_listed_by_type_and_visibility() {
         .send()
         .await
         .unwrap();
-    assert_eq!(names(&private), [WEB_APP]);
+    assert_eq!(names(&private), [GATEWAY, WEB_APP]);
 }
 
 #[tokio::test]

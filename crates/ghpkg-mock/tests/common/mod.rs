@@ -91,3 +91,71 @@ pub async fn raw_exchange(server: &MockServer, request: &str) -> String {
     .unwrap();
     String::from_utf8(answer).unwrap()
 }
+
+/// A server for `fixture` on a manual clock at [`start_time`].
+pub async fn serve(fixture: ghpkg_mock::Fixture) -> MockServer {
+    MockServer::start(MockOptions {
+        fixture,
+        ..demo_options()
+    })
+    .await
+    .unwrap()
+}
+
+/// A registry token for pulling `repository` (`acme/web/app`), exchanged at `/token` with HTTP
+/// Basic credentials whose password is `github_token`, or anonymously.
+pub async fn registry_token(
+    server: &MockServer,
+    github_token: Option<&str>,
+    repository: &str,
+) -> String {
+    let response = token_request(server, github_token, repository).await;
+    assert_eq!(response.status(), 200, "token exchange for {repository}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["token"], body["access_token"]);
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// `GET /token?scope=repository:REPOSITORY:pull&service=ghcr.io`.
+pub async fn token_request(
+    server: &MockServer,
+    github_token: Option<&str>,
+    repository: &str,
+) -> reqwest::Response {
+    let request = reqwest::Client::new()
+        .get(format!("{}/token", server.base_url()))
+        .query(&[
+            ("scope", format!("repository:{repository}:pull")),
+            ("service", "ghcr.io".to_owned()),
+        ]);
+    let request = match github_token {
+        Some(token) => request.basic_auth("x-access-token", Some(token)),
+        None => request,
+    };
+    request.send().await.unwrap()
+}
+
+/// `GET /v2/PATH` (e.g. `acme/web/app/manifests/latest`) with a registry token.
+pub async fn registry_get(server: &MockServer, token: &str, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/v2/{path}", server.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The `code` of a registry error body (`{"errors":[{"code": …}]}`).
+pub async fn registry_error_code(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.expect("a JSON error body");
+    body["errors"][0]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,378 @@
+//! The three account operations a client needs beside the Packages API: `GET /rate_limit`
+//! (`rate-limit/get`), `GET /user` (`users/get-authenticated`) and `GET /users/{username}`
+//! (`users/get-by-username`). They are not in `ghpkg_api::operations`, so they are routed here by
+//! hand; they go through the same pipeline as the Packages operations (authentication, rate
+//! limits, faults, counters). Bodies have the shapes of GitHub's published description
+//! (`rate-limit-overview`, `private-user`, `public-user`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::http::{Method, StatusCode};
+use chrono::{DateTime, TimeDelta, Utc};
+use ghpkg_api::types::PackageVisibility;
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, messages};
+use crate::handlers::{Reply, json};
+use crate::rate_limit::{Quota, RateLimits};
+use crate::state::{Account, OwnerKind, Store};
+use crate::wire::{Urls, node_id};
+
+/// An account operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AccountRoute {
+    /// `GET /rate_limit`
+    RateLimit,
+    /// `GET /user`
+    AuthenticatedUser,
+    /// `GET /users/{username}` (percent-decoded)
+    User { username: String },
+}
+
+impl AccountRoute {
+    /// The account operation `method` and `path` (without prefix) address. `HEAD` is answered
+    /// like `GET`; one trailing `/` is ignored.
+    pub fn resolve(method: &Method, path: &str) -> Option<Self> {
+        if *method != Method::GET && *method != Method::HEAD {
+            return None;
+        }
+        let path = path.strip_suffix('/').unwrap_or(path);
+        match path {
+            "/rate_limit" => Some(Self::RateLimit),
+            "/user" => Some(Self::AuthenticatedUser),
+            _ => {
+                let raw = path.strip_prefix("/users/")?;
+                let username = percent_decode_str(raw).decode_utf8().ok()?;
+                let valid = !username.is_empty()
+                    && !username.contains('/')
+                    && username != "."
+                    && username != "..";
+                valid.then(|| Self::User {
+                    username: username.into_owned(),
+                })
+            }
+        }
+    }
+
+    /// GitHub's operationId.
+    pub fn operation_id(&self) -> &'static str {
+        match self {
+            Self::RateLimit => "rate-limit/get",
+            Self::AuthenticatedUser => "users/get-authenticated",
+            Self::User { .. } => "users/get-by-username",
+        }
+    }
+
+    /// GitHub's documentation of the operation.
+    pub fn docs_url(&self) -> &'static str {
+        match self {
+            Self::RateLimit => {
+                "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
+            }
+            Self::AuthenticatedUser => {
+                "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+            }
+            Self::User { .. } => "https://docs.github.com/rest/users/users#get-a-user",
+        }
+    }
+
+    /// Whether GitHub answers without a token: all but `GET /user`.
+    pub fn allows_anonymous(&self) -> bool {
+        !matches!(self, Self::AuthenticatedUser)
+    }
+
+    /// Whether the request is free: `GET /rate_limit` spends no budget (GitHub says so).
+    pub fn is_free(&self) -> bool {
+        matches!(self, Self::RateLimit)
+    }
+}
+
+/// Everything an account operation needs.
+pub(crate) struct AccountRequest<'a> {
+    pub route: &'a AccountRoute,
+    pub caller: Option<&'a Caller>,
+    pub urls: &'a Urls,
+    pub now: DateTime<Utc>,
+    /// The caller's primary budget, unspent by this request.
+    pub core: Quota,
+    pub limits: &'a RateLimits,
+}
+
+/// Runs an account operation.
+pub(crate) fn handle(store: &Store, request: &AccountRequest<'_>) -> Result<Reply, ApiError> {
+    match request.route {
+        AccountRoute::RateLimit => Ok(json(&rate_limit_overview(request), None)),
+        AccountRoute::AuthenticatedUser => {
+            let account = request
+                .caller
+                .and_then(|caller| store.account(&caller.login))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        messages::REQUIRES_AUTHENTICATION,
+                        request.route.docs_url(),
+                    )
+                })?;
+            Ok(json(&private_user(store, account, request.urls), None))
+        }
+        AccountRoute::User { username } => {
+            let account = store.account(username).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    messages::NOT_FOUND,
+                    request.route.docs_url(),
+                )
+            })?;
+            Ok(json(&public_user(store, account, request.urls), None))
+        }
+    }
+}
+
+/// GitHub's `rate-limit`: one resource's budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct RateLimit {
+    limit: u32,
+    remaining: u32,
+    reset: i64,
+    used: u32,
+    resource: &'static str,
+}
+
+/// GitHub's `rate-limit-overview`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct RateLimitOverview {
+    resources: BTreeMap<&'static str, RateLimit>,
+    rate: RateLimit,
+}
+
+/// The other resources GitHub reports, with its published limits for a token and for an
+/// anonymous caller, and their windows in seconds. The emulator does not count them.
+const OTHER_RESOURCES: [(&str, u32, u32, f64); 10] = [
+    ("search", 30, 10, 60.0),
+    ("graphql", 5_000, 0, 3_600.0),
+    ("integration_manifest", 5_000, 5_000, 3_600.0),
+    ("source_import", 100, 100, 60.0),
+    ("code_scanning_upload", 1_000, 1_000, 3_600.0),
+    ("actions_runner_registration", 10_000, 10_000, 3_600.0),
+    ("scim", 15_000, 15_000, 3_600.0),
+    ("dependency_snapshots", 100, 100, 60.0),
+    ("code_search", 10, 10, 60.0),
+    ("code_scanning_autofix", 10, 10, 60.0),
+];
+
+fn rate_limit_overview(request: &AccountRequest<'_>) -> RateLimitOverview {
+    let core = RateLimit {
+        limit: request.core.limit,
+        remaining: request.core.remaining,
+        reset: request.core.reset,
+        used: request.core.used,
+        resource: "core",
+    };
+    let anonymous = request.caller.is_none();
+    let mut resources: BTreeMap<&'static str, RateLimit> = OTHER_RESOURCES
+        .iter()
+        .map(|&(resource, with_token, without, seconds)| {
+            let limit = if anonymous { without } else { with_token };
+            let reset = request.now + request.limits.window(seconds);
+            let reset = reset.timestamp() + i64::from(reset.timestamp_subsec_nanos() > 0);
+            (
+                resource,
+                RateLimit {
+                    limit,
+                    remaining: limit,
+                    reset,
+                    used: 0,
+                    resource,
+                },
+            )
+        })
+        .collect();
+    resources.insert("core", core.clone());
+    RateLimitOverview {
+        resources,
+        rate: core,
+    }
+}
+
+/// GitHub's `public-user` (which admits no other properties): any account, a user or an
+/// organization.
+#[derive(Clone, Debug, Serialize)]
+struct PublicUser {
+    login: String,
+    id: i64,
+    node_id: String,
+    avatar_url: String,
+    gravatar_id: Option<String>,
+    url: String,
+    html_url: String,
+    followers_url: String,
+    following_url: String,
+    gists_url: String,
+    starred_url: String,
+    subscriptions_url: String,
+    organizations_url: String,
+    repos_url: String,
+    events_url: String,
+    received_events_url: String,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    site_admin: bool,
+    name: Option<String>,
+    company: Option<String>,
+    blog: Option<String>,
+    location: Option<String>,
+    email: Option<String>,
+    hireable: Option<bool>,
+    bio: Option<String>,
+    twitter_username: Option<String>,
+    public_repos: u64,
+    public_gists: u64,
+    followers: u64,
+    following: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// GitHub's `private-user`: the authenticated user, with what only they see.
+#[derive(Clone, Debug, Serialize)]
+struct PrivateUser {
+    #[serde(flatten)]
+    public: PublicUser,
+    notification_email: Option<String>,
+    private_gists: u64,
+    total_private_repos: u64,
+    owned_private_repos: u64,
+    disk_usage: u64,
+    collaborators: u64,
+    two_factor_authentication: bool,
+    plan: Plan,
+}
+
+/// The plan of a `private-user`: GitHub Free.
+#[derive(Clone, Debug, Serialize)]
+struct Plan {
+    name: &'static str,
+    space: u64,
+    collaborators: u64,
+    private_repos: u64,
+}
+
+/// The account's linked repositories (from its packages), public and private.
+fn repositories(store: &Store, account: &Account) -> (u64, u64) {
+    let mut public = BTreeSet::new();
+    let mut private = BTreeSet::new();
+    for package in store
+        .packages
+        .iter()
+        .filter(|p| p.owner.eq_ignore_ascii_case(&account.login))
+    {
+        if let Some(repository) = &package.repository {
+            if package.visibility == PackageVisibility::Public {
+                public.insert(repository.clone());
+            } else {
+                private.insert(repository.clone());
+            }
+        }
+    }
+    (public.len() as u64, private.len() as u64)
+}
+
+/// When accounts were created: five years before the server started (fixtures give no date).
+const ACCOUNT_AGE: TimeDelta = TimeDelta::days(5 * 365);
+
+fn public_user(store: &Store, account: &Account, urls: &Urls) -> PublicUser {
+    let api = format!("{}/users/{}", urls.api, account.login);
+    let kind = match account.kind {
+        OwnerKind::User => "User",
+        OwnerKind::Organization => "Organization",
+    };
+    let (public_repos, _) = repositories(store, account);
+    PublicUser {
+        login: account.login.clone(),
+        id: account.id,
+        node_id: node_id(kind, account.id),
+        avatar_url: format!("https://avatars.githubusercontent.com/u/{}?v=4", account.id),
+        gravatar_id: Some(String::new()),
+        url: api.clone(),
+        html_url: format!("{}/{}", urls.web, account.login),
+        followers_url: format!("{api}/followers"),
+        following_url: format!("{api}/following{{/other_user}}"),
+        gists_url: format!("{api}/gists{{/gist_id}}"),
+        starred_url: format!("{api}/starred{{/owner}}{{/repo}}"),
+        subscriptions_url: format!("{api}/subscriptions"),
+        organizations_url: format!("{api}/orgs"),
+        repos_url: format!("{api}/repos"),
+        events_url: format!("{api}/events{{/privacy}}"),
+        received_events_url: format!("{api}/received_events"),
+        type_: kind,
+        site_admin: false,
+        name: account.name.clone(),
+        company: None,
+        blog: Some(String::new()),
+        location: None,
+        email: None,
+        hireable: None,
+        bio: None,
+        twitter_username: None,
+        public_repos,
+        public_gists: 0,
+        followers: 0,
+        following: 0,
+        created_at: store.started_at() - ACCOUNT_AGE,
+        updated_at: store.started_at(),
+    }
+}
+
+fn private_user(store: &Store, account: &Account, urls: &Urls) -> PrivateUser {
+    let (_, private_repos) = repositories(store, account);
+    PrivateUser {
+        public: public_user(store, account, urls),
+        notification_email: None,
+        private_gists: 0,
+        total_private_repos: private_repos,
+        owned_private_repos: private_repos,
+        disk_usage: 0,
+        collaborators: 0,
+        two_factor_authentication: true,
+        plan: Plan {
+            name: "free",
+            space: 976_562_499,
+            collaborators: 0,
+            private_repos: 10_000,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_paths_resolve_to_their_operations_and_nothing_else() {
+        let get = |path| AccountRoute::resolve(&Method::GET, path);
+        assert_eq!(get("/rate_limit"), Some(AccountRoute::RateLimit));
+        assert_eq!(get("/user/"), Some(AccountRoute::AuthenticatedUser));
+        assert_eq!(
+            get("/users/octo%2Dcat"),
+            Some(AccountRoute::User {
+                username: "octo-cat".into()
+            })
+        );
+        for path in [
+            "/users/",
+            "/users/a%2Fb",
+            "/users/..",
+            "/users/a/b",
+            "/ratelimit",
+        ] {
+            assert_eq!(get(path), None, "{path}");
+        }
+        assert_eq!(AccountRoute::resolve(&Method::DELETE, "/user"), None);
+        assert_eq!(
+            AccountRoute::resolve(&Method::HEAD, "/rate_limit"),
+            Some(AccountRoute::RateLimit)
+        );
+    }
+}
