@@ -7,9 +7,11 @@
 //! - `ghpkg-bench run --mock PATH --out DIR`: all scenarios.
 //! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
 //!   CPU time and peak memory), so that its figures are the client's alone.
+//! - `ghpkg-bench probe-prune …`: scenario 4's child (a dry-run prune, its CPU time).
 
 mod emulator;
 mod report;
+mod retention;
 mod scenarios;
 
 use std::path::PathBuf;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
             }
         }
         Some("probe") => runtime.block_on(scenarios::probe(&args)),
+        Some("probe-prune") => runtime.block_on(retention::probe_prune(&args)),
         _ => Err(anyhow::anyhow!(
             "usage: ghpkg-bench run --mock PATH [--out DIR] (or let `cargo xtask bench` run it)"
         )),

@@ -28,7 +28,7 @@ const DELETES_IN_FLIGHT: usize = 8;
 /// Repetitions of scenario 1 (the median is reported).
 const REPETITIONS: usize = 3;
 /// The synthetic fixtures' org and token (see `ghpkg_mock::SyntheticSpec`).
-const ORG: &str = "org-0";
+pub(crate) const ORG: &str = "org-0";
 const TOKEN: &str = "ghp_user-0_all";
 const VERSIONS_OPERATION: &str = "packages/get-all-package-versions-for-package-owned-by-org";
 
@@ -54,9 +54,13 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
             seed: 1,
             organizations: 1,
             users: 1,
-            packages_per_owner: 1,
+            packages_per_owner: 2,
             versions_per_package: LISTED_VERSIONS,
-            package_types: vec![ghpkg_api::types::PackageType::Container],
+            // pkg-0 for scenarios 1 and 3, pkg-1 for scenario 4's dry run.
+            package_types: vec![
+                ghpkg_api::types::PackageType::Container,
+                ghpkg_api::types::PackageType::Npm,
+            ],
             public_share: 0.0,
             ..SyntheticSpec::default()
         },
@@ -71,6 +75,7 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
     )?;
     figures.extend(list_versions(&emulator).await?);
     figures.extend(client_cost(&emulator).await?);
+    figures.extend(crate::retention::dry_run(&emulator).await?);
     drop(emulator);
 
     let deleting_fixture = write_fixture(
@@ -96,6 +101,43 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
         },
     )?;
     figures.extend(bulk_delete(&emulator, window).await?);
+    drop(emulator);
+    // A fresh emulator with the same 1,000 versions: the same 900 deletions through the apply.
+    let emulator = EmulatorProcess::start(
+        mock,
+        &EmulatorSettings {
+            fixture: &deleting_fixture,
+            latency: LATENCY,
+            time_scale: TIME_SCALE,
+        },
+    )?;
+    figures.extend(crate::retention::apply_deletions(&emulator, window, out).await?);
+    drop(emulator);
+
+    let graph_fixture = write_fixture(
+        out,
+        "fixture-graph.json",
+        SyntheticSpec {
+            seed: 3,
+            organizations: 1,
+            users: 1,
+            packages_per_owner: 1,
+            versions_per_package: crate::retention::VERSIONS,
+            multi_arch_images: crate::retention::MULTI_ARCH_IMAGES,
+            package_types: vec![ghpkg_api::types::PackageType::Container],
+            public_share: 0.0,
+            ..SyntheticSpec::default()
+        },
+    )?;
+    let emulator = EmulatorProcess::start(
+        mock,
+        &EmulatorSettings {
+            fixture: &graph_fixture,
+            latency: LATENCY,
+            time_scale: TIME_SCALE,
+        },
+    )?;
+    figures.extend(crate::retention::graph_dry_run(&emulator, out).await?);
     drop(emulator);
 
     println!();
@@ -123,7 +165,7 @@ fn write_fixture(out: &Path, name: &str, spec: SyntheticSpec) -> Result<PathBuf>
     Ok(path)
 }
 
-fn client(base_url: &str, pacing: Pacing) -> Result<Client> {
+pub(crate) fn client(base_url: &str, pacing: Pacing) -> Result<Client> {
     Ok(Client::builder()
         .base_url(base_url)
         .token(TOKEN)
@@ -131,7 +173,7 @@ fn client(base_url: &str, pacing: Pacing) -> Result<Client> {
         .build()?)
 }
 
-fn paced() -> Pacing {
+pub(crate) fn paced() -> Pacing {
     Pacing {
         time_scale: TIME_SCALE,
         ..Pacing::default()
@@ -139,7 +181,10 @@ fn paced() -> Pacing {
 }
 
 /// The fixture's only package in the org.
-async fn the_package(client: &Client, package_type: PackageType) -> Result<PackageHandle> {
+pub(crate) async fn the_package(
+    client: &Client,
+    package_type: PackageType,
+) -> Result<PackageHandle> {
     let page = client
         .org(ORG)
         .packages(package_type.clone())
@@ -147,6 +192,18 @@ async fn the_package(client: &Client, package_type: PackageType) -> Result<Packa
         .await?;
     let package = page.items.first().context("the fixture has a package")?;
     Ok(client.org(ORG).package(package_type, package.name.clone()))
+}
+
+/// One round trip: a full page of 100 versions of `package`, fetched alone, median of five.
+pub(crate) async fn round_trip(package: &PackageHandle) -> Result<Duration> {
+    let mut trips = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        package.versions().per_page(100).send().await?;
+        trips.push(started.elapsed());
+    }
+    trips.sort();
+    Ok(trips[trips.len() / 2])
 }
 
 fn requests_of(stats: &Stats, operation: &str) -> u64 {
@@ -158,15 +215,7 @@ async fn list_versions(emulator: &EmulatorProcess) -> Result<Vec<Figure>> {
     let client = client(&emulator.base_url, paced())?;
     let package = the_package(&client, PackageType::Container).await?;
 
-    // One round trip: a full page of 100, fetched alone, median of five.
-    let mut trips = Vec::new();
-    for _ in 0..5 {
-        let started = Instant::now();
-        package.versions().per_page(100).send().await?;
-        trips.push(started.elapsed());
-    }
-    trips.sort();
-    let round_trip = trips[trips.len() / 2];
+    let round_trip = round_trip(&package).await?;
 
     let pages = LISTED_VERSIONS.div_ceil(100) as u64;
     // One concurrency setting: the stream keeps the pacer's `max_concurrency` pages in flight.
@@ -393,7 +442,7 @@ pub async fn probe(args: &[String]) -> Result<()> {
 }
 
 /// CPU time of every thread of this process so far (Linux: `/proc/self/task/*/schedstat`, ns).
-fn process_cpu_time() -> Result<Duration> {
+pub(crate) fn process_cpu_time() -> Result<Duration> {
     let mut total = 0u64;
     for task in std::fs::read_dir("/proc/self/task").context("reading /proc (Linux only)")? {
         let stat = std::fs::read_to_string(task?.path().join("schedstat"))?;

@@ -202,16 +202,37 @@ impl fmt::Debug for ClientContext {
     }
 }
 
-/// An HTTP client as every ghpkg client uses it: no redirects followed (the transport decides;
-/// a `DELETE` is never re-sent to wherever a server points), with these timeouts.
-pub fn http_client(
-    timeout: std::time::Duration,
-    connect_timeout: std::time::Duration,
-) -> reqwest::Result<reqwest::Client> {
+/// How [`http_client`] builds an HTTP client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Gives up on one attempt after this long.
+    pub timeout: std::time::Duration,
+    /// Gives up connecting after this long.
+    pub connect_timeout: std::time::Duration,
+    /// Accepts any TLS certificate. Dangerous: anyone on the path can read the token. Only for
+    /// a test server with a self-signed certificate; off by default.
+    pub danger_accept_invalid_certs: bool,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            timeout: std::time::Duration::from_secs(60),
+            connect_timeout: std::time::Duration::from_secs(10),
+            danger_accept_invalid_certs: false,
+        }
+    }
+}
+
+/// An HTTP client as every ghpkg client uses it: TLS verified (unless told otherwise), no
+/// redirects followed (the transport decides; a `DELETE` is never re-sent to wherever a server
+/// points), with these timeouts.
+pub fn http_client(settings: HttpSettings) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(connect_timeout)
+        .timeout(settings.timeout)
+        .connect_timeout(settings.connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(settings.danger_accept_invalid_certs)
         .build()
 }
 
@@ -228,9 +249,7 @@ impl Client {
 
     /// A client for any base URL, such as `ghpkg-mock`'s `http://127.0.0.1:PORT`.
     pub fn with_base_url(base_url: &str, token: Option<impl Into<Token>>) -> Self {
-        let timeout = std::time::Duration::from_secs(60);
-        let http = http_client(timeout, std::time::Duration::from_secs(10))
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let http = http_client(HttpSettings::default()).unwrap_or_else(|_| reqwest::Client::new());
         Self::new_with_client(
             base_url.trim_end_matches('/'),
             http,

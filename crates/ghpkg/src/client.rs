@@ -45,6 +45,7 @@ struct Inner {
     base_url: String,
     token: Option<TokenKind>,
     preflight_scope_check: bool,
+    http_settings: ghpkg_api::HttpSettings,
 }
 
 /// What one request addresses: an owner, and maybe a package and one of its versions.
@@ -102,6 +103,12 @@ impl Client {
     /// How many requests this client (and its clones) sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.inner.pacer.requests_sent()
+    }
+
+    /// How the client's HTTP connections are made (timeouts, TLS verification), for other
+    /// connections it makes on its behalf (the registry).
+    pub fn http_settings(&self) -> ghpkg_api::HttpSettings {
+        self.inner.http_settings
     }
 
     /// The pacing this client applies.
@@ -303,6 +310,7 @@ pub struct ClientBuilder {
     user_agent: Option<String>,
     pacing: Pacing,
     preflight_scope_check: bool,
+    danger_accept_invalid_certs: bool,
 }
 
 impl Default for ClientBuilder {
@@ -316,6 +324,7 @@ impl Default for ClientBuilder {
             user_agent: None,
             pacing: Pacing::default(),
             preflight_scope_check: false,
+            danger_accept_invalid_certs: false,
         }
     }
 }
@@ -399,6 +408,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Accepts any TLS certificate (default off). Dangerous: anyone on the path can read the
+    /// token. Only for a test server with a self-signed certificate; programs should warn when
+    /// they turn it on, as the `ghpkg` command does.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_certs = accept;
+        self
+    }
+
     /// Builds the client. Fails with [`Error::InvalidInput`] for a base URL that is not
     /// `https://` (or `http://` on loopback) or that carries a query, fragment or credentials,
     /// with [`Error::InvalidToken`] for a token that cannot be sent (empty, with whitespace or
@@ -427,14 +444,16 @@ impl ClientBuilder {
                 .validate()
                 .map_err(|problem| Error::InvalidToken { problem })?;
         }
-        let http =
-            ghpkg_api::http_client(self.timeout, self.connect_timeout).map_err(|source| {
-                Error::Transport {
-                    operation: None,
-                    outcome_unknown: false,
-                    source: mapping::redact(source),
-                }
-            })?;
+        let http_settings = ghpkg_api::HttpSettings {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            danger_accept_invalid_certs: self.danger_accept_invalid_certs,
+        };
+        let http = ghpkg_api::http_client(http_settings).map_err(|source| Error::Transport {
+            operation: None,
+            outcome_unknown: false,
+            source: mapping::redact(source),
+        })?;
         let pacer = Pacer::new(self.pacing);
         let mut context = ClientContext::new(token.clone()).with_transport(pacer.clone());
         if let Some(user_agent) = &self.user_agent {
@@ -448,6 +467,7 @@ impl ClientBuilder {
                 base_url,
                 token: token.as_ref().map(Token::kind),
                 preflight_scope_check: self.preflight_scope_check,
+                http_settings,
             }),
         })
     }
@@ -464,6 +484,10 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("pacing", &self.pacing)
             .field("preflight_scope_check", &self.preflight_scope_check)
+            .field(
+                "danger_accept_invalid_certs",
+                &self.danger_accept_invalid_certs,
+            )
             .finish()
     }
 }

@@ -90,6 +90,7 @@ mod owner;
 mod pacing;
 mod package;
 pub mod pagination;
+pub mod registry;
 mod scope;
 pub mod scopes;
 mod types;

@@ -251,6 +251,12 @@ impl Budget {
         }
     }
 
+    /// An answer that was not a rate limit arrived: the next secondary limit without
+    /// `Retry-After` waits a minute again, not double the last wait.
+    pub(crate) fn clear_secondary_strikes(&self) {
+        self.state().secondary_strikes = 0;
+    }
+
     /// Forgets the primary budget (after waiting for its reset: the next answer says anew).
     pub(crate) fn forget_primary(&self) {
         self.state().primary = None;
@@ -350,5 +356,12 @@ mod tests {
             Duration::from_secs(3)
         );
         assert_eq!(budget.secondary_backoff(None, minute), minute);
+        assert_eq!(budget.secondary_backoff(None, minute), minute * 2);
+        budget.clear_secondary_strikes();
+        assert_eq!(
+            budget.secondary_backoff(None, minute),
+            minute,
+            "success resets the doubling"
+        );
     }
 }

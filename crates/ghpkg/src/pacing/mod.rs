@@ -348,7 +348,12 @@ impl Pacer {
             };
             pending = next;
             let wait = match &verdict {
-                Verdict::Success | Verdict::Permanent(_) => return deliver(answered),
+                Verdict::Success | Verdict::Permanent(_) => {
+                    if answered.is_ok() {
+                        self.budget.clear_secondary_strikes();
+                    }
+                    return deliver(answered);
+                }
                 Verdict::Redirect => {
                     let Ok(buffered) = &answered else {
                         return deliver(answered);

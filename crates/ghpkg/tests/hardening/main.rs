@@ -10,6 +10,7 @@ mod links;
 mod names;
 mod not_found;
 mod redirects;
+mod registry;
 mod tokens;
 mod waits;
 
