@@ -1,0 +1,26 @@
+//! Asking before deleting: `--yes` confirms; otherwise a terminal is asked, and without one the
+//! command refuses (exit 5), so a script never deletes by accident.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::failure::Failure;
+
+/// Confirms `question` (which ends without a question mark), or says why not. `action` names
+/// what would be refused ("delete 12 versions").
+pub fn confirm(question: &str, action: &str, yes: bool) -> Result<(), Failure> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Failure::confirmation_required(action));
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question}? [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::declined()),
+    }
+}

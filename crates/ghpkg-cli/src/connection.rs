@@ -1,0 +1,364 @@
+//! Where requests go and as whom: the API root, the token, the owner, and the embedded emulator
+//! of `--demo`. The precedence rules live here and nowhere else:
+//!
+//! - **API root**: `--demo` (the embedded emulator), else `--api-url`, else `--host`, else the
+//!   environment's `GITHUB_API_URL` (set by GitHub Actions), else `GH_HOST`, else github.com.
+//!   Flags beat the environment; a full URL beats a host.
+//! - **Token**: `--with-token` (the first line of standard input), else `GH_TOKEN`, else
+//!   `GITHUB_TOKEN` (blank values are ignored), else none. With `--demo`, `--with-token` or the
+//!   demo token `ghp_octocat_all`; the environment is ignored, so a real token never reaches
+//!   the emulator. The token is never an argument and never printed.
+//! - **Owner**: `--org NAME`, `--user NAME` (`--user @me`: the token's user), else the token's
+//!   user — except with `--demo`, where it is `--org acme`, the demo organization.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use ghpkg::{Client, ClientBuilder, Owner, Pacing, TOKEN_ENV_VARS, Token};
+use ghpkg_mock::{MockClock, MockOptions, MockServer};
+
+use crate::cli::GlobalArgs;
+use crate::exit::Exit;
+use crate::failure::Failure;
+
+/// The demo world's organization, the default owner with `--demo`.
+pub const DEMO_OWNER: &str = ghpkg_mock::fixture::demo::ACME;
+
+/// How much faster than GitHub's the demo's rate-limit windows run: a minute lasts a second.
+pub const DEMO_TIME_SCALE: f64 = 60.0;
+
+/// `--user @me`: the token's user.
+pub const AUTHENTICATED_USER: &str = "@me";
+
+/// The most read from standard input for `--with-token`.
+const MAX_TOKEN_INPUT: u64 = 64 * 1024;
+
+/// Where the token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `--with-token`: standard input.
+    Stdin,
+    /// The `GH_TOKEN` environment variable.
+    GhToken,
+    /// The `GITHUB_TOKEN` environment variable.
+    GithubToken,
+    /// The demo token of `--demo`.
+    Demo,
+    /// No token.
+    None,
+}
+
+impl TokenSource {
+    /// The stable name (`stdin`, `GH_TOKEN`, `GITHUB_TOKEN`, `demo`, `none`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenSource::Stdin => "stdin",
+            TokenSource::GhToken => "GH_TOKEN",
+            TokenSource::GithubToken => "GITHUB_TOKEN",
+            TokenSource::Demo => "demo",
+            TokenSource::None => "none",
+        }
+    }
+}
+
+/// Where the API is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// github.com.
+    GitHub,
+    /// GitHub Enterprise Server at this host.
+    Enterprise(String),
+    /// Any REST API root.
+    BaseUrl(String),
+}
+
+/// The API and which setting chose it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Where the API is.
+    pub api: Api,
+    /// What chose it: `--demo`, `--api-url`, `--host`, `GITHUB_API_URL`, `GH_HOST` or
+    /// `default`.
+    pub source: &'static str,
+}
+
+impl Endpoint {
+    /// The endpoint the flags and `environment` say (`--demo` aside).
+    pub fn choose(global: &GlobalArgs, environment: impl Fn(&str) -> Option<String>) -> Endpoint {
+        let non_blank = |value: Option<String>| value.filter(|value| !value.trim().is_empty());
+        if let Some(url) = &global.api_url {
+            return Endpoint {
+                api: Api::BaseUrl(url.clone()),
+                source: "--api-url",
+            };
+        }
+        if let Some(host) = &global.host {
+            return Endpoint {
+                api: api_of_host(host),
+                source: "--host",
+            };
+        }
+        if let Some(url) = non_blank(environment("GITHUB_API_URL")) {
+            return Endpoint {
+                api: Api::BaseUrl(url.trim().to_string()),
+                source: "GITHUB_API_URL",
+            };
+        }
+        if let Some(host) = non_blank(environment("GH_HOST")) {
+            return Endpoint {
+                api: api_of_host(host.trim()),
+                source: "GH_HOST",
+            };
+        }
+        Endpoint {
+            api: Api::GitHub,
+            source: "default",
+        }
+    }
+
+    fn configure(&self, builder: ClientBuilder) -> ClientBuilder {
+        match &self.api {
+            Api::GitHub => builder.github(),
+            Api::Enterprise(host) => builder.enterprise(host),
+            Api::BaseUrl(url) => builder.base_url(url),
+        }
+    }
+}
+
+fn api_of_host(host: &str) -> Api {
+    let host = host.trim().trim_end_matches('/');
+    if host.eq_ignore_ascii_case("github.com") || host.eq_ignore_ascii_case("api.github.com") {
+        Api::GitHub
+    } else {
+        Api::Enterprise(host.to_string())
+    }
+}
+
+/// The owner the flags name, before any request.
+pub fn owner(global: &GlobalArgs) -> Owner {
+    match (&global.org, &global.user) {
+        (Some(org), _) => Owner::Org(org.clone()),
+        (None, Some(user)) if user == AUTHENTICATED_USER => Owner::AuthenticatedUser,
+        (None, Some(user)) => Owner::User(user.clone()),
+        (None, None) if global.demo => Owner::Org(DEMO_OWNER.to_string()),
+        (None, None) => Owner::AuthenticatedUser,
+    }
+}
+
+/// The flag that names `owner` on a command line (`--org acme`, `--user octocat`,
+/// `--user @me`), for the commands ghpkg suggests.
+pub fn owner_flag(owner: &Owner) -> String {
+    match owner {
+        Owner::Org(login) => format!("--org {login}"),
+        Owner::User(login) => format!("--user {login}"),
+        Owner::AuthenticatedUser => format!("--user {AUTHENTICATED_USER}"),
+    }
+}
+
+/// A client, the owner it acts for, and what chose them.
+pub struct Connection {
+    /// The client every request goes through.
+    pub client: Client,
+    /// Whose packages.
+    pub owner: Owner,
+    /// Where the token came from.
+    pub token: TokenSource,
+    /// Where the API is, and why.
+    pub endpoint: Endpoint,
+    /// The embedded emulator of `--demo`, serving (API and registry on one origin) until the
+    /// connection is dropped.
+    _demo: Option<MockServer>,
+}
+
+impl Connection {
+    /// Reads the token, starts the emulator for `--demo` (its clock at `now` when "now" is
+    /// fixed), and builds the client. Sends nothing to the API.
+    pub async fn open(
+        global: &GlobalArgs,
+        fixed_now: Option<DateTime<Utc>>,
+    ) -> Result<Connection, Failure> {
+        let environment = |name: &str| std::env::var(name).ok();
+        let stdin_token = if global.with_token {
+            Some(read_token_from_stdin()?)
+        } else {
+            None
+        };
+        let (endpoint, demo, token, source) = if global.demo {
+            let server = MockServer::start(MockOptions {
+                clock: fixed_now.map_or_else(MockClock::system, MockClock::manual),
+                ..MockOptions::default()
+            })
+            .await
+            .map_err(|error| {
+                Failure::new(
+                    "demo",
+                    Exit::Failure,
+                    format!("cannot start the demo emulator: {error}"),
+                )
+            })?;
+            let endpoint = Endpoint {
+                api: Api::BaseUrl(server.base_url()),
+                source: "--demo",
+            };
+            let (token, source) = match stdin_token {
+                Some(token) => (Some(token), TokenSource::Stdin),
+                None => (
+                    Some(Token::new(ghpkg_mock::tokens::OCTOCAT_ALL)),
+                    TokenSource::Demo,
+                ),
+            };
+            (endpoint, Some(server), token, source)
+        } else {
+            let endpoint = Endpoint::choose(global, environment);
+            let (token, source) = match stdin_token {
+                Some(token) => (Some(token), TokenSource::Stdin),
+                None => token_from_environment(environment),
+            };
+            (endpoint, None, token, source)
+        };
+        let mut builder = endpoint.configure(Client::builder());
+        if demo.is_some() {
+            // GitHub's pacing, with its minutes lasting a second: a demo of thousands of
+            // deletions takes seconds, and the ETA says so.
+            builder = builder.pacing(Pacing {
+                time_scale: DEMO_TIME_SCALE,
+                ..Pacing::default()
+            });
+        }
+        let builder = match token {
+            Some(token) => builder.token(token),
+            None => builder.without_token(),
+        };
+        let client = builder
+            .user_agent(concat!("ghpkg-cli/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Connection {
+            client,
+            owner: owner(global),
+            token: source,
+            endpoint,
+            _demo: demo,
+        })
+    }
+
+    /// The owner's scope.
+    pub fn scope(&self) -> ghpkg::Scope {
+        self.client.scope(self.owner.clone())
+    }
+}
+
+/// The token in `GH_TOKEN`, else `GITHUB_TOKEN` (the library's order), with where it came from.
+fn token_from_environment(
+    environment: impl Fn(&str) -> Option<String>,
+) -> (Option<Token>, TokenSource) {
+    for name in TOKEN_ENV_VARS {
+        if let Some(value) = environment(name).filter(|value| !value.trim().is_empty()) {
+            let source = if name == "GH_TOKEN" {
+                TokenSource::GhToken
+            } else {
+                TokenSource::GithubToken
+            };
+            return (Some(Token::new(value.trim())), source);
+        }
+    }
+    (None, TokenSource::None)
+}
+
+/// The first line of standard input, for `--with-token`.
+fn read_token_from_stdin() -> Result<Token, Failure> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(MAX_TOKEN_INPUT)
+        .read_to_string(&mut input)
+        .map_err(|error| {
+            Failure::new(
+                "invalid-token",
+                Exit::Failure,
+                format!("cannot read the token from standard input: {error}"),
+            )
+        })?;
+    let token = input.lines().next().unwrap_or_default().trim();
+    if token.is_empty() {
+        return Err(Failure::new(
+            "invalid-token",
+            Exit::Usage,
+            "--with-token read no token from standard input",
+        )
+        .with_hint("Pipe the token in, e.g. `gh auth token | ghpkg --with-token auth status`."));
+    }
+    Ok(Token::new(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        let mut all = vec!["ghpkg"];
+        all.extend_from_slice(args);
+        all.push("conflicts");
+        crate::cli::Cli::try_parse_from(all).unwrap().global
+    }
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        }
+    }
+
+    #[test]
+    fn flags_beat_the_environment_and_a_url_beats_a_host() {
+        let both_env = env(&[
+            ("GITHUB_API_URL", "https://ghe.example.com/api/v3"),
+            ("GH_HOST", "other.example.com"),
+        ]);
+        let chosen = Endpoint::choose(&global(&[]), &both_env);
+        assert_eq!(chosen.source, "GITHUB_API_URL");
+        let chosen = Endpoint::choose(&global(&["--host", "flag.example.com"]), &both_env);
+        assert_eq!(
+            (chosen.api, chosen.source),
+            (Api::Enterprise("flag.example.com".into()), "--host")
+        );
+        let chosen = Endpoint::choose(&global(&["--api-url", "http://127.0.0.1:1"]), &both_env);
+        assert_eq!(chosen.source, "--api-url");
+        let chosen = Endpoint::choose(&global(&[]), env(&[("GH_HOST", "ghe.example.com")]));
+        assert_eq!(chosen.api, Api::Enterprise("ghe.example.com".into()));
+        let chosen = Endpoint::choose(&global(&[]), env(&[("GH_HOST", "github.com")]));
+        assert_eq!((chosen.api, chosen.source), (Api::GitHub, "GH_HOST"));
+        assert_eq!(Endpoint::choose(&global(&[]), env(&[])).source, "default");
+    }
+
+    #[test]
+    fn gh_token_comes_before_github_token_and_blanks_are_skipped() {
+        let (token, source) =
+            token_from_environment(env(&[("GH_TOKEN", " "), ("GITHUB_TOKEN", "ghs_x")]));
+        assert_eq!(source, TokenSource::GithubToken);
+        assert_eq!(token.unwrap().expose_secret(), "ghs_x");
+        let (_, source) =
+            token_from_environment(env(&[("GH_TOKEN", "ghp_a"), ("GITHUB_TOKEN", "ghs_x")]));
+        assert_eq!(source, TokenSource::GhToken);
+        assert_eq!(token_from_environment(env(&[])).1, TokenSource::None);
+    }
+
+    #[test]
+    fn the_owner_defaults_to_the_token_user_and_to_acme_in_the_demo() {
+        assert_eq!(owner(&global(&[])), Owner::AuthenticatedUser);
+        assert_eq!(owner(&global(&["--demo"])), Owner::Org("acme".into()));
+        assert_eq!(
+            owner(&global(&["--demo", "--user", "@me"])),
+            Owner::AuthenticatedUser
+        );
+        assert_eq!(
+            owner(&global(&["--user", "octocat"])),
+            Owner::User("octocat".into())
+        );
+        assert_eq!(
+            owner(&global(&["--org", "acme"])),
+            Owner::Org("acme".into())
+        );
+    }
+}

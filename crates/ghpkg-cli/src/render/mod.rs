@@ -1,0 +1,120 @@
+//! Printing: the one place that writes to standard output and standard error. `--json` prints
+//! one document on standard output; otherwise people get aligned tables, relative times, and
+//! colour only on a terminal and never with `NO_COLOR` (`anstream` decides, per stream).
+//!
+//! - [`table`]: aligned columns.
+//! - [`time`]: "3 months ago", and numbers with thousands separators.
+//! - [`names`]: digests and tags cut to what a column can show.
+//! - [`plan`]: a retention plan as a person reads it.
+//! - [`report`]: what an apply or a restore did.
+
+use std::io::{IsTerminal, Write};
+
+use anstyle::{AnsiColor, Effects, Style};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::failure::Failure;
+use crate::shapes::ErrorReport;
+
+pub mod names;
+pub mod plan;
+pub mod report;
+pub mod table;
+pub mod time;
+
+/// Section headings and package names.
+pub const HEADING: Style = Style::new().effects(Effects::BOLD);
+/// What is deleted.
+pub const DELETE: Style = AnsiColor::Red.on_default();
+/// What is kept.
+pub const KEEP: Style = AnsiColor::Green.on_default();
+/// Secondary detail.
+pub const DIM: Style = Style::new().effects(Effects::DIMMED);
+/// Warnings.
+pub const WARN: Style = AnsiColor::Yellow.on_default().effects(Effects::BOLD);
+/// Errors.
+pub const ERROR: Style = AnsiColor::Red.on_default().effects(Effects::BOLD);
+
+/// `text` in `style` (the escape codes are stripped where colour is off).
+pub fn styled(style: Style, text: impl std::fmt::Display) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// `word` with its first letter in upper case: `deleted` → `Deleted`.
+pub fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// How this run prints.
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// `--json`: one document on standard output, nothing else there.
+    pub json: bool,
+    /// `--quiet`: no progress and no informational messages.
+    pub quiet: bool,
+    /// "Now", for relative times (fixed by `--now`).
+    pub now: DateTime<Utc>,
+}
+
+impl Output {
+    /// Prints `value` as pretty JSON, one document, on standard output.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        let mut text = serde_json::to_string_pretty(value).expect("output shapes serialize");
+        text.push('\n');
+        write_stdout(&text);
+    }
+
+    /// Prints `text` for people on standard output (colour stripped where it is off).
+    pub fn text(&self, text: &str) {
+        let mut stdout = anstream::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// An informational message on standard error, unless `--quiet` or `--json`.
+    pub fn note(&self, message: &str) {
+        if self.quiet || self.json {
+            return;
+        }
+        let _ = writeln!(anstream::stderr(), "{message}");
+    }
+
+    /// A warning on standard error, unless `--quiet`.
+    pub fn warn(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        let _ = writeln!(anstream::stderr(), "{} {message}", styled(WARN, "warning:"));
+    }
+
+    /// Prints why the command stopped: the error shape on standard output with `--json`,
+    /// `error:` and `hint:` lines on standard error otherwise.
+    pub fn failure(&self, failure: &Failure) {
+        if self.json {
+            self.json(&ErrorReport::from(failure));
+            return;
+        }
+        let mut stderr = anstream::stderr().lock();
+        let _ = writeln!(stderr, "{} {}", styled(ERROR, "error:"), failure.message);
+        if let Some(hint) = &failure.hint {
+            let _ = writeln!(stderr, "{} {hint}", styled(DIM, "hint:"));
+        }
+    }
+
+    /// Whether progress bars may be drawn: standard error is a terminal, and neither `--json`
+    /// nor `--quiet` was given.
+    pub fn shows_progress(&self) -> bool {
+        !self.json && !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}

@@ -1,0 +1,129 @@
+//! What an apply or a restore did, for people: the counts, every version that was not deleted
+//! (or restored) and why, the journal, and how to undo or retry.
+
+use std::time::Duration;
+
+use super::table::{Cell, Table};
+use super::time::{count, counted, duration};
+use super::{DELETE, DIM, HEADING, KEEP, WARN, styled};
+use crate::shapes::RunReport;
+
+/// The report of one run.
+pub fn report(report: &RunReport) -> String {
+    let counts = &report.counts;
+    let restoring = report.operation == "restore";
+    let mut parts = Vec::new();
+    if restoring {
+        parts.push(styled(
+            KEEP,
+            format!("restored {}", count(counts.restored as u64)),
+        ));
+        parts.push(format!(
+            "not restored {}",
+            count(counts.not_restored as u64)
+        ));
+    } else {
+        parts.push(styled(
+            DELETE,
+            format!("deleted {}", count(counts.deleted as u64)),
+        ));
+        for (label, n) in [
+            ("already gone", counts.already_gone),
+            ("refused", counts.refused),
+            ("failed", counts.failed),
+            ("skipped", counts.skipped),
+        ] {
+            if n > 0 {
+                parts.push(format!("{label} {}", count(n as u64)));
+            }
+        }
+    }
+    let verb = if restoring {
+        "Restored from"
+    } else {
+        "Applied"
+    };
+    let mut out = format!(
+        "{} {}: {}\n",
+        styled(HEADING, verb),
+        styled(HEADING, format!("plan {}", short_sha(&report.plan_sha256))),
+        parts.join(", ")
+    );
+    let mut facts = vec![
+        format!("{} requests", count(report.requests)),
+        duration(Duration::from_secs_f64(report.elapsed_seconds.max(0.0))),
+    ];
+    if report.resumed > 0 {
+        facts.push(format!(
+            "{} already done by an earlier run",
+            counted(report.resumed, "version")
+        ));
+    }
+    if report.recovered > 0 {
+        facts.push(format!(
+            "{} found deleted by a run that stopped before journaling them",
+            counted(report.recovered, "version")
+        ));
+    }
+    if let Some(limit) = &report.rate_limit {
+        facts.push(format!(
+            "{} of {} API requests left",
+            count(limit.remaining),
+            count(limit.limit)
+        ));
+    }
+    out.push_str(&format!("  {}\n", styled(DIM, facts.join("; "))));
+    let not_done: Vec<_> = report
+        .entries
+        .iter()
+        .filter(|entry| {
+            !matches!(
+                entry.outcome.as_str(),
+                "deleted" | "already-gone" | "restored"
+            )
+        })
+        .collect();
+    if !not_done.is_empty() {
+        out.push_str(&format!("\n  {}\n", styled(WARN, "Not done")));
+        let mut table = Table::new(&["PACKAGE", "ID", "OUTCOME", "REASON", "DETAIL"]).indent(4);
+        for entry in not_done {
+            table.row(vec![
+                Cell::new(&entry.package),
+                Cell::new(entry.version_id.to_string()),
+                Cell::new(&entry.outcome).style(WARN),
+                Cell::new(&entry.reason),
+                Cell::new(entry.detail.as_deref().unwrap_or("")).style(DIM),
+            ]);
+        }
+        out.push_str(&table.render());
+    }
+    let Some(journal) = &report.journal else {
+        return out;
+    };
+    out.push_str(&format!("\n{} {journal}\n", styled(HEADING, "Journal:")));
+    if counts.failed + counts.skipped > 0 && !restoring {
+        out.push_str(&format!(
+            "{}\n",
+            styled(
+                DIM,
+                "Failed and skipped versions are looked at again when the same plan is applied \
+                 with the same journal."
+            )
+        ));
+    }
+    if counts.deleted > 0 {
+        out.push_str(&format!(
+            "{}\n",
+            styled(
+                DIM,
+                format!("Undo within 30 days: ghpkg restore --from-log {journal}")
+            )
+        ));
+    }
+    out
+}
+
+/// The first 12 hex digits of a SHA-256, as journal names use them.
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}

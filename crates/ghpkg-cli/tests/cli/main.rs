@@ -1,0 +1,10 @@
+//! End-to-end tests of the `ghpkg` binary: each runs the real binary against an emulator
+//! started in this process on 127.0.0.1, passing `--api-url` and the token in `GH_TOKEN`.
+
+mod action;
+mod exit_codes;
+mod human_output;
+mod repository;
+mod runs;
+mod scopes;
+mod support;
