@@ -77,6 +77,19 @@ impl TokenKind {
         )
     }
 
+    /// A stable name for programs (`classic`, `fine-grained`, `oauth`, `user-to-server`,
+    /// `installation`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Classic => "classic",
+            TokenKind::FineGrained => "fine-grained",
+            TokenKind::OAuth => "oauth",
+            TokenKind::UserToServer => "user-to-server",
+            TokenKind::Installation => "installation",
+            TokenKind::Unknown => "unknown",
+        }
+    }
+
     /// A short description ("personal access token (classic)").
     pub fn description(self) -> &'static str {
         match self {

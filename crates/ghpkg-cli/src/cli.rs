@@ -86,6 +86,16 @@ pub struct GlobalArgs {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// Accept any TLS certificate. Dangerous: anyone on the path can read the token. Only for
+    /// a test server with a self-signed certificate; ghpkg warns each time.
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+
+    /// Run GitHub's rate-limit windows X times faster, to rehearse against `ghpkg-mock serve
+    /// --time-scale X`. Only with an --api-url on loopback.
+    #[arg(long, global = true, value_name = "X", env = "GHPKG_TIME_SCALE", value_parser = parse_time_scale)]
+    pub time_scale: Option<f64>,
+
     /// Fix "now" (RFC 3339) for planning and relative times, for reproducible output.
     #[arg(
         long,
@@ -138,6 +148,10 @@ Examples:
     /// Restore every version a journal records as deleted (within GitHub's 30 days).
     #[command(after_help = RESTORE_EXAMPLES)]
     Restore(RestoreArgs),
+    /// Check that every tag of container packages still pulls whole: each tag resolves, and
+    /// every child and referrer of a tagged image exists. Exits 6 on damage, naming each tag.
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -192,6 +206,15 @@ Rules (see crates/ghpkg-retention/README.md for the exact semantics):
 
 A dry run exits 0, or 4 when the plan is over its budget. With --apply: 3 when some deletions
 failed or were refused, 4 over budget, 5 when there is no terminal to confirm on and no --yes.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  ghpkg --org acme verify container web/app
+  ghpkg --org acme verify container web/app api --json
+  ghpkg --demo verify container platform/gateway
+
+Reads only what it must: each tag is resolved with HEAD (not a download), and manifests whose
+entries are needed come from the manifest cache when it has them.";
 
 const APPLY_EXAMPLES: &str = "\
 Examples:
@@ -354,20 +377,69 @@ pub struct PruneArgs {
     )]
     pub journal: Option<PathBuf>,
 
+    /// Where image manifests come from, and where they are kept.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    /// List every kept version, not only the kept counts by reason.
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
+}
+
+/// Where container image manifests are read from, and where they are kept.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
     /// The container registry to read image manifests from [default: ghcr.io; containers.HOST
     /// on Enterprise Server; the API's origin for any other --api-url, so the emulator with
     /// --demo].
     #[arg(long, value_name = "URL", help_heading = "Image graphs")]
     pub registry_url: Option<String>,
 
-    /// Keep the manifests read, by digest, in DIR, so that later runs read none of them again
-    /// (GitHub counts every manifest read as a download).
+    /// Keep the manifests read, by digest, in DIR, so that no later run reads them again
+    /// (GitHub counts every manifest read as a download) [default: GHPKG_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/ghpkg/manifests, else ~/.cache/ghpkg/manifests].
     #[arg(long, value_name = "DIR", help_heading = "Image graphs")]
     pub manifest_cache: Option<PathBuf>,
 
-    /// List every kept version, not only the kept counts by reason.
-    #[arg(long, short, help_heading = "Output")]
-    pub verbose: bool,
+    /// Keep no manifests on disk (each run reads what it needs again).
+    #[arg(long, conflicts_with = "manifest_cache", help_heading = "Image graphs")]
+    pub no_manifest_cache: bool,
+}
+
+impl RegistryArgs {
+    /// The cache directory to use, if any: the flag, else the default.
+    pub fn cache_dir(&self, environment: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+        if self.no_manifest_cache {
+            return None;
+        }
+        if let Some(dir) = &self.manifest_cache {
+            return Some(dir.clone());
+        }
+        let non_blank = |name: &str| environment(name).filter(|value| !value.trim().is_empty());
+        if let Some(dir) = non_blank("GHPKG_CACHE_DIR") {
+            return Some(PathBuf::from(dir));
+        }
+        if let Some(dir) = non_blank("XDG_CACHE_HOME") {
+            return Some(PathBuf::from(dir).join("ghpkg").join("manifests"));
+        }
+        non_blank("HOME").map(|home| PathBuf::from(home).join(".cache/ghpkg/manifests"))
+    }
+}
+
+/// `ghpkg verify TYPE NAME…`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package type (`container` or `docker`).
+    #[arg(value_name = "TYPE", value_parser = package_type_parser())]
+    pub package_type: PackageType,
+
+    /// The packages to verify.
+    #[arg(value_name = "NAME", required = true, num_args = 1..)]
+    pub packages: Vec<String>,
+
+    /// Where image manifests come from, and where they are kept.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// The rule flags of `prune`: each maps onto one field of `ghpkg::retention::Rules`.
@@ -536,6 +608,18 @@ fn parse_age(text: &str) -> Result<Age, String> {
 
 fn parse_pattern(text: &str) -> Result<TagPattern, String> {
     TagPattern::parse(text).map_err(|error| error.to_string())
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    let scale: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if scale.is_finite() && (1.0..=10_000.0).contains(&scale) {
+        Ok(scale)
+    } else {
+        Err("the time scale is between 1 and 10000".into())
+    }
 }
 
 fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {

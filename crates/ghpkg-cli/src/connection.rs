@@ -14,10 +14,11 @@
 use std::io::Read;
 
 use chrono::{DateTime, Utc};
-use ghpkg::{Client, ClientBuilder, Owner, Pacing, TOKEN_ENV_VARS, Token};
+use ghpkg::registry::{Registry, RegistryOptions};
+use ghpkg::{Client, ClientBuilder, Owner, Pacing, Token};
 use ghpkg_mock::{MockClock, MockOptions, MockServer};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, RegistryArgs};
 use crate::exit::Exit;
 use crate::failure::Failure;
 
@@ -125,6 +126,24 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// Whether the API is on a loopback address (an emulator).
+    pub fn is_loopback(&self) -> bool {
+        let Api::BaseUrl(url) = &self.api else {
+            return false;
+        };
+        match url::Url::parse(url)
+            .ok()
+            .and_then(|url| url.host().map(|h| h.to_owned()))
+        {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            None => false,
+        }
+    }
+}
+
 fn api_of_host(host: &str) -> Api {
     let host = host.trim().trim_end_matches('/');
     if host.eq_ignore_ascii_case("github.com") || host.eq_ignore_ascii_case("api.github.com") {
@@ -217,13 +236,38 @@ impl Connection {
             (endpoint, None, token, source)
         };
         let mut builder = endpoint.configure(Client::builder());
-        if demo.is_some() {
+        let time_scale = match (demo.is_some(), global.time_scale) {
             // GitHub's pacing, with its minutes lasting a second: a demo of thousands of
             // deletions takes seconds, and the ETA says so.
+            (true, scale) => Some(scale.unwrap_or(DEMO_TIME_SCALE)),
+            (false, Some(scale)) if endpoint.is_loopback() => Some(scale),
+            (false, Some(_)) => {
+                return Err(Failure::new(
+                    "invalid-input",
+                    Exit::Usage,
+                    "--time-scale speeds up GitHub's rate-limit windows: against GitHub itself \
+                     it would trip them",
+                )
+                .with_hint(
+                    "Use it only with --api-url of a loopback emulator started with the same \
+                     `ghpkg-mock serve --time-scale`.",
+                ));
+            }
+            (false, None) => None,
+        };
+        if let Some(time_scale) = time_scale {
             builder = builder.pacing(Pacing {
-                time_scale: DEMO_TIME_SCALE,
+                time_scale,
                 ..Pacing::default()
             });
+        }
+        if global.insecure_skip_tls_verify {
+            // Always said, even with --quiet: this is the one setting that exposes the token.
+            eprintln!(
+                "warning: --insecure-skip-tls-verify: TLS certificates are not checked; anyone \
+                 on the path can read the token"
+            );
+            builder = builder.danger_accept_invalid_certs(true);
         }
         let builder = match token {
             Some(token) => builder.token(token),
@@ -245,23 +289,30 @@ impl Connection {
     pub fn scope(&self) -> ghpkg::Scope {
         self.client.scope(self.owner.clone())
     }
+
+    /// A registry reader for container image manifests, as `args` say.
+    pub fn registry(&self, args: &RegistryArgs) -> Result<Registry, Failure> {
+        Ok(Registry::new(
+            &self.client,
+            RegistryOptions {
+                url: args.registry_url.clone(),
+                cache_dir: args.cache_dir(|name| std::env::var(name).ok()),
+                username: None,
+            },
+        )?)
+    }
 }
 
-/// The token in `GH_TOKEN`, else `GITHUB_TOKEN` (the library's order), with where it came from.
+/// The token the library reads from `environment` (`GH_TOKEN`, else `GITHUB_TOKEN`), with
+/// where it came from.
 fn token_from_environment(
     environment: impl Fn(&str) -> Option<String>,
 ) -> (Option<Token>, TokenSource) {
-    for name in TOKEN_ENV_VARS {
-        if let Some(value) = environment(name).filter(|value| !value.trim().is_empty()) {
-            let source = if name == "GH_TOKEN" {
-                TokenSource::GhToken
-            } else {
-                TokenSource::GithubToken
-            };
-            return (Some(Token::new(value.trim())), source);
-        }
+    match ghpkg::token_from(environment) {
+        Some(("GH_TOKEN", token)) => (Some(token), TokenSource::GhToken),
+        Some((_, token)) => (Some(token), TokenSource::GithubToken),
+        None => (None, TokenSource::None),
     }
-    (None, TokenSource::None)
 }
 
 /// The first line of standard input, for `--with-token`.

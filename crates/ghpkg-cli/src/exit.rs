@@ -25,17 +25,21 @@ pub enum Exit {
     /// `5`: deleting needs a confirmation that was not given: no terminal to ask on and no
     /// `--yes`, or the answer at the prompt was not yes. Nothing was deleted.
     NotConfirmed,
+    /// `6`: `verify` found damage: a tag that does not resolve, or a child or referrer of a
+    /// tagged image that is missing. The output names each broken tag.
+    Damaged,
 }
 
 impl Exit {
     /// Every exit code, in numeric order.
-    pub const ALL: [Exit; 6] = [
+    pub const ALL: [Exit; 7] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
         Exit::PartlyFailed,
         Exit::OverBudget,
         Exit::NotConfirmed,
+        Exit::Damaged,
     ];
 
     /// The number the process exits with.
@@ -47,6 +51,7 @@ impl Exit {
             Exit::PartlyFailed => 3,
             Exit::OverBudget => 4,
             Exit::NotConfirmed => 5,
+            Exit::Damaged => 6,
         }
     }
 
@@ -59,6 +64,7 @@ impl Exit {
             Exit::PartlyFailed => "partly-failed",
             Exit::OverBudget => "over-budget",
             Exit::NotConfirmed => "not-confirmed",
+            Exit::Damaged => "damaged",
         }
     }
 }
@@ -76,6 +82,6 @@ mod tests {
     #[test]
     fn exit_codes_are_distinct_and_in_order() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
     }
 }

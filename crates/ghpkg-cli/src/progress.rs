@@ -1,8 +1,6 @@
 //! Progress bars on standard error: hidden when it is not a terminal, with `--json` and with
-//! `--quiet`. Deleting and restoring show an ETA from the pacing budget: GitHub's secondary
-//! limit charges [`WRITE_POINTS`] points for each DELETE or POST, and the client spends at most
-//! `Pacing::points_per_minute` points a minute (scaled by `Pacing::time_scale`), so no run can
-//! be faster than that, whatever the latency.
+//! `--quiet`. Deleting and restoring show an ETA from the pacing budget
+//! ([`Pacing::writes_per_minute`]): no run can be faster than that, whatever the latency.
 
 use std::time::Duration;
 
@@ -11,9 +9,6 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::render::Output;
 use crate::render::time::duration;
-
-/// The secondary-limit points GitHub charges for a DELETE or a POST (a GET costs 1).
-pub const WRITE_POINTS: u32 = 5;
 
 /// A progress bar, or nothing when progress is hidden.
 pub struct Progress {
@@ -36,7 +31,7 @@ impl Progress {
     /// Deleting (or restoring: `verb`) `versions` versions under `pacing`.
     pub fn writing(out: &Output, verb: &'static str, versions: u64, pacing: &Pacing) -> Progress {
         let bar = new_bar(out, versions);
-        let per_minute = writes_per_minute(pacing);
+        let per_minute = pacing.writes_per_minute();
         let style = ProgressStyle::with_template(&format!(
             "{{spinner}} {verb} [{{bar:30}}] {{pos}}/{{len}} versions, {{msg}} ETA {{budget_eta}}"
         ))
@@ -85,16 +80,6 @@ fn new_bar(out: &Output, length: u64) -> ProgressBar {
     bar
 }
 
-/// How many DELETEs or POSTs the pacing budget allows a minute.
-pub fn writes_per_minute(pacing: &Pacing) -> f64 {
-    let scale = if pacing.time_scale.is_finite() && pacing.time_scale > 0.0 {
-        pacing.time_scale
-    } else {
-        1.0
-    };
-    f64::from(pacing.points_per_minute) / f64::from(WRITE_POINTS) * scale
-}
-
 /// The least time `remaining` writes take at `per_minute`.
 pub fn budget_eta(remaining: u64, per_minute: f64) -> Duration {
     if per_minute <= 0.0 || !per_minute.is_finite() {
@@ -110,9 +95,9 @@ mod tests {
     #[test]
     fn githubs_budget_allows_180_deletions_a_minute() {
         let pacing = Pacing::default();
-        assert_eq!(writes_per_minute(&pacing), 180.0);
+        assert_eq!(pacing.writes_per_minute(), 180.0);
         assert_eq!(
-            budget_eta(900, writes_per_minute(&pacing)),
+            budget_eta(900, pacing.writes_per_minute()),
             Duration::from_secs(300)
         );
         let scaled = Pacing {
@@ -120,7 +105,7 @@ mod tests {
             ..Pacing::default()
         };
         assert_eq!(
-            budget_eta(900, writes_per_minute(&scaled)),
+            budget_eta(900, scaled.writes_per_minute()),
             Duration::from_secs(30)
         );
     }

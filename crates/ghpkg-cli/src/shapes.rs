@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use ghpkg::journal::{JournalEntry, Outcome};
 use ghpkg::retention::{Plan, Target};
-use ghpkg::{Owner, Package, PackageVersion, RateLimitStatus, TokenKind};
+use ghpkg::{Owner, Package, PackageVersion, RateLimitStatus};
 use schemars::JsonSchema;
 use schemars::schema::RootSchema;
 use serde::{Deserialize, Serialize};
@@ -217,18 +217,6 @@ pub struct TokenInfo {
     pub description: Option<String>,
     /// Whether GitHub reports this kind's grants as classic scopes.
     pub classic_scopes: bool,
-}
-
-/// The stable name of a token kind.
-pub fn token_kind_name(kind: TokenKind) -> &'static str {
-    match kind {
-        TokenKind::Classic => "classic",
-        TokenKind::FineGrained => "fine-grained",
-        TokenKind::OAuth => "oauth",
-        TokenKind::UserToServer => "user-to-server",
-        TokenKind::Installation => "installation",
-        _ => "unknown",
-    }
 }
 
 /// One action of the Packages API and whether the token's scopes allow it.
@@ -461,6 +449,41 @@ impl From<&Failure> for ErrorReport {
     }
 }
 
+/// `verify`: what was checked, and every tag that would not pull whole.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct VerifyResult {
+    /// Whose packages.
+    pub owner: OwnerRef,
+    /// One entry per package verified.
+    pub packages: Vec<PackageVerification>,
+    /// Whether every tag of every package pulls whole.
+    pub whole: bool,
+}
+
+/// `verify` of one package.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PackageVerification {
+    /// The package.
+    pub package: String,
+    /// Tags checked (attachment tags such as `sha256-<hex>.sig` included).
+    pub tags: usize,
+    /// Manifests checked (tags' own, their children and referrers).
+    pub manifests: usize,
+    /// The tags that would not pull whole; empty when all is well.
+    pub broken: Vec<BrokenTagInfo>,
+}
+
+/// One tag that would not pull whole.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct BrokenTagInfo {
+    /// The tag.
+    pub tag: String,
+    /// The digest GitHub lists the tag on.
+    pub digest: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
 /// A committed schema: its file name under `schemas/`, the commands that print it, and the
 /// schema.
 pub struct SchemaFile {
@@ -523,6 +546,11 @@ pub const SCHEMAS: &[SchemaFile] = &[
         file: "run-report.schema.json",
         commands: &["apply", "restore"],
         schema: || schemars::schema_for!(RunReport),
+    },
+    SchemaFile {
+        file: "verify.schema.json",
+        commands: &["verify"],
+        schema: || schemars::schema_for!(VerifyResult),
     },
     SchemaFile {
         file: "completions.schema.json",

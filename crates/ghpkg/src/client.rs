@@ -494,15 +494,22 @@ impl fmt::Debug for ClientBuilder {
 
 /// The token in `GH_TOKEN`, else `GITHUB_TOKEN`; blank values are ignored.
 pub fn token_from_env() -> Option<Token> {
+    token_source_from_env().map(|(_, token)| token)
+}
+
+/// The token in `GH_TOKEN`, else `GITHUB_TOKEN` (blank values ignored), and the variable it
+/// came from.
+pub fn token_source_from_env() -> Option<(&'static str, Token)> {
     token_from(|name| std::env::var(name).ok())
 }
 
-/// The first non-blank value of [`TOKEN_ENV_VARS`] as `lookup` reports them.
-fn token_from(lookup: impl Fn(&str) -> Option<String>) -> Option<Token> {
+/// The first non-blank value of [`TOKEN_ENV_VARS`] as `lookup` reports them, with its name:
+/// [`token_source_from_env`] over any environment (a test's, a config file's).
+pub fn token_from(lookup: impl Fn(&str) -> Option<String>) -> Option<(&'static str, Token)> {
     TOKEN_ENV_VARS.iter().find_map(|name| {
         let value = lookup(name)?;
         let value = value.trim();
-        (!value.is_empty()).then(|| Token::new(value))
+        (!value.is_empty()).then(|| (*name, Token::new(value)))
     })
 }
 
@@ -674,10 +681,12 @@ mod tests {
                     .map(|(_, value)| value.to_string())
             }
         };
-        let both = token_from(env(&[("GH_TOKEN", "gh"), ("GITHUB_TOKEN", "github")]));
-        assert_eq!(both.unwrap().expose_secret(), "gh");
-        let blank_gh = token_from(env(&[("GH_TOKEN", "  "), ("GITHUB_TOKEN", "github")]));
-        assert_eq!(blank_gh.unwrap().expose_secret(), "github");
+        let (name, both) =
+            token_from(env(&[("GH_TOKEN", "gh"), ("GITHUB_TOKEN", "github")])).unwrap();
+        assert_eq!((name, both.expose_secret()), ("GH_TOKEN", "gh"));
+        let (name, blank_gh) =
+            token_from(env(&[("GH_TOKEN", "  "), ("GITHUB_TOKEN", "github")])).unwrap();
+        assert_eq!((name, blank_gh.expose_secret()), ("GITHUB_TOKEN", "github"));
         assert!(token_from(env(&[])).is_none());
     }
 

@@ -97,14 +97,16 @@ mod types;
 mod version;
 
 pub use bulk::{BulkOutcome, BulkSummary, ItemResult};
-pub use client::{Client, ClientBuilder, TOKEN_ENV_VARS, token_from_env};
+pub use client::{
+    Client, ClientBuilder, TOKEN_ENV_VARS, token_from, token_from_env, token_source_from_env,
+};
 pub use error::{Error, ErrorKind, RateLimitKind, RefusalReason, Result};
 pub use ghpkg_api::operations::{Action, OwnerFamily};
 pub use ghpkg_api::{Token, TokenKind, TokenProblem};
 pub use names::NameKind;
 pub use operation::Operation;
 pub use owner::Owner;
-pub use pacing::{Pacing, RateLimitStatus};
+pub use pacing::{Pacing, RateLimitStatus, request_points};
 pub use package::{ListVersions, PackageHandle};
 pub use pagination::{Page, Paging};
 pub use scope::{ListPackages, Scope};

@@ -43,8 +43,9 @@ fn covers(granted: &[String], scope: &str) -> bool {
         .any(|have| have == scope || (scope == READ_PACKAGES && have == WRITE_PACKAGES))
 }
 
-/// The scopes of `required` that `granted` does not cover.
-pub(crate) fn missing_scopes(required: &[&str], granted: &[String]) -> Vec<String> {
+/// The scopes of `required` that `granted` does not cover (`write:packages` covers
+/// `read:packages`): the one place that decides what a token's classic scopes allow.
+pub fn missing_scopes(required: &[&str], granted: &[String]) -> Vec<String> {
     required
         .iter()
         .filter(|scope| !covers(granted, scope))

@@ -1,7 +1,7 @@
 //! `ghpkg auth status`: where the token came from, its kind, its classic scopes and what they
 //! allow, the account and the rate limit left.
 
-use ghpkg::scopes::{READ_PACKAGES, WRITE_PACKAGES};
+use ghpkg::scopes::missing_scopes;
 use ghpkg::{Action, ErrorKind};
 use ghpkg_account::AccountExt;
 
@@ -12,9 +12,7 @@ use crate::failure::Failure;
 use crate::render::table::{Cell, Table};
 use crate::render::time::{count, relative};
 use crate::render::{DELETE, DIM, HEADING, KEEP, WARN, styled};
-use crate::shapes::{
-    AccountInfo, ActionAccess, AuthStatus, ErrorInfo, RateLimitInfo, TokenInfo, token_kind_name,
-};
+use crate::shapes::{AccountInfo, ActionAccess, AuthStatus, ErrorInfo, RateLimitInfo, TokenInfo};
 
 use super::Context;
 
@@ -105,7 +103,7 @@ async fn status(connection: &Connection) -> AuthStatus {
         api_source: connection.endpoint.source.to_string(),
         token: TokenInfo {
             source: connection.token.as_str().to_string(),
-            kind: kind.map(|kind| token_kind_name(kind).to_string()),
+            kind: kind.map(|kind| kind.as_str().to_string()),
             description: kind.map(|kind| kind.description().to_string()),
             classic_scopes: kind.is_some_and(|kind| kind.has_classic_scopes()),
         },
@@ -115,21 +113,6 @@ async fn status(connection: &Connection) -> AuthStatus {
         rate_limit,
         problems,
     }
-}
-
-/// The scopes of `required` that `granted` lacks, counting `write:packages` as covering
-/// `read:packages`. This mirrors GitHub's rule as `ghpkg`'s crate-private
-/// `scopes::missing_scopes` applies it; the library does not export it (yet).
-fn missing_scopes<'a>(required: &[&'a str], granted: &[String]) -> Vec<&'a str> {
-    required
-        .iter()
-        .copied()
-        .filter(|scope| {
-            !granted
-                .iter()
-                .any(|have| have == scope || (*scope == READ_PACKAGES && have == WRITE_PACKAGES))
-        })
-        .collect()
 }
 
 fn human(context: &Context<'_>, status: &AuthStatus) -> String {
@@ -226,19 +209,4 @@ fn human(context: &Context<'_>, status: &AuthStatus) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn write_packages_covers_read_packages_but_not_delete() {
-        let granted = vec!["write:packages".to_string()];
-        assert!(missing_scopes(Action::RestoreVersion.required_scopes(), &granted).is_empty());
-        assert_eq!(
-            missing_scopes(Action::DeleteVersion.required_scopes(), &granted),
-            ["delete:packages"]
-        );
-    }
 }

@@ -18,6 +18,7 @@ pub mod conflicts;
 pub mod packages;
 pub mod prune;
 pub mod restore;
+pub mod verify;
 pub mod versions;
 
 /// What every command gets: the global flags, how to print, and "now".
@@ -52,6 +53,7 @@ pub async fn run(cli: &Cli, out: &Output) -> Result<Exit, Failure> {
         Command::Prune(args) => prune::run(&context, args).await,
         Command::Apply(args) => apply::run(&context, args).await,
         Command::Restore(args) => restore::run(&context, args).await,
+        Command::Verify(args) => verify::run(&context, args).await,
         Command::Completions(args) => completions::run(&context, args),
     }
 }

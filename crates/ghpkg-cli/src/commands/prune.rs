@@ -8,7 +8,6 @@
 //! `--manifest-cache`); nothing else is sent.
 
 use ghpkg::Action;
-use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::retention::Plan;
 
 use crate::cli::PruneArgs;
@@ -95,14 +94,7 @@ async fn make_plan(
     }
     // Container images also need their image graph, read from the registry (only what the
     // plan needs, by digest); other package types get none and send nothing to it.
-    let registry = Registry::new(
-        &connection.client,
-        RegistryOptions {
-            url: args.registry_url.clone(),
-            cache_dir: args.manifest_cache.clone(),
-            username: None,
-        },
-    )?;
+    let registry = connection.registry(&args.registry)?;
     let progress = Progress::listing(context.out, names.len());
     let mut facts = Vec::with_capacity(names.len());
     for name in &names {

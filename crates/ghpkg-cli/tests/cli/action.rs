@@ -25,6 +25,14 @@ const NOT_INPUTS: &[(&str, &str)] = &[
         "the embedded emulator is for trying ghpkg, not for workflows",
     ),
     ("now", "hidden, for reproducible tests"),
+    (
+        "insecure-skip-tls-verify",
+        "a workflow must never send its token over unverified TLS",
+    ),
+    (
+        "time-scale",
+        "for rehearsals against a loopback emulator, not workflows",
+    ),
 ];
 
 fn action() -> Value {

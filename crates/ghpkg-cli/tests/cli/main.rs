@@ -3,6 +3,7 @@
 
 mod action;
 mod exit_codes;
+mod graphs;
 mod human_output;
 mod repository;
 mod runs;

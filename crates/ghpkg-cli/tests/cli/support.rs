@@ -29,6 +29,9 @@ const CLEARED_ENV: &[&str] = &[
     "GHPKG_NOW",
     "NO_COLOR",
     "CLICOLOR_FORCE",
+    "GHPKG_TIME_SCALE",
+    "GHPKG_CACHE_DIR",
+    "XDG_CACHE_HOME",
 ];
 
 /// An emulator serving on loopback from its own runtime; stopped when dropped.
@@ -116,6 +119,12 @@ pub fn ghpkg(args: &[&str]) -> assert_cmd::Command {
     for name in CLEARED_ENV {
         command.env_remove(name);
     }
+    // The default manifest cache lives under the build's own temporary directory, never in the
+    // home directory of whoever runs the tests.
+    command.env(
+        "GHPKG_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("ghpkg-cli-manifest-cache"),
+    );
     command.args(args);
     command
 }

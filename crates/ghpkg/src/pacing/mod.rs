@@ -128,6 +128,17 @@ impl Pacing {
         }
     }
 
+    /// How many `DELETE`s or `POST`s a minute the points budget allows (GitHub charges
+    /// [`request_points`] for each), in real minutes: the floor of any bulk run's time, for ETAs.
+    pub fn writes_per_minute(&self) -> f64 {
+        let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        };
+        f64::from(self.points_per_minute) / f64::from(request_points(&Method::DELETE)) * scale
+    }
+
     /// A minute, as scaled by [`Pacing::time_scale`].
     fn minute(&self) -> Duration {
         let minute = Duration::from_secs(60);

@@ -275,13 +275,13 @@ impl Registry {
         })
     }
 
-    /// Whether `reference` (a tag or digest) of `repository` resolves, and to which digest:
-    /// a `HEAD`, which GitHub does not count as a download.
+    /// Whether `reference` (a tag or digest) of `repository` resolves, and to which digest and
+    /// media type: a `HEAD`, which GitHub does not count as a download.
     pub(crate) async fn resolve(
         &self,
         repository: &str,
         reference: &str,
-    ) -> std::result::Result<Option<String>, String> {
+    ) -> std::result::Result<Option<Resolved>, String> {
         let answer = self
             .authorized(
                 Method::HEAD,
@@ -291,11 +291,13 @@ impl Registry {
             )
             .await?;
         match answer.status {
-            StatusCode::OK => Ok(Some(
-                answer
+            StatusCode::OK => Ok(Some(Resolved {
+                digest: answer
                     .docker_digest
+                    .clone()
                     .unwrap_or_else(|| reference.to_string()),
-            )),
+                media_type: answer.content_type.clone(),
+            })),
             StatusCode::NOT_FOUND => Ok(None),
             _ => Err(answer.failure("resolving")),
         }
@@ -339,6 +341,15 @@ impl Registry {
                 .collect(),
         ))
     }
+}
+
+/// What a `HEAD` of a manifest said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    /// `Docker-Content-Digest`.
+    pub digest: String,
+    /// `Content-Type`, when sent.
+    pub media_type: Option<String>,
 }
 
 /// An answer read whole.

@@ -61,10 +61,10 @@ impl PackageHandle {
                 let verified = if attachment_subject(tag).is_some() {
                     // A signature or attestation: it must resolve; it has no children.
                     match registry.resolve(&repository, tag).await {
-                        Ok(Some(resolved)) if resolved == version.name => Ok(1),
+                        Ok(Some(resolved)) if resolved.digest == version.name => Ok(1),
                         Ok(Some(resolved)) => Err(format!(
-                            "the tag resolves to {resolved}, but GitHub lists it on {}",
-                            version.name
+                            "the tag resolves to {}, but GitHub lists it on {}",
+                            resolved.digest, version.name
                         )),
                         Ok(None) => Err("the tag does not resolve in the registry".into()),
                         Err(problem) => Err(problem),
@@ -95,17 +95,23 @@ impl PackageHandle {
         digest: &str,
         checked: &mut HashSet<String>,
     ) -> std::result::Result<usize, String> {
-        match registry.resolve(repository, tag).await? {
+        let kind = match registry.resolve(repository, tag).await? {
             None => return Err("the tag does not resolve in the registry".into()),
-            Some(resolved) if resolved != digest => {
+            Some(resolved) if resolved.digest != digest => {
                 return Err(format!(
-                    "the tag resolves to {resolved}, but GitHub lists it on {digest}"
+                    "the tag resolves to {}, but GitHub lists it on {digest}",
+                    resolved.digest
                 ));
             }
-            Some(_) => {}
-        }
+            // The media type says whether it has entries to read; without one, read it.
+            Some(resolved) => resolved
+                .media_type
+                .map_or(ManifestKind::Index, |media_type| {
+                    ManifestKind::from_media_type(&media_type)
+                }),
+        };
         let mut count = 0;
-        let mut queue = VecDeque::from([(digest.to_string(), ManifestKind::Index)]);
+        let mut queue = VecDeque::from([(digest.to_string(), kind)]);
         let mut seen = BTreeSet::new();
         while let Some((current, kind)) = queue.pop_front() {
             if !seen.insert(current.clone()) {
@@ -121,8 +127,7 @@ impl PackageHandle {
                 }
                 checked.insert(current.clone());
             }
-            // Only an index (or the tag's own manifest, whose kind is not known yet) has
-            // entries worth reading.
+            // Only an index has entries worth reading (a download, unless cached).
             if kind == ManifestKind::Index {
                 let fetched = registry.manifest(repository, &current).await?;
                 let manifest = parse_manifest(&fetched.bytes, &fetched.media_type)?;
