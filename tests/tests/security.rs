@@ -1,0 +1,150 @@
+//! Security: TLS is verified unless explicitly turned off, and the token (and GitHub's restore
+//! token) never reach a log line, even at trace level, an error or a `Debug` output.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use ghpkg::{Client, ErrorKind, PackageType};
+use ghpkg_mock::fixture::demo;
+use ghpkg_mock::{MockOptions, MockServer, tokens};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// An HTTPS server on 127.0.0.1 with a self-signed certificate (`tests/tls/`), answering every
+/// request with an empty JSON list.
+async fn self_signed_server() -> String {
+    let certificate = CertificateDer::pem_slice_iter(include_bytes!("tls/cert.pem"))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_slice(include_bytes!("tls/key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certificate, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut buffer = [0u8; 4096];
+                let _ = tls.read(&mut buffer).await;
+                let _ = tls
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]",
+                    )
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    format!("https://127.0.0.1:{}", address.port())
+}
+
+#[tokio::test]
+async fn tls_is_verified_by_default_and_skipping_it_takes_an_explicit_setting() {
+    let base = self_signed_server().await;
+    let verified = Client::builder()
+        .base_url(&base)
+        .token("ghp_secret_over_tls")
+        .build()
+        .unwrap();
+    let error = verified.org("acme").docker_conflicts().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transport, "{error}");
+
+    let unverified = Client::builder()
+        .base_url(&base)
+        .token("ghp_secret_over_tls")
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let conflicts = unverified.org("acme").docker_conflicts().await.unwrap();
+    assert!(conflicts.is_empty());
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_token_never_reaches_trace_logs_errors_or_debug_output() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let restore_token = "pkg_restore_secret_123";
+    let mut printed = String::new();
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let server = MockServer::start(MockOptions::default()).await.unwrap();
+            let client = Client::builder()
+                .base_url(server.base_url())
+                .token(tokens::OCTOCAT_ALL)
+                .build()
+                .unwrap();
+            let web_app = client
+                .org(demo::ACME)
+                .package(PackageType::Container, demo::WEB_APP);
+            let _: Vec<_> = web_app.versions().stream().take(150).collect().await;
+            let ids = [demo::WEB_APP_OLDEST_VERSION_ID, 999_999_999];
+            let outcomes: Vec<_> = web_app.delete_versions(ids).collect().await;
+            printed.push_str(&format!("{outcomes:?}"));
+            let missing = client
+                .org(demo::ACME)
+                .package(PackageType::Container, "no-such-image")
+                .restore_with_token(restore_token)
+                .await
+                .unwrap_err();
+            printed.push_str(&format!("{missing} {missing:?}"));
+            let read_only = Client::builder()
+                .base_url(server.base_url())
+                .token(tokens::OCTOCAT_READ)
+                .build()
+                .unwrap();
+            let refused = read_only
+                .org(demo::ACME)
+                .package(PackageType::Container, demo::WEB_APP)
+                .delete()
+                .await
+                .unwrap_err();
+            printed.push_str(&format!("{refused} {refused:?} {client:?} {read_only:?}"));
+            server.stop().await;
+        });
+    });
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.len() > 1000,
+        "trace logging was captured ({} bytes)",
+        logs.len()
+    );
+    for secret in [tokens::OCTOCAT_ALL, tokens::OCTOCAT_READ, restore_token] {
+        assert!(!logs.contains(secret), "{secret} is in the trace logs");
+        assert!(
+            !printed.contains(secret),
+            "{secret} is in an error or Debug output"
+        );
+    }
+}
