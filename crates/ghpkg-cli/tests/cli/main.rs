@@ -5,6 +5,7 @@ mod action;
 mod crash;
 mod exit_codes;
 mod graphs;
+mod hostile;
 mod human_output;
 mod repository;
 mod runs;
