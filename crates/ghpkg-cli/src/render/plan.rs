@@ -167,6 +167,15 @@ fn package_section(package: &PackagePlan, now: DateTime<Utc>, verbose: bool) -> 
             out.push_str(&format!("\n  {}\n", styled(KEEP, "Kept")));
             out.push_str(&versions_table(&kept, package.image_graph, now).render());
         } else {
+            let shared = shared_with_deleted(&kept, &deleted);
+            if !shared.is_empty() {
+                out.push_str(&format!(
+                    "\n  {} {}\n",
+                    styled(KEEP, "Kept because a kept image still uses them"),
+                    styled(DIM, "(also listed by a deleted one)")
+                ));
+                out.push_str(&shared.render());
+            }
             out.push_str(&format!(
                 "\n  {} {}\n",
                 styled(KEEP, "Kept, by reason"),
@@ -218,6 +227,49 @@ fn versions_table(versions: &[&VersionDecision], image_graph: bool, now: DateTim
         }
         row.push(Cell::new(version.detail.as_str()).style(DIM));
         table.row(row);
+    }
+    table
+}
+
+/// Kept children and referrers that a deleted version lists too: what a naive prune of untagged
+/// versions would have broken, shown with the kept parent that saves them.
+fn shared_with_deleted(kept: &[&VersionDecision], deleted: &[&VersionDecision]) -> Table {
+    let deleted_ids: Vec<u64> = deleted.iter().map(|d| d.id).collect();
+    let mut table = Table::new(&[]).indent(4);
+    for version in kept {
+        let Some(links) = &version.graph else {
+            continue;
+        };
+        let (deleted_parents, kept_parents): (Vec<u64>, Vec<u64>) = links
+            .parents
+            .iter()
+            .partition(|parent| deleted_ids.contains(parent));
+        if deleted_parents.is_empty() || kept_parents.is_empty() {
+            continue;
+        }
+        let ids = |ids: &[u64]| {
+            ids.iter()
+                .map(|id| {
+                    let named = kept.iter().find(|k| k.id == *id && !k.tags.is_empty());
+                    match named {
+                        Some(parent) => format!("{id} ({})", label(parent)),
+                        None => id.to_string(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        table.row(vec![
+            Cell::new(version.id.to_string()),
+            Cell::new(label(version)),
+            Cell::new(version.reason.as_str()).style(KEEP),
+            Cell::new(format!(
+                "used by kept {}; also listed by deleted {}",
+                ids(&kept_parents),
+                ids(&deleted_parents)
+            ))
+            .style(DIM),
+        ]);
     }
     table
 }
