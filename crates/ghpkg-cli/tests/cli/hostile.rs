@@ -205,16 +205,14 @@ fn truncated_future_and_foreign_plans_and_journals_are_refused() {
     let line = r#"{"journal":1,"at":"2026-01-01T00:00:00Z","plan":"abc","host":"HOST","owner":{"org":"acme"},"package_type":"npm","package":"left-pad","version_id":400001,"name":"1.0.0","tags":[],"outcome":"deleted","reason":"delete:older-than"}"#;
     let host = emulator.url().trim_start_matches("http://").to_string();
     let line = line.replace("HOST", &host);
+    // A line of another package of another plan.
     let foreign = line
         .replace("left-pad", "other")
-        .replace("\"abc\"", "\"abc\"");
+        .replace("\"plan\":\"abc\"", "\"plan\":\"def\"");
     for (n, bad) in [
         format!("{line}\n{}\n", &line[..40]),
         format!("{{garbage\n{line}\n"),
-        format!(
-            "{line}\n{}\n",
-            foreign.replace("\"plan\":\"abc\"", "\"plan\":\"def\"")
-        ),
+        format!("{line}\n{foreign}\n"),
         line.replace("\"journal\":1", "\"journal\":7") + "\n",
     ]
     .iter()
