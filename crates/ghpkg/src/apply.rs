@@ -288,12 +288,22 @@ impl PackageRun<'_> {
                 sendable.push(decision);
             }
             let in_flight = self.package.scope().client().concurrency();
-            let mut outcomes = futures::stream::iter(sendable)
-                .map(|decision| async move { (decision, self.delete(decision).await) })
+            // Each deletion writes and syncs its own line, off the runtime's threads, so that
+            // no sync holds up the other deletions in flight.
+            let writer = journal.writer();
+            let writer = &writer;
+            let mut written = futures::stream::iter(sendable)
+                .map(|decision| async move {
+                    let (outcome, reason, detail) = self.delete(decision).await;
+                    let entry = self.entry(decision, outcome, &reason, detail);
+                    writer.write(&entry).await.map(|()| entry)
+                })
                 .buffer_unordered(in_flight);
-            while let Some((decision, (outcome, reason, detail))) = outcomes.next().await {
-                let entry = self.entry(decision, outcome, &reason, detail);
-                self.write(journal, entry, on_event, report)?;
+            while let Some(entry) = written.next().await {
+                let entry = entry?;
+                journal.note(entry.clone());
+                report.record(&entry);
+                on_event(Event::Outcome(&entry));
             }
         }
         Ok(())

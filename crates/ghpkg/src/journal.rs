@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use ghpkg_retention::{Owner, Target};
@@ -192,9 +193,62 @@ pub struct JournalScope {
 /// An open journal, appended to line by line.
 #[derive(Debug)]
 pub struct Journal {
-    path: PathBuf,
-    file: File,
+    writer: JournalWriter,
     state: JournalState,
+}
+
+/// Writes lines to an open [`Journal`] from concurrent tasks: each line is written and synced on
+/// a blocking thread, so that a sync (milliseconds on most disks) never stalls the deletions in
+/// flight. Get one with [`Journal::writer`]; record what it wrote with [`Journal::note`].
+#[derive(Clone, Debug)]
+pub struct JournalWriter {
+    path: Arc<Path>,
+    /// Held while a line is written and synced, so lines never interleave.
+    file: Arc<Mutex<File>>,
+}
+
+impl JournalWriter {
+    /// Writes `entry` as one line and syncs it, on a blocking thread. The line is on disk when
+    /// this returns; if the future is dropped first, the line is still written whole (or not at
+    /// all, if the thread had not started).
+    pub async fn write(&self, entry: &JournalEntry) -> Result<(), JournalError> {
+        let line = self.line(entry)?;
+        let writer = self.clone();
+        match tokio::task::spawn_blocking(move || writer.write_line(&line)).await {
+            Ok(written) => written,
+            Err(join) => Err(self.io(std::io::Error::other(join))),
+        }
+    }
+
+    /// Writes `entry` as one line and syncs it on this thread.
+    pub fn write_blocking(&self, entry: &JournalEntry) -> Result<(), JournalError> {
+        self.write_line(&self.line(entry)?)
+    }
+
+    fn line(&self, entry: &JournalEntry) -> Result<Vec<u8>, JournalError> {
+        let mut line = serde_json::to_vec(entry).map_err(|error| self.io(error.into()))?;
+        line.push(b'\n');
+        Ok(line)
+    }
+
+    fn write_line(&self, line: &[u8]) -> Result<(), JournalError> {
+        // A writer that panicked mid-line left at most a torn last line, which `open` cuts off.
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // One write of the whole line, then a sync: a crash leaves the line whole or torn at
+        // the end of the file, where `open` cuts it off.
+        file.write_all(line).map_err(|error| self.io(error))?;
+        file.sync_data().map_err(|error| self.io(error))
+    }
+
+    fn io(&self, source: std::io::Error) -> JournalError {
+        JournalError::Io {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 impl Journal {
@@ -226,8 +280,10 @@ impl Journal {
         }
         file.seek(SeekFrom::End(0)).map_err(io)?;
         Ok(Journal {
-            path: path.to_path_buf(),
-            file,
+            writer: JournalWriter {
+                path: path.into(),
+                file: Arc::new(Mutex::new(file)),
+            },
             state,
         })
     }
@@ -254,7 +310,7 @@ impl Journal {
 
     /// The file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.writer.path
     }
 
     /// What the journal says so far, including what this process appended.
@@ -264,21 +320,24 @@ impl Journal {
 
     /// Appends `entry` as one line and syncs it to disk before returning.
     pub fn append(&mut self, entry: JournalEntry) -> Result<(), JournalError> {
-        let io = |source| JournalError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut line = serde_json::to_vec(&entry).map_err(|error| io(error.into()))?;
-        line.push(b'\n');
-        // One write of the whole line, then a sync: a crash leaves the line whole or torn at
-        // the end of the file, where `open` cuts it off.
-        self.file.write_all(&line).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
+        self.writer.write_blocking(&entry)?;
+        self.note(entry);
+        Ok(())
+    }
+
+    /// A writer for appending from concurrent tasks; pass each entry it wrote to [`note`].
+    ///
+    /// [`note`]: Journal::note
+    pub fn writer(&self) -> JournalWriter {
+        self.writer.clone()
+    }
+
+    /// Records in [`state`](Journal::state) an entry that a [`JournalWriter`] wrote.
+    pub fn note(&mut self, entry: JournalEntry) {
         self.state
             .latest
             .insert((entry.package.clone(), entry.version_id), entry.outcome);
         self.state.entries.push(entry);
-        Ok(())
     }
 }
 
