@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use futures::{StreamExt, TryStreamExt};
-use ghpkg::{Client, Pacing, PackageHandle, PackageType};
+use ghpkg::{Client, Pacing, PackageHandle, PackageType, request_points};
 use ghpkg_mock::{Fixture, Stats, SyntheticSpec};
+use reqwest::Method;
 
 use crate::emulator::{EmulatorProcess, EmulatorSettings};
 use crate::flag;
@@ -23,6 +24,17 @@ const LISTED_VERSIONS: u32 = 10_000;
 const DELETED_VERSIONS: usize = 900;
 /// GitHub's secondary limit, in DELETE requests per minute (900 points ÷ 5 points each).
 const DELETES_PER_MINUTE: f64 = 180.0;
+/// The least time `gets` GETs and `deletes` DELETEs can take from an empty secondary-limit
+/// window: GitHub lets 900 points (`Pacing::default().points_per_minute`) through per sliding window (a GET is
+/// 1 point, a DELETE 5), so the points need `ceil(points / 900) - 1` full windows, plus the last
+/// batch's round trip (LATENCY is its floor).
+pub fn points_floor(gets: usize, deletes: usize, window: Duration) -> f64 {
+    let points = gets as u64 * u64::from(request_points(&Method::GET))
+        + deletes as u64 * u64::from(request_points(&Method::DELETE));
+    let windows = points.div_ceil(u64::from(Pacing::default().points_per_minute)) - 1;
+    windows as f64 * window.as_secs_f64() + LATENCY.as_secs_f64()
+}
+
 /// Deletes in flight in scenario 2 (the pacer's own cap, `Pacing::default().max_concurrency`).
 const DELETES_IN_FLIGHT: usize = 8;
 /// Repetitions of scenario 1 (the median is reported).
@@ -321,12 +333,8 @@ async fn bulk_delete(emulator: &EmulatorProcess, window: Duration) -> Result<Vec
     let limiter = (after.rate_limit_rejections.primary + after.rate_limit_rejections.secondary)
         - (before.rate_limit_rejections.primary + before.rate_limit_rejections.secondary);
 
-    let per_window = DELETES_PER_MINUTE as usize;
     let allowed_rate = DELETES_PER_MINUTE / window.as_secs_f64();
-    // From an empty window, N deletes need at least ceil(N/180) - 1 full windows, plus the
-    // last batch's round trip (LATENCY is its floor).
-    let floor_time = (DELETED_VERSIONS.div_ceil(per_window) - 1) as f64 * window.as_secs_f64()
-        + LATENCY.as_secs_f64();
+    let floor_time = points_floor(0, DELETED_VERSIONS, window);
     let rate = DELETED_VERSIONS as f64 / elapsed;
     println!(
         "scenario 2: {DELETED_VERSIONS} deletes, {DELETES_IN_FLIGHT} in flight, in {elapsed:.2} s \

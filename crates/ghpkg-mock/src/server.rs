@@ -2,7 +2,8 @@
 //! operations and the account operations alike) through one pipeline of named stages (see
 //! [`Shared::pipeline`]): authenticate, admit (rate limits), faults before the operation, scopes,
 //! the operation itself, faults after it, and finally GitHub's headers on the way out. Registry
-//! requests (`/v2/…`, `/token`) are not API requests: `registry` answers them apart.
+//! requests (`/v2/…`, `/token`) are not API requests: `registry` answers them apart, after the
+//! same latency.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -58,7 +59,7 @@ pub struct MockOptions {
     pub fixture: Fixture,
     /// Where to listen; `127.0.0.1:0` (an ephemeral port) when `None`.
     pub addr: Option<SocketAddr>,
-    /// Added to every API answer.
+    /// Added to every API answer, and to every registry answer.
     pub latency: Duration,
     /// Up to this much more, uniformly drawn, on top of `latency`.
     pub jitter: Duration,
@@ -374,6 +375,12 @@ async fn dispatch(
         return response;
     }
     if prefix.is_empty() && registry::is_registry_path(path) {
+        // A registry is as far away as the API: the same latency (without jitter, so that the
+        // seeded faults of API requests do not depend on how many registry requests came
+        // between them).
+        if !shared.latency.is_zero() {
+            tokio::time::sleep(shared.latency).await;
+        }
         return shared
             .registry
             .serve(&parts, &mut shared.store(), &shared.stats);

@@ -6,8 +6,8 @@
 //! newest first (an index is usually pushed after its children, so reading it first spares them).
 //! Children an index lists with an image media type are known from its descriptor and never
 //! read; children that are indexes themselves are read next. When the registry answers the OCI
-//! referrers API (probed once per run), the referrers of every tagged version are asked for too
-//! (listing referrers is not a download).
+//! referrers API (probed once per run), the referrers of every tagged version are asked for too,
+//! alongside the reads (listing referrers is not a download).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
@@ -68,30 +68,61 @@ impl PackageHandle {
     }
 }
 
-/// Reads what the engine needs of the manifests of `versions`.
+/// Reads what the engine needs of the manifests of `versions`: the manifests and the referrers
+/// at once, `concurrency` requests in flight between them (the registry's pacer holds the cap).
 pub(crate) async fn read_graph(
     registry: &Registry,
     repository: &str,
     versions: &[VersionFacts],
     concurrency: usize,
 ) -> ImageGraph {
-    let mut manifests: BTreeMap<String, ManifestFacts> = BTreeMap::new();
-    let mut reads = ReadStats::default();
     let mut newest_first: Vec<&VersionFacts> = versions.iter().collect();
     newest_first.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
     let (tagged, untagged): (Vec<&VersionFacts>, Vec<&VersionFacts>) =
         newest_first.into_iter().partition(|v| !v.tags.is_empty());
+    let concurrency = concurrency.max(1);
+    let ((manifests, reads), referrers) = futures::join!(
+        read_manifests(
+            registry,
+            repository,
+            versions,
+            &tagged,
+            &untagged,
+            concurrency
+        ),
+        read_referrers(registry, repository, &tagged, concurrency),
+    );
+    ImageGraph {
+        manifests,
+        referrers,
+        reads,
+    }
+}
+
+/// Reads the manifests of `tagged`, then of `untagged`, skipping every digest an index read so
+/// far lists as a leaf child, in waves of `concurrency` reads. Waves, rather than a read started
+/// as each ends, keep the set of digests read independent of timing: a rerun asks for exactly
+/// the digests the first run cached, so it downloads nothing.
+async fn read_manifests(
+    registry: &Registry,
+    repository: &str,
+    versions: &[VersionFacts],
+    tagged: &[&VersionFacts],
+    untagged: &[&VersionFacts],
+    concurrency: usize,
+) -> (BTreeMap<String, ManifestFacts>, ReadStats) {
+    let mut manifests: BTreeMap<String, ManifestFacts> = BTreeMap::new();
+    let mut reads = ReadStats::default();
     let listed: HashSet<&str> = versions.iter().map(|v| v.name.as_str()).collect();
     let mut queue: VecDeque<String> = tagged
         .iter()
-        .chain(untagged.iter())
+        .chain(untagged)
         .map(|v| v.name.clone())
         .collect();
     let mut leaves: HashSet<String> = HashSet::new();
-    let wave_size = concurrency.max(1);
     loop {
         let mut wave = Vec::new();
-        while wave.len() < wave_size {
+        while wave.len() < concurrency {
             let Some(digest) = queue.pop_front() else {
                 break;
             };
@@ -104,12 +135,13 @@ pub(crate) async fn read_graph(
         if wave.is_empty() {
             break;
         }
+        // In wave order, so that nested indexes are queued the same way every run.
         let mut results = futures::stream::iter(wave)
             .map(|digest| async move {
                 let fetched = registry.manifest(repository, &digest).await;
                 (digest, fetched)
             })
-            .buffer_unordered(wave_size);
+            .buffered(concurrency);
         while let Some((digest, fetched)) = results.next().await {
             let facts = match fetched {
                 Ok(fetched) => {
@@ -140,29 +172,53 @@ pub(crate) async fn read_graph(
             manifests.insert(digest, facts);
         }
     }
+    (manifests, reads)
+}
+
+/// The referrers of every tagged version (attachment tags, `sha256-<hex>.sig`, name their
+/// subject already), when the registry answers the OCI referrers API: the first call probes it,
+/// the rest go `concurrency` at a time. A version whose referrers cannot be listed has none
+/// recorded (its graph still protects what its manifest lists).
+async fn read_referrers(
+    registry: &Registry,
+    repository: &str,
+    tagged: &[&VersionFacts],
+    concurrency: usize,
+) -> BTreeMap<String, Vec<String>> {
+    let mut subjects = tagged
+        .iter()
+        .filter(|version| {
+            !version
+                .tags
+                .iter()
+                .all(|tag| attachment_subject(tag).is_some())
+        })
+        .map(|version| version.name.as_str());
     let mut referrers = BTreeMap::new();
-    for version in &tagged {
-        // Attachment tags (`sha256-<hex>.sig`) name their subject already.
-        if version
-            .tags
-            .iter()
-            .all(|tag| attachment_subject(tag).is_some())
-        {
-            continue;
-        }
-        match registry.referrers(repository, &version.name).await {
-            Ok(Some(found)) if !found.is_empty() => {
-                referrers.insert(version.name.clone(), found);
+    // Probe until the registry has said whether it answers the API at all.
+    for digest in subjects.by_ref() {
+        match registry.referrers(repository, digest).await {
+            Ok(Some(found)) => {
+                if !found.is_empty() {
+                    referrers.insert(digest.to_string(), found);
+                }
+                break;
             }
-            Ok(Some(_)) | Err(_) => {}
-            Ok(None) => break,
+            Ok(None) => return referrers,
+            Err(_) => {}
         }
     }
-    ImageGraph {
-        manifests,
-        referrers,
-        reads,
+    let mut listed = futures::stream::iter(subjects)
+        .map(|digest| async move { (digest, registry.referrers(repository, digest).await) })
+        .buffer_unordered(concurrency);
+    while let Some((digest, found)) = listed.next().await {
+        if let Ok(Some(found)) = found
+            && !found.is_empty()
+        {
+            referrers.insert(digest.to_string(), found);
+        }
     }
+    referrers
 }
 
 /// What a manifest says, for the graph: its kind, its entries (for an index), its subject.
