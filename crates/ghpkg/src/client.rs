@@ -387,7 +387,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Paces, waits and retries as `pacing` says.
+    /// Paces, waits and retries as `pacing` says. Clients of the same token and API share one
+    /// budget (GitHub counts one) as long as their `points_per_minute` and `time_scale` agree.
     pub fn pacing(mut self, pacing: Pacing) -> Self {
         self.pacing = pacing;
         self
@@ -454,7 +455,11 @@ impl ClientBuilder {
             outcome_unknown: false,
             source: mapping::redact(source),
         })?;
-        let pacer = Pacer::new(self.pacing);
+        let pacer = Pacer::for_token(
+            self.pacing,
+            &base_url,
+            token.as_ref().map(Token::expose_secret),
+        );
         let mut context = ClientContext::new(token.clone()).with_transport(pacer.clone());
         if let Some(user_agent) = &self.user_agent {
             context = context.with_user_agent(user_agent);

@@ -108,6 +108,56 @@ async fn a_paced_bulk_delete_stays_inside_the_secondary_limit() {
 }
 
 #[tokio::test]
+async fn two_clients_built_for_one_token_spend_one_budget() {
+    let server = MockServer::start(MockOptions {
+        rate_limits: RateLimits {
+            time_scale: 60.0, // GitHub's minute lasts one second
+            ..RateLimits::github()
+        },
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    let pacing = Pacing {
+        time_scale: 60.0,
+        ..Pacing::default()
+    };
+    // Built apart, as two parts of a program (or a library and its caller) would.
+    let first = client(&server, pacing.clone());
+    let second = client(&server, pacing);
+    let ids = untagged_versions(&first, 300).await;
+    assert_eq!(ids.len(), 300);
+    let (one_half, other_half) = ids.split_at(150);
+
+    // Each half alone (750 points) fits one minute's 900; together (1,500) they do not.
+    let package = |client: &Client| client.org(ACME).package(PackageType::Container, WEB_APP);
+    let (first_outcomes, second_outcomes) = futures::join!(
+        package(&first)
+            .delete_versions(one_half.to_vec())
+            .collect::<Vec<_>>(),
+        package(&second)
+            .delete_versions(other_half.to_vec())
+            .collect::<Vec<_>>(),
+    );
+
+    assert!(
+        first_outcomes
+            .iter()
+            .chain(&second_outcomes)
+            .all(|o| matches!(o.result, ItemResult::Deleted))
+    );
+    let stats = server.stats();
+    assert_eq!(stats.rate_limit_rejections.secondary, 0, "{stats:?}");
+    assert_eq!(stats.count_status(403) + stats.count_status(429), 0);
+    assert_eq!(
+        deleted_in_web_app(&server)
+            .intersection(&ids.iter().copied().collect())
+            .count(),
+        300
+    );
+}
+
+#[tokio::test]
 async fn injected_server_errors_and_dropped_connections_are_retried_without_deleting_twice() {
     let server = MockServer::start(MockOptions {
         faults: Faults {

@@ -6,12 +6,13 @@
 //! sliding window, as GitHub counts them; a request that was never sent returns its points at
 //! once. So a cancelled request never leaks budget, and waiting requests are woken either way.
 
-use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
+use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -100,7 +101,49 @@ impl State {
     }
 }
 
-/// One client's budget: the points window, the primary budget, pauses, and the requests in
+/// Whose budget it is: GitHub counts its limits per token (per address without one), on each
+/// API. Clients whose pacing sets another limit or window keep budgets of their own.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct BudgetKey {
+    /// The API's base URL (`https://api.github.com`, `https://HOST/api/v3`).
+    api: String,
+    /// SHA-256 of the token, so that the registry never holds a token longer than its clients.
+    token: Option<[u8; 32]>,
+    limit: u32,
+    window: Duration,
+}
+
+impl BudgetKey {
+    /// The key of `token` on the API at `api`, with `limit` points per `window`.
+    pub(crate) fn new(api: &str, token: Option<&str>, limit: u32, window: Duration) -> Self {
+        Self {
+            api: api.to_string(),
+            token: token.map(|token| Sha256::digest(token.as_bytes()).into()),
+            limit,
+            window,
+        }
+    }
+}
+
+/// Every budget in use in this process, by whose it is: two clients built for one token share
+/// one budget, as GitHub counts one. An entry lives as long as a client holds its budget.
+static BUDGETS: LazyLock<Mutex<HashMap<BudgetKey, Weak<Budget>>>> = LazyLock::new(Default::default);
+
+/// The budget of `key`, shared with every live client of the same key.
+pub(crate) fn shared_budget(key: BudgetKey) -> Arc<Budget> {
+    let mut budgets = BUDGETS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    budgets.retain(|_, budget| budget.strong_count() > 0);
+    if let Some(budget) = budgets.get(&key).and_then(Weak::upgrade) {
+        return budget;
+    }
+    let budget = Arc::new(Budget::new(key.limit, key.window));
+    budgets.insert(key, Arc::downgrade(&budget));
+    budget
+}
+
+/// One token's budget: the points window, the primary budget, pauses, and the requests in
 /// flight.
 pub(crate) struct Budget {
     state: Mutex<State>,
