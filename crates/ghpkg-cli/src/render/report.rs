@@ -7,6 +7,7 @@ use super::table::{Cell, Table};
 use super::time::{count, counted, duration};
 use super::{DELETE, DIM, HEADING, KEEP, WARN, styled};
 use crate::shapes::RunReport;
+use ghpkg::retention::Owner;
 
 /// The report of one run.
 pub fn report(report: &RunReport) -> String {
@@ -119,8 +120,42 @@ pub fn report(report: &RunReport) -> String {
                 format!("Undo within 30 days: ghpkg restore --from-log {journal}")
             )
         ));
+        if let Some(verify) = verify_command(report) {
+            out.push_str(&format!(
+                "{}\n",
+                styled(DIM, format!("Check every tag still pulls whole: {verify}"))
+            ));
+        }
     }
     out
+}
+
+/// `ghpkg … verify TYPE NAME…` for the container packages an apply deleted from.
+fn verify_command(report: &RunReport) -> Option<String> {
+    if report.operation != "apply" || !report.target.is_container() {
+        return None;
+    }
+    let mut packages: Vec<&str> = report
+        .entries
+        .iter()
+        .filter(|entry| entry.outcome == "deleted")
+        .map(|entry| entry.package.as_str())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    if packages.is_empty() {
+        return None;
+    }
+    let owner = match &report.target.owner {
+        Owner::Org(org) => format!(" --org {org}"),
+        Owner::User(user) => format!(" --user {user}"),
+        Owner::AuthenticatedUser(_) => String::new(),
+    };
+    Some(format!(
+        "ghpkg{owner} verify {} {}",
+        report.target.package_type,
+        packages.join(" ")
+    ))
 }
 
 /// The first 12 hex digits of a SHA-256, as journal names use them.

@@ -94,3 +94,32 @@ fn human_output_has_no_colour_when_not_on_a_terminal() {
         "CLICOLOR_FORCE forces colour"
     );
 }
+
+#[test]
+fn an_apply_to_container_images_says_how_to_verify_them_and_one_to_npm_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal.jsonl");
+    let journal = journal.to_str().unwrap();
+    let images = demo(&[
+        "prune",
+        "container",
+        "platform/gateway",
+        "--untagged",
+        "--apply",
+        "--yes",
+        "--journal",
+        journal,
+    ]);
+    assert!(
+        images.contains(
+            "Check every tag still pulls whole: ghpkg --org acme verify container platform/gateway"
+        ),
+        "{images}"
+    );
+    std::fs::remove_file(journal).unwrap();
+    let npm = demo(&[
+        "prune", "npm", "left-pad", "--keep", "1", "--apply", "--yes", "--journal", journal,
+    ]);
+    assert!(npm.contains("Undo within 30 days"), "{npm}");
+    assert!(!npm.contains("verify"), "{npm}");
+}
