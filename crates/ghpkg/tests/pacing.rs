@@ -29,6 +29,27 @@ fn quick_retries() -> Pacing {
     }
 }
 
+/// The emulator with GitHub's limits, and a minute that lasts one second.
+async fn server_with_a_one_second_minute() -> MockServer {
+    MockServer::start(MockOptions {
+        rate_limits: RateLimits {
+            time_scale: 60.0,
+            ..RateLimits::github()
+        },
+        ..MockOptions::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
+/// Pacing as shipped, for a minute that lasts one second.
+fn one_second_minute() -> Pacing {
+    Pacing {
+        time_scale: 60.0,
+        ..Pacing::default()
+    }
+}
+
 async fn untagged_versions(client: &Client, how_many: usize) -> Vec<i64> {
     client
         .org(ACME)
@@ -57,22 +78,8 @@ fn deleted_in_web_app(server: &MockServer) -> HashSet<i64> {
 
 #[tokio::test]
 async fn a_paced_bulk_delete_stays_inside_the_secondary_limit() {
-    let server = MockServer::start(MockOptions {
-        rate_limits: RateLimits {
-            time_scale: 60.0, // GitHub's minute lasts one second
-            ..RateLimits::github()
-        },
-        ..MockOptions::default()
-    })
-    .await
-    .unwrap();
-    let client = client(
-        &server,
-        Pacing {
-            time_scale: 60.0,
-            ..Pacing::default()
-        },
-    );
+    let server = server_with_a_one_second_minute().await;
+    let client = client(&server, one_second_minute());
     let ids = untagged_versions(&client, 300).await;
     assert_eq!(ids.len(), 300);
 
@@ -109,22 +116,10 @@ async fn a_paced_bulk_delete_stays_inside_the_secondary_limit() {
 
 #[tokio::test]
 async fn two_clients_built_for_one_token_spend_one_budget() {
-    let server = MockServer::start(MockOptions {
-        rate_limits: RateLimits {
-            time_scale: 60.0, // GitHub's minute lasts one second
-            ..RateLimits::github()
-        },
-        ..MockOptions::default()
-    })
-    .await
-    .unwrap();
-    let pacing = Pacing {
-        time_scale: 60.0,
-        ..Pacing::default()
-    };
+    let server = server_with_a_one_second_minute().await;
     // Built apart, as two parts of a program (or a library and its caller) would.
-    let first = client(&server, pacing.clone());
-    let second = client(&server, pacing);
+    let first = client(&server, one_second_minute());
+    let second = client(&server, one_second_minute());
     let ids = untagged_versions(&first, 300).await;
     assert_eq!(ids.len(), 300);
     let (one_half, other_half) = ids.split_at(150);

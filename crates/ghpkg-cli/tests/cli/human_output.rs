@@ -118,7 +118,15 @@ fn an_apply_to_container_images_says_how_to_verify_them_and_one_to_npm_does_not(
     );
     std::fs::remove_file(journal).unwrap();
     let npm = demo(&[
-        "prune", "npm", "left-pad", "--keep", "1", "--apply", "--yes", "--journal", journal,
+        "prune",
+        "npm",
+        "left-pad",
+        "--keep",
+        "1",
+        "--apply",
+        "--yes",
+        "--journal",
+        journal,
     ]);
     assert!(npm.contains("Undo within 30 days"), "{npm}");
     assert!(!npm.contains("verify"), "{npm}");
