@@ -185,6 +185,52 @@ async fn planned_versions_deleted_since_the_plan_are_counted_and_never_sent_agai
 }
 
 #[tokio::test]
+async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_not_deleted() {
+    let server = emulator().await;
+    let client = client(&server);
+    let mut plan = make_plan(&client).await;
+    let retagged = plan.deletions[0].clone();
+    let updated = plan.deletions[1].clone();
+    // The plan saw these two otherwise than GitHub lists them now: one carried a tag (now gone
+    // from it), one was last updated earlier.
+    for package in &mut plan.packages {
+        for decision in &mut package.decisions {
+            if package.name == retagged.package && decision.id == retagged.id {
+                decision.tags = vec!["v1.0.0".into()];
+            }
+            if package.name == updated.package && decision.id == updated.id {
+                decision.updated_at -= chrono::Duration::days(1);
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    let report = apply::apply(&client, &plan, &mut journal, &quiet)
+        .await
+        .unwrap();
+
+    let logged = deletions_logged(&server);
+    for (version, reason) in [(&retagged, "tags-changed"), (&updated, "changed")] {
+        let key = (version.package.clone(), version.id as i64);
+        assert!(!logged.contains_key(&key), "{key:?} was deleted");
+        let entry = journal
+            .state()
+            .entries
+            .iter()
+            .find(|e| e.package == version.package && e.version_id == version.id)
+            .expect("a journal line for the skipped version");
+        assert_eq!(
+            (entry.outcome, entry.reason.as_str()),
+            (Outcome::Skipped, reason)
+        );
+    }
+    assert_eq!(report.count(Outcome::Skipped), 2);
+    assert_eq!(report.count(Outcome::Deleted), plan.deletions.len() - 2);
+    assert_eq!(logged.len(), plan.deletions.len() - 2);
+}
+
+#[tokio::test]
 async fn an_apply_cut_short_and_run_again_deletes_each_version_once() {
     let server = emulator().await;
     let client = client(&server);
