@@ -16,6 +16,7 @@ use std::io::Read;
 use chrono::{DateTime, Utc};
 use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::{Client, ClientBuilder, Owner, Pacing, Token};
+use ghpkg_account::AccountExt;
 use ghpkg_mock::{MockClock, MockOptions, MockServer};
 
 use crate::cli::{GlobalArgs, RegistryArgs};
@@ -288,6 +289,20 @@ impl Connection {
     /// The owner's scope.
     pub fn scope(&self) -> ghpkg::Scope {
         self.client.scope(self.owner.clone())
+    }
+
+    /// The token's login when the owner is the authenticated user (`None` for `--org`/`--user`,
+    /// and when GitHub will not say, as for GitHub Actions' `GITHUB_TOKEN`): plans record it, and
+    /// an apply refuses a plan made for another user.
+    pub async fn authenticated_login(&self) -> Option<String> {
+        if self.owner != Owner::AuthenticatedUser {
+            return None;
+        }
+        self.client
+            .authenticated_account()
+            .await
+            .ok()
+            .map(|account| account.login)
     }
 
     /// A registry reader for container image manifests, as `args` say.

@@ -31,6 +31,7 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
     }
     check_owner_flags(context, &plan.inputs.target)?;
     let connection = context.connect().await?;
+    check_planned_user(&connection, &plan.inputs.target).await?;
     if plan.is_refused() {
         return Err(over_budget(&plan));
     }
@@ -64,6 +65,25 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
     print_report(context, &report);
     report_to_actions(context, &report, Some(&args.plan));
     Ok(exit_of(&report))
+}
+
+/// A plan made for the authenticated user names its login: applying it with another user's
+/// token would aim at that user's packages, so it is refused.
+async fn check_planned_user(connection: &Connection, target: &Target) -> Result<(), Failure> {
+    let TargetOwner::AuthenticatedUser(Some(planned)) = &target.owner else {
+        return Ok(());
+    };
+    match connection.authenticated_login().await {
+        Some(login) if !login.eq_ignore_ascii_case(planned) => Err(Failure::new(
+            "invalid-input",
+            Exit::Failure,
+            format!(
+                "the plan is for the packages of {planned}, but the token is {login}'s; \
+                 apply it with {planned}'s token, or make a new plan"
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Reads and checks a plan file (its size before reading, then `Plan::from_json`).

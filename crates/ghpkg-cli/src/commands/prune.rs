@@ -104,7 +104,8 @@ async fn make_plan(
         progress.advance();
     }
     progress.finish();
-    let target = scope.target(&args.package_type, None);
+    let login = connection.authenticated_login().await;
+    let target = scope.target(&args.package_type, login.as_deref());
     Ok(ghpkg::retention::plan(&target, &facts, rules, context.now)?)
 }
 

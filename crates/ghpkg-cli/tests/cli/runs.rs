@@ -526,3 +526,51 @@ fn a_manifest_cache_spares_every_registry_read_on_the_next_run() {
     assert_eq!(second["from_registry"], 0, "{second}");
     assert_eq!(second["from_cache"], first["from_registry"]);
 }
+
+#[test]
+fn a_plan_for_the_authenticated_user_names_them_and_another_users_token_cannot_apply_it() {
+    let emulator = Emulator::synthetic(6);
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let plan_arg = plan.to_str().unwrap();
+    // No --org or --user: the token's own packages.
+    emulator
+        .ghpkg(
+            SYNTHETIC_TOKEN,
+            &[
+                "prune",
+                "maven",
+                "pkg-1",
+                "--keep",
+                "2",
+                "--plan-out",
+                plan_arg,
+            ],
+        )
+        .assert()
+        .success();
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    assert_eq!(
+        saved["inputs"]["target"]["owner"],
+        serde_json::json!({ "authenticated-user": SYNTHETIC_USER })
+    );
+
+    let refused = emulator
+        .ghpkg("ghp_user-1_all", &["apply", plan_arg, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", printed(&refused));
+    assert!(
+        printed(&refused)
+            .contains("the plan is for the packages of user-0, but the token is user-1's"),
+        "{}",
+        printed(&refused)
+    );
+    assert!(emulator.server().changes().is_empty(), "nothing deleted");
+
+    emulator
+        .ghpkg(SYNTHETIC_TOKEN, &["apply", plan_arg, "--yes"])
+        .assert()
+        .success();
+    assert_eq!(emulator.server().changes().len(), 4);
+}
