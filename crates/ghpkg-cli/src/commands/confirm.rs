@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::failure::Failure;
+use crate::render::printable;
 
 /// Confirms `question` (which ends without a question mark), or says why not. `action` names
 /// what would be refused ("delete 12 versions").
@@ -15,7 +16,7 @@ pub fn confirm(question: &str, action: &str, yes: bool) -> Result<(), Failure> {
         return Err(Failure::confirmation_required(action));
     }
     let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "{question}? [y/N] ");
+    let _ = write!(stderr, "{}? [y/N] ", printable(question));
     let _ = stderr.flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);

@@ -1,6 +1,8 @@
-//! Printing: the one place that writes to standard output and standard error. `--json` prints
-//! one document on standard output; otherwise people get aligned tables, relative times, and
-//! colour only on a terminal and never with `NO_COLOR` (`anstream` decides, per stream).
+//! Printing: the one place that writes to standard output and standard error, through
+//! [`printable`], so that no control character a server or a file sent reaches the terminal.
+//! `--json` prints one document on standard output; otherwise people get aligned tables,
+//! relative times, and colour only on a terminal and never with `NO_COLOR` (`anstream` decides,
+//! per stream).
 //!
 //! - [`table`]: aligned columns.
 //! - [`time`]: "3 months ago", and numbers with thousands separators.
@@ -8,6 +10,7 @@
 //! - [`plan`]: a retention plan as a person reads it.
 //! - [`report`]: what an apply or a restore did.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
@@ -72,7 +75,7 @@ impl Output {
     /// Prints `text` for people on standard output (colour stripped where it is off).
     pub fn text(&self, text: &str) {
         let mut stdout = anstream::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.write_all(printable(text).as_bytes());
         let _ = stdout.flush();
     }
 
@@ -81,7 +84,7 @@ impl Output {
         if self.quiet || self.json {
             return;
         }
-        let _ = writeln!(anstream::stderr(), "{message}");
+        let _ = writeln!(anstream::stderr(), "{}", printable(message));
     }
 
     /// A warning on standard error, unless `--quiet`.
@@ -89,7 +92,12 @@ impl Output {
         if self.quiet {
             return;
         }
-        let _ = writeln!(anstream::stderr(), "{} {message}", styled(WARN, "warning:"));
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {}",
+            styled(WARN, "warning:"),
+            printable(message)
+        );
     }
 
     /// Prints why the command stopped: the error shape on standard output with `--json`,
@@ -100,9 +108,14 @@ impl Output {
             return;
         }
         let mut stderr = anstream::stderr().lock();
-        let _ = writeln!(stderr, "{} {}", styled(ERROR, "error:"), failure.message);
+        let _ = writeln!(
+            stderr,
+            "{} {}",
+            styled(ERROR, "error:"),
+            printable(&failure.message)
+        );
         if let Some(hint) = &failure.hint {
-            let _ = writeln!(stderr, "{} {hint}", styled(DIM, "hint:"));
+            let _ = writeln!(stderr, "{} {}", styled(DIM, "hint:"), printable(hint));
         }
     }
 
@@ -117,4 +130,60 @@ fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// `text` as it may reach a terminal: our colour codes (`ESC [ … m`), line breaks and tabs
+/// pass; every other control character — from a package name, a tag or an error message a
+/// server sent, which could move the cursor, retitle the window or hide a line — is shown as
+/// `U+FFFD`. The one place text for people is made safe to print.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let safe = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if text.chars().all(safe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if let Some(sequence) = colour_code(rest) {
+            out.push_str(sequence);
+            rest = &rest[sequence.len()..];
+            continue;
+        }
+        out.push(if safe(c) {
+            c
+        } else {
+            char::REPLACEMENT_CHARACTER
+        });
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// The colour code (`ESC [`, digits and `;`, then `m`) that `text` starts with, if any.
+fn colour_code(text: &str) -> Option<&str> {
+    let parameters = text.strip_prefix("\u{1b}[")?;
+    let length = parameters
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (parameters.as_bytes().get(length) == Some(&b'm')).then(|| &text[..2 + length + 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_codes_line_breaks_and_tabs_pass_and_other_control_characters_do_not() {
+        let ours = styled(DELETE, "deleted");
+        assert_eq!(printable(&ours), ours);
+        assert_eq!(printable("a\tb\nc"), "a\tb\nc");
+        assert!(matches!(printable("plain text"), Cow::Borrowed(_)));
+        // A tag that retitles the window, clears the screen, returns the carriage and rings.
+        let hostile = "v1\u{1b}]0;pwned\u{7}\u{1b}[2J\rx\u{9b}31m";
+        assert_eq!(
+            printable(hostile),
+            "v1\u{fffd}]0;pwned\u{fffd}\u{fffd}[2J\u{fffd}x\u{fffd}31m"
+        );
+    }
 }
