@@ -14,7 +14,7 @@
 //! [`restore_from_journal`] restores, children first, every version the journal records as
 //! deleted, within GitHub's 30-day window, and records each restore in the same journal.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -187,16 +187,17 @@ pub async fn apply(
     let requests_before = client.requests_sent();
     let mut report = Report::default();
     for package_plan in &plan.packages {
+        let to_delete: HashMap<u64, &VersionDecision> = package_plan
+            .decisions
+            .iter()
+            .filter(|d| d.decision == Decision::Delete)
+            .map(|d| (d.id, d))
+            .collect();
         let planned: Vec<&VersionDecision> = plan
             .deletions
             .iter()
             .filter(|deletion| deletion.package == package_plan.name)
-            .filter_map(|deletion| {
-                package_plan
-                    .decisions
-                    .iter()
-                    .find(|d| d.id == deletion.id && d.decision == Decision::Delete)
-            })
+            .filter_map(|deletion| to_delete.get(&deletion.id).copied())
             .collect();
         if planned.is_empty() {
             continue;
@@ -205,6 +206,7 @@ pub async fn apply(
         let run = PackageRun {
             plan,
             package: &package,
+            planned_ids: planned.iter().map(|d| d.id).collect(),
             planned,
         };
         run.apply(journal, on_event, &mut report).await?;
@@ -221,6 +223,8 @@ struct PackageRun<'a> {
     package: &'a PackageHandle,
     /// Planned deletions of this package, in the plan's order.
     planned: Vec<&'a VersionDecision>,
+    /// Their ids.
+    planned_ids: HashSet<u64>,
 }
 
 impl PackageRun<'_> {
@@ -320,7 +324,7 @@ impl PackageRun<'_> {
         let name = self.package.name();
         if let Some(graph) = &decision.graph {
             let planned_parent_not_deleted = graph.parents.iter().find(|parent| {
-                self.planned.iter().any(|d| d.id == **parent)
+                self.planned_ids.contains(*parent)
                     && !matches!(
                         journal.state().outcome(name, **parent),
                         Some(Outcome::Deleted | Outcome::AlreadyGone)
