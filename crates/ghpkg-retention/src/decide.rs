@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::facts::{PackageFacts, VersionFacts};
+use crate::facts::{PackageFacts, Target, VersionFacts};
 use crate::graph::{EdgeKind, ManifestStatus, PackageGraph};
 use crate::image::attachment_subject;
 use crate::plan::{
@@ -21,6 +21,17 @@ pub(crate) struct Context<'a> {
     pub container: bool,
     pub selection: TagSelection,
     pub cutoff: Option<DateTime<Utc>>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(target: &Target, rules: &'a Rules, now: DateTime<Utc>) -> Context<'a> {
+        Context {
+            rules,
+            container: target.is_container(),
+            selection: rules.effective_tag_selection(),
+            cutoff: rules.older_than.as_ref().map(|age| age.cutoff(now)),
+        }
+    }
 }
 
 /// One package, decided.
@@ -97,27 +108,62 @@ impl Versions<'_> {
     }
 }
 
+impl<'a> Versions<'a> {
+    fn new(package: &'a PackageFacts, rules: &Rules) -> Versions<'a> {
+        Versions {
+            facts: &package.versions,
+            user_tags: package
+                .versions
+                .iter()
+                .map(|v| {
+                    v.tags
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|tag| attachment_subject(tag).is_none())
+                        .collect()
+                })
+                .collect(),
+            keys: package
+                .versions
+                .iter()
+                .map(|v| rules.order_by.timestamp(v))
+                .collect(),
+        }
+    }
+}
+
+/// Whether the rules could delete any version of `package`, whatever its image graph holds.
+///
+/// Decided as if every version were a root of its own: a graph only turns roots into children
+/// that follow their parents, which shrinks the selection and can only raise a version's rank
+/// among the newest, so a package that deletes nothing as all roots deletes nothing with any
+/// graph. Orphans can only be found in a graph, so `orphans` always needs one.
+pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool {
+    if context.rules.orphans {
+        return true;
+    }
+    let versions = Versions::new(package, context.rules);
+    let graph = PackageGraph::without_manifests(versions.len());
+    let mut candidates: Vec<usize> = (0..versions.len())
+        .filter(|&i| {
+            matches!(
+                tag_verdict(context, &versions, &graph, i),
+                TagVerdict::Candidate
+            )
+        })
+        .collect();
+    versions.newest_first(&mut candidates);
+    candidates.iter().enumerate().any(|(rank, &i)| {
+        matches!(
+            candidate_verdict(context, &versions, i, rank, candidates.len()),
+            Verdict::Delete(..)
+        )
+    })
+}
+
 pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> PackageOutcome {
     let rules = context.rules;
-    let versions = Versions {
-        facts: &package.versions,
-        user_tags: package
-            .versions
-            .iter()
-            .map(|v| {
-                v.tags
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|tag| attachment_subject(tag).is_none())
-                    .collect()
-            })
-            .collect(),
-        keys: package
-            .versions
-            .iter()
-            .map(|v| rules.order_by.timestamp(v))
-            .collect(),
-    };
+    let versions = Versions::new(package, rules);
     let has_user_tags: Vec<bool> = versions.user_tags.iter().map(|t| !t.is_empty()).collect();
     let graph = match &package.graph {
         Some(facts) => PackageGraph::build(versions.facts, &has_user_tags, facts),
@@ -189,18 +235,17 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
     // 4. GitHub's refusals, then failing closed.
     let mut fail_closed = None;
     if context.container && package.graph.is_none() {
-        let would_delete = outcomes.iter().any(|o| o.decision == Decision::Delete);
         let why = "its manifests were not read, so children and signatures of kept images cannot be told apart".to_owned();
-        if would_delete {
+        if outcomes.iter().any(|o| o.decision == Decision::Delete) {
             note(
                 NoteKind::GraphNotRead,
                 format!(
                     "nothing in {name} is deleted: {why}; read the manifests (pass an image graph) to prune it"
                 ),
             );
+            override_deletions(&mut outcomes, ReasonCode::GraphNotRead, &why);
+            fail_closed = Some(why);
         }
-        override_deletions(&mut outcomes, ReasonCode::GraphNotRead, &why);
-        fail_closed = Some(why);
     } else {
         for message in
             pre_empt_github_refusals(context, &versions, &graph, &mut verdicts, &mut outcomes)
@@ -216,23 +261,34 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
             fail_closed = Some(why);
         }
     }
+    if let Some(problem) = &package.incomplete_listing {
+        let why = format!("its listing cannot be trusted to be complete: {problem}");
+        note(
+            NoteKind::IncompleteListing,
+            format!("nothing in {name} is deleted: {why}; plan again"),
+        );
+        override_deletions(&mut outcomes, ReasonCode::IncompleteListing, &why);
+        fail_closed = Some(why);
+    }
 
     let missing_children: Vec<MissingChild> = graph
         .missing_children
         .iter()
-        .map(|(parent, digest)| MissingChild {
-            parent: versions.facts[*parent].id,
-            digest: digest.clone(),
+        .map(|missing| MissingChild {
+            parent: versions.facts[missing.parent].id,
+            digest: missing.digest.clone(),
+            reason: missing.why.clone(),
         })
         .collect();
     if let Some(first) = missing_children.first() {
         note(
             NoteKind::MissingChildren,
             format!(
-                "index entries that are not versions of {name}: {} (first: index {} lists {}); those indexes could not be pulled whole already",
+                "index entries that could not be followed in {name}: {} (first: index {} lists {}: {}); those indexes could not be pulled whole already",
                 missing_children.len(),
                 first.parent,
-                first.digest
+                first.digest,
+                first.reason
             ),
         );
     }
@@ -703,11 +759,20 @@ fn pre_empt_github_refusals(
         let Some((i, reason, why)) = rescue else {
             break;
         };
-        let was = outcomes[i].reason;
-        verdicts[i] = Verdict::Keep(reason, format!("{why}; the rules said {was}"));
+        // A child is held up by keeping its newest root ancestor (the whole image it belongs
+        // to): kept alone, it would become a root once its parents are deleted, and the next
+        // run would rank it against the roots this run kept.
+        let holder = newest_root_ancestor(versions, graph, i);
+        let was = outcomes[holder].reason;
+        let why = if holder == i {
+            why.to_owned()
+        } else {
+            format!("{why}; it holds up {}", versions.label(i))
+        };
+        verdicts[holder] = Verdict::Keep(reason, format!("{why}; the rules said {was}"));
         messages.push(format!(
             "kept {} ({reason}): the rules would delete every {}",
-            versions.label(i),
+            versions.label(holder),
             if reason == ReasonCode::GithubRefusesLastVersion {
                 "version"
             } else {
@@ -719,8 +784,29 @@ fn pre_empt_github_refusals(
     messages
 }
 
-/// Why the package's graph cannot be trusted with deletions, if it cannot: a cycle, or a kept
-/// version whose manifest is unreadable or unknown (what it references might be deleted).
+/// The newest root that reaches version `i` through its parents (`i` itself when it is a
+/// root, or when only a cycle leads to it).
+fn newest_root_ancestor(versions: &Versions<'_>, graph: &PackageGraph, i: usize) -> usize {
+    let mut seen = BTreeSet::from([i]);
+    let mut stack = vec![i];
+    let mut roots = Vec::new();
+    while let Some(at) = stack.pop() {
+        if graph.is_root(at) {
+            roots.push(at);
+        }
+        for &(parent, _) in &graph.parents[at] {
+            if seen.insert(parent) {
+                stack.push(parent);
+            }
+        }
+    }
+    versions.newest_of(roots.into_iter()).unwrap_or(i)
+}
+
+/// Why the package's graph cannot be trusted with deletions, if it cannot: a cycle, a version
+/// whose manifest could not be read or was not read (what it lists or refers to is unknown, so
+/// it may hold up or belong to a kept graph), or a kept version that lists an entry which is
+/// not a version and could not be followed (a kept tag that already does not pull whole).
 fn damage(
     graph: &PackageGraph,
     versions: &Versions<'_>,
@@ -740,14 +826,24 @@ fn damage(
                 .join(" → ")
         ));
     }
-    (0..versions.len())
-        .find(|&i| outcomes[i].decision == Decision::Keep && graph.status[i].0.hides_references())
-        .map(|i| {
+    if let Some(i) = (0..versions.len()).find(|&i| graph.status[i].0.hides_references()) {
+        return Some(format!(
+            "version {} ({}): {}",
+            versions.label(i),
+            versions.facts[i].name,
+            graph.status[i].1
+        ));
+    }
+    graph
+        .missing_children
+        .iter()
+        .find(|missing| outcomes[missing.parent].decision == Decision::Keep)
+        .map(|missing| {
             format!(
-                "kept version {} ({}): {}",
-                versions.label(i),
-                versions.facts[i].name,
-                graph.status[i].1
+                "kept version {} lists {}, which cannot be followed: {}",
+                versions.label(missing.parent),
+                missing.digest,
+                missing.why
             )
         })
 }

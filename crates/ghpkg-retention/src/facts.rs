@@ -69,4 +69,9 @@ pub struct PackageFacts {
     /// gets no deletions (`keep:graph-not-read`).
     #[serde(default)]
     pub graph: Option<ImageGraph>,
+    /// Why the listing of `versions` cannot be trusted to be complete, when it cannot (the
+    /// package's version count disagreed with what was listed, or changed while it was read):
+    /// nothing in the package is deleted (`keep:incomplete-listing`).
+    #[serde(default)]
+    pub incomplete_listing: Option<String>,
 }

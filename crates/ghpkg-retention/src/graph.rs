@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::facts::VersionFacts;
-use crate::image::{ImageGraph, ManifestFacts, ManifestKind, attachment_subject};
+use crate::image::{ImageGraph, ManifestFacts, attachment_subject};
 
 /// How a version depends on a parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,20 +27,30 @@ pub(crate) enum EdgeKind {
 pub enum ManifestStatus {
     /// Read and parsed.
     Read,
-    /// Not read, listed as a leaf by an index that was read: fully known.
-    ListedChild,
-    /// Reading it failed: what it references is unknown.
+    /// Reading it failed: what it lists and what it refers to are unknown.
     Unreadable,
-    /// Neither read nor listed as a leaf by an index that was read: what it references is
-    /// unknown.
-    Unknown,
+    /// The caller did not read it: what it lists and what it refers to are unknown.
+    NotRead,
 }
 
 impl ManifestStatus {
-    /// Whether what the manifest references is unknown, so keeping it cannot be proven safe.
+    /// Whether what the manifest lists or refers to is unknown.
     pub(crate) fn hides_references(self) -> bool {
-        matches!(self, ManifestStatus::Unreadable | ManifestStatus::Unknown)
+        matches!(self, ManifestStatus::Unreadable | ManifestStatus::NotRead)
     }
+}
+
+/// An index entry that is not a version of the package and could not be followed: the
+/// registry does not have it, it could not be read, or it was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Missing {
+    /// The version whose manifest lists it (directly, or through manifests that are not
+    /// versions).
+    pub parent: usize,
+    /// The entry's digest.
+    pub digest: String,
+    /// Why it could not be followed.
+    pub why: String,
 }
 
 /// The graph of one package, by version index (position in the package's `versions`).
@@ -56,25 +66,40 @@ pub(crate) struct PackageGraph {
     pub orphan: Vec<Option<String>>,
     /// A cycle, as a path of version indexes that starts and ends at the same version.
     pub cycle: Option<Vec<usize>>,
-    /// (index version, digest) for each entry that is not a version of the package.
-    pub missing_children: Vec<(usize, String)>,
+    /// Index entries that are not versions and could not be followed.
+    pub missing_children: Vec<Missing>,
+}
+
+/// What an index entry that is not a version leads to: the versions it lists (through any
+/// depth of manifests that are not versions), and the entries that could not be followed.
+#[derive(Clone, Default)]
+struct Expansion {
+    versions: Vec<usize>,
+    missing: Vec<(String, String)>,
 }
 
 impl PackageGraph {
-    /// A graph with no edges: every version is a root whose manifest is unknown.
+    /// A graph with no edges: every version is a root whose manifest was not read.
     pub(crate) fn without_manifests(count: usize) -> PackageGraph {
         PackageGraph {
             parents: vec![Vec::new(); count],
             dependents: vec![Vec::new(); count],
-            status: vec![(ManifestStatus::Unknown, String::new()); count],
+            status: vec![(ManifestStatus::NotRead, String::new()); count],
             orphan: vec![None; count],
             cycle: None,
             missing_children: Vec::new(),
         }
     }
 
-    /// Builds the graph; `has_user_tags[i]` says whether version `i` has a tag that is not a
-    /// cosign or referrer tag. Version names must be unique.
+    /// Builds the graph from what the manifests say; `has_user_tags[i]` says whether version
+    /// `i` has a tag that is not a cosign or referrer tag. Version names must be unique.
+    ///
+    /// Edges come from the content of manifests only, never from a parent's descriptor: an
+    /// index lists its entries (an entry that is not a version is followed through its own
+    /// manifest, when it was read, to the versions it lists), a manifest's `subject` makes it a
+    /// referrer of that digest, and so do attachment tags and the referrers API's answers. A
+    /// buildx attestation is a child of the index that lists it, like any entry: it goes with
+    /// that index, whatever image it describes.
     pub(crate) fn build(
         versions: &[VersionFacts],
         has_user_tags: &[bool],
@@ -88,30 +113,26 @@ impl PackageGraph {
         let mut edges: BTreeSet<(usize, usize, EdgeKind)> = BTreeSet::new();
         let mut absent_subject: Vec<Option<String>> = vec![None; versions.len()];
         let mut missing_children = Vec::new();
-        // Whether a read index lists the version as a leaf, or as an index.
-        let mut listed_as_leaf = vec![false; versions.len()];
-        let mut listed_as_index = vec![false; versions.len()];
+        let mut expansions: BTreeMap<&str, Expansion> = BTreeMap::new();
 
         for (index, version) in versions.iter().enumerate() {
             if let Some(ManifestFacts::Read(manifest)) = facts.manifests.get(&version.name) {
                 for child in &manifest.children {
-                    let Some(&child_index) = by_name.get(child.digest.as_str()) else {
-                        missing_children.push((index, child.digest.clone()));
+                    if let Some(&child_index) = by_name.get(child.digest.as_str()) {
+                        edges.insert((index, child_index, EdgeKind::Child));
                         continue;
-                    };
-                    edges.insert((index, child_index, EdgeKind::Child));
-                    if child.kind == ManifestKind::Index {
-                        listed_as_index[child_index] = true;
-                    } else {
-                        listed_as_leaf[child_index] = true;
                     }
-                    if let Some(&attested) = child
-                        .attestation_for
-                        .as_deref()
-                        .and_then(|digest| by_name.get(digest))
-                    {
-                        edges.insert((attested, child_index, EdgeKind::Referrer));
+                    let expansion = expand(&child.digest, &by_name, facts, &mut expansions);
+                    for &child_index in &expansion.versions {
+                        edges.insert((index, child_index, EdgeKind::Child));
                     }
+                    missing_children.extend(expansion.missing.iter().map(|(digest, why)| {
+                        Missing {
+                            parent: index,
+                            digest: digest.clone(),
+                            why: why.clone(),
+                        }
+                    }));
                 }
                 if let Some(subject) = &manifest.subject {
                     match by_name.get(subject.as_str()) {
@@ -174,28 +195,16 @@ impl PackageGraph {
 
         let status = versions
             .iter()
-            .enumerate()
-            .map(|(index, version)| match facts.manifests.get(&version.name) {
+            .map(|version| match facts.manifests.get(&version.name) {
                 Some(ManifestFacts::Read(_)) => (ManifestStatus::Read, "read".to_owned()),
                 Some(ManifestFacts::Unreadable { reason }) => (
                     ManifestStatus::Unreadable,
                     format!("its manifest could not be read: {reason}"),
                 ),
-                None if listed_as_index[index] => (
-                    ManifestStatus::Unknown,
-                    "an index lists it as a nested index, but it was not read, so its entries are unknown".to_owned(),
-                ),
-                None if listed_as_leaf[index] => (
-                    ManifestStatus::ListedChild,
-                    "listed by an index that was read".to_owned(),
-                ),
-                None if !parents[index].is_empty() => (
-                    ManifestStatus::Unknown,
-                    "it refers to another version, but its manifest was not read".to_owned(),
-                ),
                 None => (
-                    ManifestStatus::Unknown,
-                    "its manifest was not read and no index that was read lists it".to_owned(),
+                    ManifestStatus::NotRead,
+                    "its manifest was not read, so what it lists and refers to is unknown"
+                        .to_owned(),
                 ),
             })
             .collect();
@@ -221,6 +230,50 @@ impl PackageGraph {
     pub(crate) fn is_root(&self, index: usize) -> bool {
         self.parents[index].is_empty()
     }
+}
+
+/// What the entry `digest`, which is not a version, leads to: the versions its manifest lists,
+/// through any depth of manifests that are not versions either, and what could not be
+/// followed. Each digest is expanded once (`memo`); a loop among such manifests stops where it
+/// closes.
+fn expand<'a>(
+    digest: &'a str,
+    by_name: &BTreeMap<&str, usize>,
+    facts: &'a ImageGraph,
+    memo: &mut BTreeMap<&'a str, Expansion>,
+) -> Expansion {
+    if let Some(done) = memo.get(digest) {
+        return done.clone();
+    }
+    // Marks the digest as being expanded, so that a loop back to it adds nothing.
+    memo.insert(digest, Expansion::default());
+    let mut expansion = Expansion::default();
+    match facts.manifests.get(digest) {
+        Some(ManifestFacts::Read(manifest)) => {
+            for child in &manifest.children {
+                match by_name.get(child.digest.as_str()) {
+                    Some(&version) => expansion.versions.push(version),
+                    None => {
+                        let deeper = expand(&child.digest, by_name, facts, memo);
+                        expansion.versions.extend(deeper.versions);
+                        expansion.missing.extend(deeper.missing);
+                    }
+                }
+            }
+        }
+        Some(ManifestFacts::Unreadable { reason }) => expansion.missing.push((
+            digest.to_owned(),
+            format!("it is not a version of the package, and reading it failed: {reason}"),
+        )),
+        None => expansion.missing.push((
+            digest.to_owned(),
+            "it is not a version of the package, and its manifest was not read".to_owned(),
+        )),
+    }
+    expansion.versions.sort_unstable();
+    expansion.versions.dedup();
+    memo.insert(digest, expansion.clone());
+    expansion
 }
 
 /// A cycle in the graph, if there is one, found by an iterative depth-first search (no
@@ -270,7 +323,7 @@ fn find_cycle(dependents: &[Vec<(usize, EdgeKind)>]) -> Option<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::image::{ChildRef, Manifest};
+    use crate::image::{ChildRef, Manifest, ManifestKind};
 
     fn digest(n: u8) -> String {
         format!("sha256:{}", format!("{n:02x}").repeat(32))
@@ -319,9 +372,57 @@ mod tests {
         assert_eq!(graph.dependents[0], vec![(1, EdgeKind::Child)]);
         assert_eq!(graph.parents[1], vec![(0, EdgeKind::Child)]);
         assert!(graph.is_root(0) && !graph.is_root(1));
-        assert_eq!(graph.status[1].0, ManifestStatus::ListedChild);
-        assert_eq!(graph.missing_children, vec![(0, digest(9))]);
+        assert_eq!(graph.status[1].0, ManifestStatus::NotRead);
+        assert_eq!(graph.missing_children.len(), 1);
+        assert_eq!(
+            (
+                graph.missing_children[0].parent,
+                &graph.missing_children[0].digest
+            ),
+            (0, &digest(9))
+        );
         assert_eq!(graph.cycle, None);
+    }
+
+    #[test]
+    fn an_entry_that_is_not_a_version_is_followed_through_its_own_manifest() {
+        // Version 0 lists 7, which is not a version: the registry serves it, and it lists
+        // version 1 and 8, which it does not have.
+        let versions = [version(0, &["v1"]), version(1, &[])];
+        let mut facts = ImageGraph::default();
+        facts.manifests.insert(digest(0), index(&[7]));
+        facts.manifests.insert(digest(7), index(&[1, 8]));
+        facts.manifests.insert(
+            digest(8),
+            ManifestFacts::Unreadable {
+                reason: "HTTP 404".into(),
+            },
+        );
+        let graph = PackageGraph::build(&versions, &[true, false], &facts);
+        assert_eq!(graph.parents[1], vec![(0, EdgeKind::Child)]);
+        assert_eq!(graph.missing_children.len(), 1);
+        assert_eq!(graph.missing_children[0].digest, digest(8));
+        assert!(graph.missing_children[0].why.contains("HTTP 404"));
+    }
+
+    #[test]
+    fn a_descriptor_that_says_image_does_not_hide_an_index() {
+        // The entry's descriptor says image; its manifest, read, is an index with a child.
+        let versions = [version(0, &["v1"]), version(1, &[]), version(2, &[])];
+        let graph = build(&versions, vec![(0, index(&[1])), (1, index(&[2]))]);
+        assert_eq!(graph.parents[2], vec![(1, EdgeKind::Child)]);
+    }
+
+    #[test]
+    fn a_buildx_attestation_is_a_child_of_its_index_not_a_referrer_of_its_image() {
+        let versions = [version(0, &["v1"]), version(1, &[]), version(2, &[])];
+        let mut listing = index(&[1, 2]);
+        if let ManifestFacts::Read(manifest) = &mut listing {
+            manifest.children[1].attestation_for = Some(digest(1));
+        }
+        let graph = build(&versions, vec![(0, listing)]);
+        assert_eq!(graph.parents[2], vec![(0, EdgeKind::Child)]);
+        assert!(graph.dependents[1].is_empty());
     }
 
     #[test]
@@ -342,11 +443,11 @@ mod tests {
     }
 
     #[test]
-    fn an_unread_version_that_no_read_index_lists_is_unknown() {
+    fn an_unread_version_is_not_read_whoever_lists_it() {
         let versions = [version(0, &["v1"]), version(1, &[])];
-        let graph = build(&versions, vec![]);
-        assert_eq!(graph.status[0].0, ManifestStatus::Unknown);
-        assert_eq!(graph.status[1].0, ManifestStatus::Unknown);
+        let graph = build(&versions, vec![(0, index(&[1]))]);
+        assert_eq!(graph.status[0].0, ManifestStatus::Read);
+        assert_eq!(graph.status[1].0, ManifestStatus::NotRead);
     }
 
     #[test]

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 ///
 /// # What to read
 ///
-/// Read the manifest of every version **except** children listed by an index you read whose
-/// descriptor says they are not an index: those may be left out of `manifests`, and the engine
-/// learns them from the parent's [`ChildRef`]. So read tagged versions, untagged versions that
-/// no index you read lists, children whose descriptor is an index (nested indexes), and
-/// referrers. A version that is neither read nor such a child is *unknown*: the engine cannot see
-/// what it references, and a package that would keep an unknown version deletes nothing.
+/// Read the manifest of **every version**, and of every index entry that is not a version
+/// (follow those to the versions they list). A parent's descriptor may say what an entry is;
+/// only the entry's own manifest says what it lists and what it refers to, so the engine never
+/// takes a descriptor's word for it. A version that is missing from `manifests`, or
+/// [`Unreadable`](ManifestFacts::Unreadable), makes the whole package delete nothing
+/// (`keep:unreadable-graph`), and so does a kept index's entry that is not a version and could
+/// not be read. When the rules cannot delete anything in a package whatever its graph holds
+/// ([`needs_image_graph`](crate::needs_image_graph) says so), pass no graph and read nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageGraph {
@@ -97,14 +99,16 @@ impl ManifestKind {
 pub struct ChildRef {
     /// The entry's digest.
     pub digest: String,
-    /// What the descriptor's media type says the entry is. An entry that is an index must be
-    /// read (its own entries are otherwise unknown).
+    /// What the descriptor's media type says the entry is: shown for information only, since
+    /// descriptors can be wrong; the entry's own manifest decides.
     pub kind: ManifestKind,
     /// `os/arch[/variant]`, or `unknown/unknown` for attestations; absent in fallback indexes.
     #[serde(default)]
     pub platform: Option<String>,
     /// For a buildx attestation manifest (`vnd.docker.reference.type: attestation-manifest`):
-    /// the digest it attests (`vnd.docker.reference.digest`).
+    /// the digest it attests (`vnd.docker.reference.digest`). Shown for information: an
+    /// attestation is a child of the index that lists it and goes with that index, so that
+    /// planning again after an apply plans nothing new.
     #[serde(default)]
     pub attestation_for: Option<String>,
 }

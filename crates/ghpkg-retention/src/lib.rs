@@ -22,7 +22,7 @@ pub use pattern::{PatternError, TagPattern};
 pub use plan::{
     Budget, GraphLinks, GraphRole, MAX_DECISIONS, MissingChild, Note, NoteKind, PLAN_FORMAT,
     PLAN_VERSION, PackageBudget, PackagePlan, Plan, PlanError, PlanInputs, PlannedDeletion,
-    Summary, VersionDecision, plan,
+    Summary, VersionDecision, needs_image_graph, plan,
 };
 pub use reason::{Decision, ReasonCode};
 pub use rules::{OrderBy, Rules, RulesError, TagSelection};

@@ -58,6 +58,16 @@ pub enum PlanLoadError {
         /// The plan's version.
         version: u64,
     },
+    /// A plan written by an earlier ghpkg, whose image-graph rules trusted what a parent said
+    /// about its children; such a plan is not applied.
+    #[error(
+        "the plan has format version {version}, made by an earlier ghpkg whose image-graph rules \
+         this one no longer trusts: {MAKE_A_NEW_PLAN} with this one"
+    )]
+    Outdated {
+        /// The plan's version.
+        version: u64,
+    },
     /// A `version` that no ghpkg writes (missing, zero, negative or not a whole number).
     #[error("the plan's format version is {found}, which no ghpkg writes: {MAKE_A_NEW_PLAN}")]
     BadVersion {
@@ -75,7 +85,9 @@ pub enum PlanLoadError {
         limit: usize,
     },
     /// The JSON has the plan's format and version but not its shape.
-    #[error("the plan does not have the shape of a version-1 plan ({message}): {MAKE_A_NEW_PLAN}")]
+    #[error(
+        "the plan does not have the shape of a version-{PLAN_VERSION} plan ({message}): {MAKE_A_NEW_PLAN}"
+    )]
     Invalid {
         /// What serde said, with the position.
         message: String,
@@ -272,6 +284,9 @@ impl Plan {
                 return Err(PlanLoadError::FromTheFuture { version });
             }
             Some(version) if version == u64::from(PLAN_VERSION) => {}
+            Some(version) if version >= 1 => {
+                return Err(PlanLoadError::Outdated { version });
+            }
             _ => {
                 return Err(PlanLoadError::BadVersion {
                     found: describe(header.version.as_ref()),

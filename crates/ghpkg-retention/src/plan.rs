@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::decide::{Context, decide_package};
+use crate::decide::{Context, decide_package, may_delete};
 use crate::facts::{PackageFacts, Target};
 use crate::graph::ManifestStatus;
 use crate::image::ReadStats;
@@ -18,7 +18,7 @@ use crate::rules::{Rules, RulesError, TagSelection, protects};
 /// The `format` of every plan.
 pub const PLAN_FORMAT: &str = "ghpkg-plan";
 /// The plan format version this crate writes and reads.
-pub const PLAN_VERSION: u32 = 1;
+pub const PLAN_VERSION: u32 = 2;
 /// The most versions one plan may decide (planning refuses more, loading refuses more).
 pub const MAX_DECISIONS: usize = 1_000_000;
 
@@ -103,20 +103,25 @@ pub struct PackagePlan {
     pub image_graph: bool,
     /// Why nothing in the package is deleted, when it failed closed (damaged or unread graph).
     pub fail_closed: Option<String>,
-    /// Index entries that name no version of the package (the index is already broken).
+    /// Index entries that are not versions of the package and could not be followed (the
+    /// index is already broken); a kept one makes the package delete nothing.
     pub missing_children: Vec<MissingChild>,
     /// Every version, newest first.
     pub decisions: Vec<VersionDecision>,
 }
 
-/// An index entry whose digest is not a version of the package.
+/// An index entry that is not a version of the package and could not be followed to the
+/// versions it lists: the registry does not have it, or it could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingChild {
-    /// The id of the index.
+    /// The id of the version that lists it (directly, or through manifests that are not
+    /// versions).
     pub parent: u64,
     /// The digest it lists.
     pub digest: String,
+    /// Why it could not be followed.
+    pub reason: String,
 }
 
 /// The decision about one version.
@@ -258,9 +263,11 @@ pub enum NoteKind {
     ProtectedVersionUnmatched,
     /// The image graph is damaged, so nothing in the package is deleted.
     GraphDamaged,
+    /// The package's versions changed while they were listed, so nothing in it is deleted.
+    IncompleteListing,
     /// A container package's manifests were not read, so nothing in it is deleted.
     GraphNotRead,
-    /// Indexes list digests that are not versions of the package.
+    /// Indexes list entries that are not versions of the package and could not be followed.
     MissingChildren,
     /// A version is kept because GitHub would refuse to delete it.
     GithubRefusal,
@@ -329,12 +336,7 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     rules.validate()?;
     check_facts(packages)?;
-    let context = Context {
-        rules,
-        container: target.is_container(),
-        selection: rules.effective_tag_selection(),
-        cutoff: rules.older_than.as_ref().map(|age| age.cutoff(now)),
-    };
+    let context = Context::new(target, rules, now);
     let mut sorted: Vec<&PackageFacts> = packages.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -394,6 +396,38 @@ pub fn plan(
     };
     plan.sha256 = plan.sha256();
     Ok(plan)
+}
+
+/// Whether planning `package` under `rules` at `now` needs its image graph: `false` when the
+/// rules cannot delete any of its versions whatever the graph holds (or it is not a container
+/// package), so that its manifests need not be read — every read counts as a download on
+/// GitHub. [`plan`] with no graph for such a package keeps every version by the rules' own
+/// reasons.
+///
+/// ```
+/// use chrono::Utc;
+/// use ghpkg_retention::{Owner, PackageFacts, Rules, Target, VersionFacts, needs_image_graph};
+///
+/// let target = Target { host: "github.com".into(), owner: Owner::Org("acme".into()), package_type: "container".into() };
+/// let version = VersionFacts {
+///     id: 1, name: format!("sha256:{}", "a".repeat(64)), tags: vec!["v1".into()],
+///     created_at: Utc::now(), updated_at: Utc::now(),
+/// };
+/// let package = PackageFacts { name: "web/app".into(), versions: vec![version], graph: None, incomplete_listing: None };
+/// let pr_images = Rules { include_tags: vec!["pr-*".parse().unwrap()], ..Rules::default() };
+/// assert!(!needs_image_graph(&target, &package, &pr_images, Utc::now()).unwrap());
+/// ```
+pub fn needs_image_graph(
+    target: &Target,
+    package: &PackageFacts,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<bool, PlanError> {
+    rules.validate()?;
+    if !target.is_container() {
+        return Ok(false);
+    }
+    Ok(may_delete(&Context::new(target, rules, now), package))
 }
 
 fn check_facts(packages: &[PackageFacts]) -> Result<(), PlanError> {

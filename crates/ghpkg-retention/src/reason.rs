@@ -88,7 +88,8 @@ reason_codes! {
     /// | `keep:referrer-of-kept` | It refers to a kept version (signature, attestation, SBOM, referrer). |
     /// | `keep:github-refuses-last-tagged` | Deleting it would leave the container package without a tagged version, which GitHub refuses. |
     /// | `keep:github-refuses-last-version` | Deleting it would leave the package without a version, which GitHub refuses. |
-    /// | `keep:unreadable-graph` | The rules would delete it, but the package's image graph is damaged (unreadable or unknown manifest in a kept graph, or a cycle), so nothing in the package is deleted. |
+    /// | `keep:unreadable-graph` | The rules would delete it, but the package's image graph cannot be trusted (a manifest that could not be read or was not read, a kept index's entry the registry does not have, or a cycle), so nothing in the package is deleted. |
+    /// | `keep:incomplete-listing` | The rules would delete it, but the package's versions changed while they were listed, so the listing may have missed some and nothing in the package is deleted. |
     /// | `keep:graph-not-read` | The rules would delete it, but it is a container package whose manifests were not read, so nothing in it is deleted. |
     /// | `delete:older-than` | It is selected, beyond `keep_newest`, and older than `older_than`. |
     /// | `delete:beyond-newest-n` | It is selected and not one of the `keep_newest` newest (no age rule). |
@@ -123,9 +124,13 @@ reason_codes! {
         GithubRefusesLastTagged => "keep:github-refuses-last-tagged", Keep;
         /// Deleting it would leave the package without a version, which GitHub refuses.
         GithubRefusesLastVersion => "keep:github-refuses-last-version", Keep;
-        /// The rules would delete it, but the package's image graph is damaged (unreadable or
-        /// unknown manifest in a kept graph, or a cycle), so nothing in the package is deleted.
+        /// The rules would delete it, but the package's image graph cannot be trusted (a manifest
+        /// that could not be read or was not read, a kept index's entry the registry does not
+        /// have, or a cycle), so nothing in the package is deleted.
         UnreadableGraph => "keep:unreadable-graph", Keep;
+        /// The rules would delete it, but the package's versions changed while they were listed,
+        /// so the listing may have missed some and nothing in the package is deleted.
+        IncompleteListing => "keep:incomplete-listing", Keep;
         /// The rules would delete it, but it is a container package whose manifests were not
         /// read, so nothing in it is deleted.
         GraphNotRead => "keep:graph-not-read", Keep;

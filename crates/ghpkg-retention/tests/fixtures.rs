@@ -103,11 +103,14 @@ fn multi_arch_index_with_platform_children_and_buildx_attestations() {
     assert_eq!(attestation.role, GraphRole::Child);
     assert_eq!(
         attestation.parents,
-        [10, 11],
-        "the index and the image it attests"
+        [10],
+        "an attestation is its index's child, not a referrer of the image it describes"
     );
-    assert_eq!(attestation.manifest, ManifestStatus::ListedChild);
-    assert_eq!(links(&plan, 11).carries, [13]);
+    assert_eq!(attestation.manifest, ManifestStatus::Read);
+    assert!(
+        links(&plan, 11).carries.is_empty(),
+        "the image an attestation describes does not carry it"
+    );
 }
 
 #[test]
@@ -281,7 +284,7 @@ fn a_nested_index_goes_with_its_parent_and_before_its_entries() {
 fn a_nested_index_that_was_not_read_in_a_kept_graph_fails_closed() {
     let package = Package::container("web/app")
         .index_of(1, &["v1"], 1, vec![nested(2)])
-        .version(2, &[], 1)
+        .unread(2, &[], 1)
         .image(3, &["pr-3"], 30)
         .build();
     let plan = plan_ok(
@@ -292,11 +295,11 @@ fn a_nested_index_that_was_not_read_in_a_kept_graph_fails_closed() {
     assert!(deleted(&plan).is_empty());
     assert_eq!(reason(&plan, 3), ReasonCode::UnreadableGraph);
     assert!(
-        detail(&plan, 3).contains("nested index"),
+        detail(&plan, 3).contains("not read"),
         "{}",
         detail(&plan, 3)
     );
-    assert_eq!(links(&plan, 2).manifest, ManifestStatus::Unknown);
+    assert_eq!(links(&plan, 2).manifest, ManifestStatus::NotRead);
 }
 
 #[test]
@@ -450,7 +453,11 @@ fn an_unreadable_manifest_in_a_kept_graph_deletes_nothing_in_the_package() {
         &rules(|r| r.include_tags = patterns(&["pr-*"])),
     );
     assert_eq!(reason(&plan, 4), ReasonCode::UnreadableGraph);
-    assert!(detail(&plan, 4).starts_with("delete:tag-match would delete it, but kept version 3"));
+    assert!(
+        detail(&plan, 4).starts_with("delete:tag-match would delete it, but version 3"),
+        "{}",
+        detail(&plan, 4)
+    );
     assert!(detail(&plan, 4).contains("HTTP 500"));
     let app = plan.packages.iter().find(|p| p.name == "web/app").unwrap();
     assert!(app.fail_closed.as_deref().unwrap().contains("HTTP 500"));
@@ -467,30 +474,31 @@ fn an_unreadable_manifest_in_a_kept_graph_deletes_nothing_in_the_package() {
 }
 
 #[test]
-fn an_unreadable_manifest_that_is_deleted_does_not_hold_the_package_back_and_goes_first() {
+fn an_unreadable_manifest_holds_the_package_back_even_when_the_rules_would_delete_it() {
+    // An untagged OCI referrer of the kept image that the registry answers 503 for: unread, it
+    // looks like any untagged root, but its `subject` makes it part of `v1`'s graph.
     let package = Package::container("web/app")
-        .image(1, &["pr-1"], 30)
-        .version(2, &["pr-2"], 20)
+        .image(1, &["v1"], 1)
+        .version(2, &[], 20)
         .manifest(
             2,
             ManifestFacts::Unreadable {
-                reason: "invalid JSON".into(),
+                reason: "the registry answered 503 Service Unavailable".into(),
             },
         )
-        .image(3, &["v1"], 1)
+        .image(3, &[], 30)
         .build();
     let plan = plan_ok(
         &container(),
         vec![package],
-        &rules(|r| r.include_tags = patterns(&["pr-*"])),
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
     );
-    assert_eq!(reason(&plan, 2), ReasonCode::TagMatch);
-    assert_eq!(
-        deleted(&plan),
-        [2, 1],
-        "the unreadable one first, though it is newer"
-    );
+    assert!(deleted(&plan).is_empty(), "{:?}", deleted(&plan));
+    assert_eq!(reason(&plan, 2), ReasonCode::UnreadableGraph);
+    assert_eq!(reason(&plan, 3), ReasonCode::UnreadableGraph);
+    assert!(detail(&plan, 3).contains("503"), "{}", detail(&plan, 3));
     assert_eq!(links(&plan, 2).manifest, ManifestStatus::Unreadable);
+    assert!(plan.packages[0].fail_closed.is_some());
 }
 
 #[test]
@@ -536,9 +544,9 @@ fn an_index_that_lists_itself_deletes_nothing() {
 }
 
 #[test]
-fn a_kept_version_that_was_never_read_fails_closed() {
+fn a_version_that_was_never_read_fails_closed_whether_kept_or_not() {
     let package = Package::container("web/app")
-        .version(1, &["v1"], 1)
+        .unread(1, &["v1"], 1)
         .image(2, &["pr-2"], 30)
         .build();
     let plan = plan_ok(
@@ -553,14 +561,16 @@ fn a_kept_version_that_was_never_read_fails_closed() {
         detail(&plan, 2)
     );
 
-    // Deleting an unknown version is allowed: whatever it references is not kept because of it.
+    // Nor may an unread version be deleted: its own `subject` could make it part of a kept
+    // image's graph (a signature, an SBOM), and only its manifest says.
     let rules = rules(|r| r.include_tags = patterns(&["v*"]));
     let package = Package::container("web/app")
-        .version(1, &["v1"], 30)
+        .unread(1, &["v1"], 30)
         .image(2, &["main"], 1)
         .build();
     let plan = plan_ok(&container(), vec![package], &rules);
-    assert_eq!(deleted(&plan), [1]);
+    assert!(deleted(&plan).is_empty());
+    assert_eq!(reason(&plan, 1), ReasonCode::UnreadableGraph);
 }
 
 #[test]
@@ -579,4 +589,130 @@ fn a_tagged_child_of_a_kept_index_is_kept_even_when_its_tag_is_selected() {
     assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
     assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
     assert!(deleted(&plan).is_empty());
+}
+
+// Regressions of issue 15: each situation a plan once got wrong.
+
+#[test]
+fn an_sbom_of_a_kept_platform_image_and_its_signature_are_kept() {
+    // The SBOM names the untagged amd64 image of `v1` as its subject, and a signature names the
+    // SBOM: both belong to `v1`'s graph though neither is listed or tagged.
+    let package = Package::container("web/app")
+        .index(1, &["v1"], 1, &[2])
+        .image(2, &[], 1)
+        .referrer(3, 2, 1)
+        .referrer(4, 3, 1)
+        .image(5, &[], 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert_eq!(reason(&plan, 3), ReasonCode::ReferrerOfKept);
+    assert_eq!(reason(&plan, 4), ReasonCode::ReferrerOfKept);
+    assert_eq!(deleted(&plan), [5]);
+}
+
+#[test]
+fn an_entry_described_as_an_image_is_what_its_own_manifest_says() {
+    // Index 1 describes entry 2 as an image, but 2 is an index of its own (listing 3), and a
+    // signature refers to 2: what 2's manifest says keeps 3 and the signature.
+    let package = Package::container("web/app")
+        .index(1, &["v1"], 1, &[2])
+        .index(2, &[], 1, &[3])
+        .image(3, &[], 1)
+        .referrer(4, 2, 1)
+        .image(5, &[], 30)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfKept);
+    assert_eq!(reason(&plan, 4), ReasonCode::ReferrerOfKept);
+    assert_eq!(deleted(&plan), [5]);
+}
+
+#[test]
+fn a_kept_index_with_a_missing_child_deletes_nothing_in_its_package() {
+    // `v1` already does not pull whole: deleting anything else in the package could only make
+    // it worse, and the plan says what is missing.
+    let package = Package::container("web/app")
+        .index(1, &["v1"], 1, &[2, 99])
+        .image(2, &[], 1)
+        .image(3, &[], 30)
+        .image(4, &[], 40)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert!(deleted(&plan).is_empty(), "{:?}", deleted(&plan));
+    assert_eq!(reason(&plan, 3), ReasonCode::UnreadableGraph);
+    assert!(
+        detail(&plan, 3).contains(&digest(99)),
+        "{}",
+        detail(&plan, 3)
+    );
+    assert_eq!(plan.packages[0].missing_children[0].parent, 1);
+}
+
+#[test]
+fn a_buildx_attestation_of_a_shared_image_goes_with_the_index_that_lists_it() {
+    // Index 1 (untagged since `main` moved to 4) lists amd64 image 2, shared with index 4, and
+    // attestation 3 describing 2. The attestation belongs to index 1 alone: it goes with it in
+    // the first plan, so a second plan has nothing left to delete.
+    let package = Package::container("web/app")
+        .index_of(
+            1,
+            &[],
+            10,
+            vec![entry(2, Some("linux/amd64")), attestation(3, 2)],
+        )
+        .image(2, &[], 10)
+        .image(3, &[], 10)
+        .index_of(
+            4,
+            &["main", "v1.0.0"],
+            1,
+            vec![entry(2, Some("linux/amd64")), attestation(5, 2)],
+        )
+        .image(5, &[], 1)
+        .build();
+    let untagged = rules(|r| r.tag_selection = Some(TagSelection::Untagged));
+    let plan = plan_ok(&container(), vec![package.clone()], &untagged);
+    assert_eq!(deleted(&plan), [1, 3]);
+    assert_eq!(reason(&plan, 3), ReasonCode::ChildOfDeleted);
+    assert_eq!(reason(&plan, 2), ReasonCode::ChildOfKept);
+
+    let mut after = package;
+    after.versions.retain(|v| ![1, 3].contains(&v.id));
+    let again = plan_ok(&container(), vec![after], &untagged);
+    assert!(deleted(&again).is_empty(), "{:?}", deleted(&again));
+}
+
+#[test]
+fn an_incomplete_listing_deletes_nothing_in_its_package() {
+    let mut package = Package::container("web/app")
+        .image(1, &["v1"], 1)
+        .image(2, &[], 30)
+        .build();
+    package.incomplete_listing =
+        Some("GitHub counted 3 versions before listing and 2 were listed".into());
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.tag_selection = Some(TagSelection::Untagged)),
+    );
+    assert!(deleted(&plan).is_empty());
+    assert_eq!(reason(&plan, 2), ReasonCode::IncompleteListing);
+    assert!(
+        detail(&plan, 2).contains("counted 3"),
+        "{}",
+        detail(&plan, 2)
+    );
+    assert!(plan.packages[0].fail_closed.is_some());
 }

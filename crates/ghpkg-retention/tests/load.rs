@@ -96,10 +96,21 @@ fn json_that_is_not_a_ghpkg_plan_is_refused() {
 fn a_plan_from_the_future_asks_for_an_upgrade() {
     let json = sample()
         .to_json()
-        .replacen("\"version\": 1", "\"version\": 2", 1);
+        .replacen("\"version\": 2", "\"version\": 3", 1);
     let error = load_error(&json);
-    assert_eq!(error, PlanLoadError::FromTheFuture { version: 2 });
+    assert_eq!(error, PlanLoadError::FromTheFuture { version: 3 });
     assert!(error.to_string().contains("upgrade ghpkg"));
+}
+
+#[test]
+fn a_plan_made_under_the_old_image_graph_rules_is_refused() {
+    // Version 1 plans took an index's word for what its children are; they are not applied.
+    let json = sample()
+        .to_json()
+        .replacen("\"version\": 2", "\"version\": 1", 1);
+    let error = load_error(&json);
+    assert_eq!(error, PlanLoadError::Outdated { version: 1 });
+    assert!(error.to_string().contains("ghpkg prune"), "{error}");
 }
 
 #[test]
@@ -108,7 +119,7 @@ fn a_plan_without_a_version_no_ghpkg_writes_is_refused() {
         let json =
             sample()
                 .to_json()
-                .replacen("\"version\": 1", &format!("\"version\": {version}"), 1);
+                .replacen("\"version\": 2", &format!("\"version\": {version}"), 1);
         assert!(
             matches!(load_error(&json), PlanLoadError::BadVersion { .. }),
             "{version}"
@@ -167,7 +178,7 @@ fn a_plan_over_the_size_limit_is_refused_before_parsing() {
 fn a_plan_with_too_many_decisions_is_refused_before_it_is_built() {
     let decisions = vec!["0"; MAX_DECISIONS + 1].join(",");
     let text = format!(
-        r#"{{"format":"ghpkg-plan","version":1,"packages":[{{"decisions":[{decisions}]}}]}}"#
+        r#"{{"format":"ghpkg-plan","version":2,"packages":[{{"decisions":[{decisions}]}}]}}"#
     );
     assert_eq!(
         load_error(&text),
@@ -255,7 +266,7 @@ fn every_refusal_says_what_to_do_next() {
         load_error(
             &sample()
                 .to_json()
-                .replacen("\"version\": 1", "\"version\": 3", 1),
+                .replacen("\"version\": 2", "\"version\": 3", 1),
         ),
     ];
     for error in errors {

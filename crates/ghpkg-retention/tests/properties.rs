@@ -104,6 +104,7 @@ fn arb_flat_package() -> impl Strategy<Value = (Target, PackageFacts)> {
                 name: "web/app".into(),
                 versions,
                 graph: Some(graph),
+                incomplete_listing: None,
             };
             (container(), package)
         } else {
@@ -115,6 +116,7 @@ fn arb_flat_package() -> impl Strategy<Value = (Target, PackageFacts)> {
                 name: "lib".into(),
                 versions,
                 graph: None,
+                incomplete_listing: None,
             };
             (npm(), package)
         }
@@ -243,7 +245,7 @@ proptest! {
         let mut selected: Vec<&VersionFacts> =
             versions.iter().filter(|v| !protected.contains(&v.id)).collect();
         selected.sort_by_key(|v| std::cmp::Reverse((timestamp(v), v.id)));
-        let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None };
+        let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None, incomplete_listing: None };
         let plan = plan(&npm(), &[package], &rules, now()).unwrap();
         let reasons = reasons(&plan);
         for (rank, version) in selected.iter().enumerate() {
@@ -306,7 +308,7 @@ proptest! {
         let mut rotated = package.clone();
         let by = rotation.index(rotated.versions.len());
         rotated.versions.rotate_left(by);
-        let other = PackageFacts { name: "zz/other".into(), versions: vec![], graph: None };
+        let other = PackageFacts { name: "zz/other".into(), versions: vec![], graph: None, incomplete_listing: None };
         let shuffled = plan(&target, &[other.clone(), rotated], &rules, now()).unwrap();
         let ordered = plan(&target, &[package, other], &rules, now()).unwrap();
         prop_assert_eq!(&shuffled.sha256, &ordered.sha256);
@@ -392,7 +394,7 @@ struct World {
     package: PackageFacts,
     edges: BTreeSet<(u64, u64)>,
     has_cycle: bool,
-    /// Versions whose manifest is unreadable.
+    /// Versions whose manifest is unreadable or was not read.
     hidden: BTreeSet<u64>,
 }
 
@@ -495,15 +497,9 @@ fn build_world(spec: &GraphSpec) -> World {
     }
     if let Some(pick) = spec.unreadable {
         let victim = pick.index(nodes.len());
-        // Assumption of the engine: a referrer is also visible through a tag or the referrers
-        // API; one whose only link is its own (unreadable) `subject` cannot be protected.
-        let subject_only = matches!(&nodes[victim].manifest,
-            ManifestFacts::Read(m) if m.subject.is_some());
-        if !subject_only {
-            nodes[victim].manifest = ManifestFacts::Unreadable {
-                reason: "HTTP 500".into(),
-            };
-        }
+        nodes[victim].manifest = ManifestFacts::Unreadable {
+            reason: "HTTP 500".into(),
+        };
     }
 
     let mut manifests = BTreeMap::new();
@@ -518,9 +514,6 @@ fn build_world(spec: &GraphSpec) -> World {
                 edges.insert((id, child_id));
                 if child.kind != ManifestKind::Index {
                     listed_by_read.insert(child_id);
-                }
-                if let Some(attested) = &child.attestation_for {
-                    edges.insert((u64::from_str_radix(&attested[7..], 16).unwrap(), child_id));
                 }
             }
             if let Some(subject) = &manifest.subject {
@@ -552,7 +545,9 @@ fn build_world(spec: &GraphSpec) -> World {
                 hidden.insert(id);
                 manifests.insert(digest(id), node.manifest.clone());
             }
-            _ if unread => {}
+            _ if unread => {
+                hidden.insert(id);
+            }
             manifest => {
                 manifests.insert(digest(id), manifest.clone());
             }
@@ -578,6 +573,7 @@ fn build_world(spec: &GraphSpec) -> World {
                 referrers: referrers_map,
                 ..ImageGraph::default()
             }),
+            incomplete_listing: None,
         },
         edges,
         has_cycle,
@@ -633,11 +629,58 @@ proptest! {
         if world.has_cycle {
             prop_assert!(plan.deletions.is_empty(), "a package with a cycle deletes nothing");
         }
-        let kept_hidden = world.hidden.iter().any(|id| decision_of(&plan, *id) == Decision::Keep);
-        if kept_hidden {
-            prop_assert!(plan.deletions.is_empty(), "a kept unreadable manifest deletes nothing");
+        if !world.hidden.is_empty() {
+            prop_assert!(
+                plan.deletions.is_empty(),
+                "a package with a manifest that was not read deletes nothing"
+            );
         }
     }
+
+    /// Plans are a fixpoint: applying a plan to the registry (its versions, manifests and
+    /// referrers gone) and planning again with the same rules at the same moment plans nothing
+    /// (a scheduled job never deletes on its second run what its first could have deleted).
+    #[test]
+    fn planning_again_after_applying_a_plan_plans_nothing(
+        spec in arb_graph_spec(),
+        rules in arb_rules(20),
+    ) {
+        let world = build_world(&spec);
+        let first = plan(&container(), std::slice::from_ref(&world.package), &rules, now()).unwrap();
+        let applied = applied(&world.package, &first);
+        let second = plan(&container(), &[applied], &rules, now()).unwrap();
+        prop_assert!(
+            second.deletions.is_empty(),
+            "the second plan deletes {:?} after the first deleted {:?}",
+            second.deletions.iter().map(|d| (d.id, reason_in(&second, d.id))).collect::<Vec<_>>(),
+            first.deletions.iter().map(|d| d.id).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// `package` after `plan` was applied to the registry: the deleted versions gone, and with
+/// them their manifests and what the referrers API said of them.
+fn applied(package: &PackageFacts, plan: &Plan) -> PackageFacts {
+    let gone: BTreeSet<String> = plan.deletions.iter().map(|d| d.name.clone()).collect();
+    let mut after = package.clone();
+    after.versions.retain(|v| !gone.contains(&v.name));
+    if let Some(graph) = &mut after.graph {
+        graph.manifests.retain(|digest, _| !gone.contains(digest));
+        graph.referrers.retain(|subject, _| !gone.contains(subject));
+        for referrers in graph.referrers.values_mut() {
+            referrers.retain(|referrer| !gone.contains(referrer));
+        }
+    }
+    after
+}
+
+fn reason_in(plan: &Plan, id: u64) -> ReasonCode {
+    plan.packages
+        .iter()
+        .flat_map(|p| &p.decisions)
+        .find(|d| d.id == id)
+        .map(|d| d.reason)
+        .expect("a decision")
 }
 
 fn arb_mutation() -> impl Strategy<Value = (Index, u8, u8)> {

@@ -111,6 +111,7 @@ impl PackageHandle {
             name: self.name().to_string(),
             versions,
             graph: None,
+            incomplete_listing: None,
         })
     }
 }

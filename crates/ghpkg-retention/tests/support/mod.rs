@@ -85,8 +85,21 @@ impl Package {
         }
     }
 
+    /// A version; in a container package its manifest was read and is a single-platform image
+    /// (a leaf) unless [`manifest`](Self::manifest) says otherwise.
+    pub fn version(self, id: u64, tags: &[&str], age_days: i64) -> Package {
+        let mut package = self.unread(id, tags, age_days);
+        if let Some(graph) = &mut package.graph {
+            graph
+                .manifests
+                .entry(digest(id))
+                .or_insert_with(|| read(ManifestKind::Image, vec![], None));
+        }
+        package
+    }
+
     /// A version whose manifest was not read.
-    pub fn version(mut self, id: u64, tags: &[&str], age_days: i64) -> Package {
+    pub fn unread(mut self, id: u64, tags: &[&str], age_days: i64) -> Package {
         self.versions.push(VersionFacts {
             id,
             name: digest(id),
@@ -163,6 +176,7 @@ impl Package {
             name: self.name,
             versions: self.versions,
             graph: self.graph,
+            incomplete_listing: None,
         }
     }
 }
