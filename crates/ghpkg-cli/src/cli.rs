@@ -569,6 +569,11 @@ pub struct ApplyArgs {
     /// Confirm without a prompt (required when there is no terminal).
     #[arg(long, short)]
     pub yes: bool,
+
+    /// Where container image manifests pushed since the plan are read from, to check that
+    /// nothing new uses what the plan deletes.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// `ghpkg restore …`

@@ -98,20 +98,63 @@ impl Scope {
     }
 }
 
+/// How many times a package is listed before a listing that keeps disagreeing with GitHub's
+/// count of its versions is given up on.
+const LISTING_ATTEMPTS: usize = 3;
+
 impl PackageHandle {
     /// Every active version of the package, as the engine's facts (no image graph: reading
     /// manifests is the registry's part).
+    ///
+    /// The listing is offset-paginated, so a version deleted or pushed while it is read
+    /// shifts the pages and one may be missed or seen twice. So the package's
+    /// `version_count` is read alongside the first page and again after the last, and the
+    /// listing is trusted only when both agree with the number of distinct versions listed;
+    /// otherwise it is listed again, up to three times, and then
+    /// [`PackageFacts::incomplete_listing`] says why (the engine deletes nothing in it).
     pub async fn facts(&self) -> Result<PackageFacts> {
-        let versions: Vec<PackageVersion> = self.versions().stream().try_collect().await?;
-        let versions = versions
-            .iter()
-            .map(version_facts)
-            .collect::<Result<Vec<_>>>()?;
+        let mut disagreement = String::new();
+        let mut versions = Vec::new();
+        for _ in 0..LISTING_ATTEMPTS {
+            let listing = self
+                .versions()
+                .stream()
+                .try_collect::<Vec<PackageVersion>>();
+            let (before, listed) = futures::join!(self.get(), listing);
+            let (before, listed) = (before?.version_count, listed?);
+            let after = self.get().await?.version_count;
+            versions = Vec::with_capacity(listed.len());
+            let mut seen = std::collections::HashSet::with_capacity(listed.len());
+            for version in &listed {
+                let facts = version_facts(version)?;
+                if seen.insert(facts.id) {
+                    versions.push(facts);
+                }
+            }
+            let distinct = versions.len() as i64;
+            if before == after && after == distinct && listed.len() == versions.len() {
+                return Ok(PackageFacts {
+                    name: self.name().to_string(),
+                    versions,
+                    graph: None,
+                    incomplete_listing: None,
+                });
+            }
+            disagreement = format!(
+                "GitHub counted {before} versions before the listing and {after} after it, and \
+                 the listing held {} ({distinct} distinct); the versions changed while they \
+                 were listed",
+                listed.len()
+            );
+        }
         Ok(PackageFacts {
             name: self.name().to_string(),
             versions,
             graph: None,
-            incomplete_listing: None,
+            incomplete_listing: Some(format!(
+                "{disagreement} ({LISTING_ATTEMPTS} listings); run again when nothing else \
+                 is changing the package"
+            )),
         })
     }
 }

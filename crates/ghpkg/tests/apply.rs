@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use ghpkg::apply::{self, Event};
+use ghpkg::apply::{self, ApplyOptions, Event};
 use ghpkg::journal::{Journal, Outcome};
 use ghpkg::retention::{Age, Plan, Rules};
 use ghpkg::{Client, Pacing, PackageType};
@@ -109,7 +109,7 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
-    let report = apply::apply(&client, &plan, &mut journal, &quiet)
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
     assert_eq!(report.count(Outcome::Deleted), plan.deletions.len());
@@ -125,7 +125,7 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
     assert_eq!(state.entries.len(), plan.deletions.len());
 
     // Applying again resumes: nothing left to do, nothing sent twice.
-    let again = apply::apply(&client, &plan, &mut journal, &quiet)
+    let again = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
     assert_eq!(again.resumed, plan.deletions.len());
@@ -173,7 +173,7 @@ async fn planned_versions_deleted_since_the_plan_are_counted_and_never_sent_agai
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
-    let report = apply::apply(&client, &plan, &mut journal, &quiet)
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
     // Deleted after the plan was made and found in the deleted listing: counted as this plan's
@@ -206,7 +206,7 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
-    let report = apply::apply(&client, &plan, &mut journal, &quiet)
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
 
@@ -243,12 +243,12 @@ async fn an_apply_cut_short_and_run_again_deletes_each_version_once() {
         let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
         let _ = tokio::time::timeout(
             cut_after,
-            apply::apply(&client, &plan, &mut journal, &quiet),
+            apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet),
         )
         .await;
     }
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
-    let report = apply::apply(&client, &plan, &mut journal, &quiet)
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
     let logged = deletions_logged(&server);
@@ -282,7 +282,7 @@ async fn a_plan_over_budget_or_for_another_host_is_refused_before_anything_is_se
     let path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
     let before = server.stats().total_requests;
-    let error = apply::apply(&client, &plan, &mut journal, &quiet)
+    let error = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap_err();
     assert_eq!(error.kind(), "over-budget", "{error}");
@@ -290,7 +290,7 @@ async fn a_plan_over_budget_or_for_another_host_is_refused_before_anything_is_se
 
     plan.budget.refused = false;
     plan.inputs.target.host = "github.com".into();
-    let error = apply::apply(&client, &plan, &mut journal, &quiet)
+    let error = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap_err();
     assert_eq!(error.kind(), "wrong-host", "{error}");

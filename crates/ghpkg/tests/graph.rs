@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
-use ghpkg::apply::{self, Event};
+use ghpkg::apply::{self, ApplyOptions, Event};
 use ghpkg::journal::Journal;
 use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::retention::{Decision, Plan, ReasonCode, Rules, TagPattern, TagSelection};
@@ -95,9 +95,15 @@ async fn apply_and_verify(server: &MockServer, client: &Client, registry: &Regis
     )
     .unwrap();
     let before = server.changes().len();
-    apply::apply(client, plan, &mut journal, &quiet)
-        .await
-        .unwrap();
+    apply::apply(
+        client,
+        plan,
+        &mut journal,
+        &ApplyOptions::new().registry(registry),
+        &quiet,
+    )
+    .await
+    .unwrap();
     let deleted: Vec<u64> = server.changes()[before..]
         .iter()
         .filter_map(|change| change.version_id)

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ghpkg::apply::{Event, journal_scope};
+use ghpkg::apply::{ApplyOptions, Event, journal_scope};
 use ghpkg::journal::{Journal, JournalEntry};
 use ghpkg::retention::{MAX_PLAN_BYTES, NoteKind, Owner as TargetOwner, Plan, Target};
 
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, RegistryArgs};
 use crate::connection::{self, Connection};
 use crate::exit::Exit;
 use crate::failure::Failure;
@@ -61,7 +61,7 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         .journal
         .clone()
         .unwrap_or_else(|| default_journal_path(Some(&args.plan), &plan.sha256));
-    let report = execute(context, &connection, &plan, &journal).await?;
+    let report = execute(context, &connection, &plan, &journal, &args.registry).await?;
     print_report(context, &report);
     report_to_actions(context, &report, Some(&args.plan));
     Ok(exit_of(&report))
@@ -164,7 +164,9 @@ pub async fn execute(
     connection: &Connection,
     plan: &Plan,
     journal_path: &Path,
+    registry: &RegistryArgs,
 ) -> Result<RunReport, Failure> {
+    let registry = connection.registry(registry)?;
     let existed = journal_path.exists();
     let mut journal = Journal::open(journal_path, &journal_scope(plan))?;
     context
@@ -188,7 +190,9 @@ pub async fn execute(
     );
     let entries = Mutex::new(Vec::new());
     let on_event = |event: Event<'_>| record(&progress, &entries, event);
-    let result = ghpkg::apply::apply(&connection.client, plan, &mut journal, &on_event).await;
+    let options = ApplyOptions::new().registry(&registry);
+    let result =
+        ghpkg::apply::apply(&connection.client, plan, &mut journal, &options, &on_event).await;
     progress.finish();
     drop(journal);
     let report = match result {

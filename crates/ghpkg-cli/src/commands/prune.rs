@@ -3,8 +3,9 @@
 //! deletes it after a confirmation (the run is `apply`'s).
 //!
 //! The dry run is lean: one listing of the owner's packages only when a glob is given, then one
-//! paged listing of each package's versions, and for container images the manifests the plan
-//! needs (`PackageHandle::facts_with_graph`: by digest, each at most once, none twice with
+//! paged listing of each package's versions with its version count before and after, and for
+//! container images every manifest when the rules could delete anything
+//! (`PackageHandle::facts_for_plan`: by digest, each at most once, none twice with
 //! `--manifest-cache`); nothing else is sent.
 
 use ghpkg::Action;
@@ -92,20 +93,25 @@ async fn make_plan(
             args.packages.join(" ")
         ));
     }
-    // Container images also need their image graph, read from the registry (only what the
-    // plan needs, by digest); other package types get none and send nothing to it.
+    let login = connection.authenticated_login().await;
+    let target = scope.target(&args.package_type, login.as_deref());
+    // Container images also need their image graph, read from the registry (every manifest,
+    // by digest, when the rules could delete anything); other package types get none and send
+    // nothing to it.
     let registry = connection.registry(&args.registry)?;
     let progress = Progress::listing(context.out, names.len());
     let mut facts = Vec::with_capacity(names.len());
     for name in &names {
         progress.message(name.as_str());
         let package = scope.package(args.package_type.clone(), name.clone());
-        facts.push(package.facts_with_graph(&registry).await?);
+        facts.push(
+            package
+                .facts_for_plan(&registry, &target, rules, context.now)
+                .await?,
+        );
         progress.advance();
     }
     progress.finish();
-    let login = connection.authenticated_login().await;
-    let target = scope.target(&args.package_type, login.as_deref());
     Ok(ghpkg::retention::plan(&target, &facts, rules, context.now)?)
 }
 
@@ -187,7 +193,7 @@ async fn settle(
         .journal
         .clone()
         .unwrap_or_else(|| default_journal_path(args.plan_out.as_deref(), &plan.sha256));
-    let report: RunReport = execute(context, connection, plan, &journal).await?;
+    let report: RunReport = execute(context, connection, plan, &journal, &args.registry).await?;
     if !context.out.json {
         context.out.text("\n");
         print_report(context, &report);

@@ -1,20 +1,24 @@
 //! Reading a container package's image graph: which manifests to read, in which order, and what
 //! each says (parsed with `oci-spec`'s index, manifest and descriptor types).
 //!
-//! Only what the plan needs is read: every tagged version first (newest first), then every other
-//! version that no index read so far lists as a leaf child, in waves of the client's concurrency,
-//! newest first (an index is usually pushed after its children, so reading it first spares them).
-//! Children an index lists with an image media type are known from its descriptor and never
-//! read; children that are indexes themselves are read next. When the registry answers the OCI
-//! referrers API (probed once per run), the referrers of every tagged version are asked for too,
-//! alongside the reads (listing referrers is not a download).
+//! **The rule: every version's manifest is read**, and every index entry that is not a version
+//! (to follow it to the versions it lists). A parent's descriptor never stands in for a child's
+//! own manifest: only the child says whether it is an index with entries of its own, and only
+//! reading every version finds every `subject` (signatures, SBOMs, attestations of any depth).
+//! So the referrers API is not needed for planning: every referrer is a version, read. Reads go
+//! in waves of the client's concurrency, newest first, entries that are not versions as soon as
+//! they are found. Each manifest is a download on GitHub, and is read once ever with a manifest
+//! cache (manifests by digest never change), so a rerun downloads only what was pushed since.
+//! [`PackageHandle::facts_for_plan`] reads nothing at all when the rules could not delete
+//! anything whatever the graph holds.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use ghpkg_retention::{
-    ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, PackageFacts, ReadStats,
-    VersionFacts, attachment_subject,
+    ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, PackageFacts, ReadStats, Rules,
+    Target, VersionFacts, needs_image_graph,
 };
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 
@@ -30,20 +34,50 @@ const REFERENCE_DIGEST: &str = "vnd.docker.reference.digest";
 
 impl PackageHandle {
     /// Every active version as the engine's facts, and — for container and docker packages —
-    /// the image graph read from `registry` (see [the module docs](crate::registry)). Other
-    /// package types get no graph.
+    /// the image graph read from `registry`: every version's manifest, and every index entry
+    /// that is not a version (see [the module docs](self)). Other package types get no graph.
     pub async fn facts_with_graph(&self, registry: &Registry) -> Result<PackageFacts> {
         let mut facts = self.facts().await?;
-        if !matches!(
+        if self.is_container() {
+            facts.graph = Some(self.read_graph(registry, &facts.versions).await?);
+        }
+        Ok(facts)
+    }
+
+    /// What planning `rules` for `target` at `now` needs of this package: its facts, with the
+    /// image graph only when the rules could delete one of its versions (a container package
+    /// the rules cannot touch reads no manifest, so spends no download).
+    pub async fn facts_for_plan(
+        &self,
+        registry: &Registry,
+        target: &Target,
+        rules: &Rules,
+        now: DateTime<Utc>,
+    ) -> Result<PackageFacts> {
+        let mut facts = self.facts().await?;
+        // Rules that do not validate are refused by the planner; read as if they could delete.
+        let needed = needs_image_graph(target, &facts, rules, now).unwrap_or(true);
+        if self.is_container() && needed {
+            facts.graph = Some(self.read_graph(registry, &facts.versions).await?);
+        }
+        Ok(facts)
+    }
+
+    fn is_container(&self) -> bool {
+        matches!(
             self.package_type(),
             PackageType::Container | PackageType::Docker
-        ) {
-            return Ok(facts);
-        }
+        )
+    }
+
+    async fn read_graph(
+        &self,
+        registry: &Registry,
+        versions: &[VersionFacts],
+    ) -> Result<ImageGraph> {
         let repository = self.repository().await?;
         let concurrency = self.scope().client().concurrency();
-        facts.graph = Some(read_graph(registry, &repository, &facts.versions, concurrency).await);
-        Ok(facts)
+        Ok(read_graph(registry, &repository, versions, concurrency).await)
     }
 
     /// The package's repository in the registry: `owner/name`, the owner lower-cased and the
@@ -68,8 +102,13 @@ impl PackageHandle {
     }
 }
 
-/// Reads what the engine needs of the manifests of `versions`: the manifests and the referrers
-/// at once, `concurrency` requests in flight between them (the registry's pacer holds the cap).
+/// The most index entries that are not versions one package's graph may follow; beyond it
+/// they stay unread (and the engine fails the package closed if a kept index needs them).
+const MAX_UNLISTED: usize = 10_000;
+
+/// Reads every manifest of `versions` and every index entry that is not a version, in waves
+/// of `concurrency` reads (the registry's pacer holds the cap), newest first. Waves, rather
+/// than a read started as each ends, keep the order of reads independent of timing.
 pub(crate) async fn read_graph(
     registry: &Registry,
     repository: &str,
@@ -78,64 +117,27 @@ pub(crate) async fn read_graph(
 ) -> ImageGraph {
     let mut newest_first: Vec<&VersionFacts> = versions.iter().collect();
     newest_first.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
-    let (tagged, untagged): (Vec<&VersionFacts>, Vec<&VersionFacts>) =
-        newest_first.into_iter().partition(|v| !v.tags.is_empty());
+    let listed: HashSet<&str> = versions.iter().map(|v| v.name.as_str()).collect();
     let concurrency = concurrency.max(1);
-    let ((manifests, reads), referrers) = futures::join!(
-        read_manifests(
-            registry,
-            repository,
-            versions,
-            &tagged,
-            &untagged,
-            concurrency
-        ),
-        read_referrers(registry, repository, &tagged, concurrency),
-    );
-    ImageGraph {
-        manifests,
-        referrers,
-        reads,
-    }
-}
-
-/// Reads the manifests of `tagged`, then of `untagged`, skipping every digest an index read so
-/// far lists as a leaf child, in waves of `concurrency` reads. Waves, rather than a read started
-/// as each ends, keep the set of digests read independent of timing: a rerun asks for exactly
-/// the digests the first run cached, so it downloads nothing.
-async fn read_manifests(
-    registry: &Registry,
-    repository: &str,
-    versions: &[VersionFacts],
-    tagged: &[&VersionFacts],
-    untagged: &[&VersionFacts],
-    concurrency: usize,
-) -> (BTreeMap<String, ManifestFacts>, ReadStats) {
     let mut manifests: BTreeMap<String, ManifestFacts> = BTreeMap::new();
     let mut reads = ReadStats::default();
-    let listed: HashSet<&str> = versions.iter().map(|v| v.name.as_str()).collect();
-    let mut queue: VecDeque<String> = tagged
-        .iter()
-        .chain(untagged)
-        .map(|v| v.name.clone())
-        .collect();
-    let mut leaves: HashSet<String> = HashSet::new();
+    let mut queue: VecDeque<String> = newest_first.iter().map(|v| v.name.clone()).collect();
+    let mut unlisted = 0;
     loop {
-        let mut wave = Vec::new();
+        let mut wave: Vec<String> = Vec::new();
         while wave.len() < concurrency {
             let Some(digest) = queue.pop_front() else {
                 break;
             };
-            if manifests.contains_key(&digest) || leaves.contains(&digest) || wave.contains(&digest)
-            {
-                continue;
+            if !manifests.contains_key(&digest) && !wave.contains(&digest) {
+                wave.push(digest);
             }
-            wave.push(digest);
         }
         if wave.is_empty() {
             break;
         }
-        // In wave order, so that nested indexes are queued the same way every run.
+        // In wave order, so that entries that are not versions are queued the same way
+        // every run.
         let mut results = futures::stream::iter(wave)
             .map(|digest| async move {
                 let fetched = registry.manifest(repository, &digest).await;
@@ -153,13 +155,12 @@ async fn read_manifests(
                     match parse_manifest(&fetched.bytes, &fetched.media_type) {
                         Ok(manifest) => {
                             for child in &manifest.children {
-                                if child.kind == ManifestKind::Index {
-                                    // A nested index: its own children matter; read it soon.
-                                    if listed.contains(child.digest.as_str()) {
-                                        queue.push_front(child.digest.clone());
-                                    }
-                                } else {
-                                    leaves.insert(child.digest.clone());
+                                let known = listed.contains(child.digest.as_str())
+                                    || manifests.contains_key(&child.digest);
+                                if !known && unlisted < MAX_UNLISTED {
+                                    // Not a version: only its own manifest says what it lists.
+                                    unlisted += 1;
+                                    queue.push_front(child.digest.clone());
                                 }
                             }
                             ManifestFacts::Read(manifest)
@@ -172,53 +173,11 @@ async fn read_manifests(
             manifests.insert(digest, facts);
         }
     }
-    (manifests, reads)
-}
-
-/// The referrers of every tagged version (attachment tags, `sha256-<hex>.sig`, name their
-/// subject already), when the registry answers the OCI referrers API: the first call probes it,
-/// the rest go `concurrency` at a time. A version whose referrers cannot be listed has none
-/// recorded (its graph still protects what its manifest lists).
-async fn read_referrers(
-    registry: &Registry,
-    repository: &str,
-    tagged: &[&VersionFacts],
-    concurrency: usize,
-) -> BTreeMap<String, Vec<String>> {
-    let mut subjects = tagged
-        .iter()
-        .filter(|version| {
-            !version
-                .tags
-                .iter()
-                .all(|tag| attachment_subject(tag).is_some())
-        })
-        .map(|version| version.name.as_str());
-    let mut referrers = BTreeMap::new();
-    // Probe until the registry has said whether it answers the API at all.
-    for digest in subjects.by_ref() {
-        match registry.referrers(repository, digest).await {
-            Ok(Some(found)) => {
-                if !found.is_empty() {
-                    referrers.insert(digest.to_string(), found);
-                }
-                break;
-            }
-            Ok(None) => return referrers,
-            Err(_) => {}
-        }
+    ImageGraph {
+        manifests,
+        referrers: BTreeMap::new(),
+        reads,
     }
-    let mut listed = futures::stream::iter(subjects)
-        .map(|digest| async move { (digest, registry.referrers(repository, digest).await) })
-        .buffer_unordered(concurrency);
-    while let Some((digest, found)) = listed.next().await {
-        if let Ok(Some(found)) = found
-            && !found.is_empty()
-        {
-            referrers.insert(digest.to_string(), found);
-        }
-    }
-    referrers
 }
 
 /// What a manifest says, for the graph: its kind, its entries (for an index), its subject.
@@ -261,11 +220,24 @@ pub(crate) fn parse_manifest(
             artifact_type: manifest.artifact_type().as_ref().map(ToString::to_string),
         });
     }
+    // Anything else (an OCI artifact manifest, a type not known yet) may still refer to a
+    // subject: a referrer of a kept image must be seen whatever its shape.
+    let subject = match object.get("subject") {
+        None => None,
+        Some(subject) => {
+            let descriptor: Descriptor = serde_json::from_value(subject.clone())
+                .map_err(|error| format!("its subject is not a valid descriptor: {error}"))?;
+            Some(descriptor.digest().to_string())
+        }
+    };
     Ok(Manifest {
         kind: ManifestKind::Other(crate::failure::excerpt(&declared)),
         children: Vec::new(),
-        subject: None,
-        artifact_type: None,
+        subject,
+        artifact_type: object
+            .get("artifactType")
+            .and_then(serde_json::Value::as_str)
+            .map(crate::failure::excerpt),
     })
 }
 
@@ -339,6 +311,22 @@ mod tests {
     }
 
     #[test]
+    fn an_artifact_manifest_names_its_subject() {
+        let sbom = serde_json::json!({
+            "mediaType": "application/vnd.oci.artifact.manifest.v1+json",
+            "artifactType": "application/spdx+json",
+            "blobs": [],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest(4), "size": 10}
+        });
+        let manifest = parse_manifest(sbom.to_string().as_bytes(), "").unwrap();
+        assert_eq!(manifest.subject, Some(digest(4)));
+        assert_eq!(
+            manifest.artifact_type.as_deref(),
+            Some("application/spdx+json")
+        );
+    }
+
+    #[test]
     fn hostile_manifests_are_unreadable_not_panics() {
         for bytes in [
             &b"not json"[..],
@@ -353,6 +341,14 @@ mod tests {
                 String::from_utf8_lossy(bytes)
             );
         }
+        assert!(
+            parse_manifest(
+                br#"{"mediaType": "application/x-unknown", "subject": {"digest": "nope"}}"#,
+                ""
+            )
+            .is_err(),
+            "a subject that cannot be followed makes the manifest unreadable"
+        );
         let other = parse_manifest(br#"{"mediaType": "application/x-unknown"}"#, "").unwrap();
         assert_eq!(
             other.kind,

@@ -39,7 +39,7 @@ use crate::pacing::{Pacer, Pacing};
 
 mod auth;
 mod cache;
-mod graph;
+pub(crate) mod graph;
 mod verify;
 
 pub use cache::ManifestCache;

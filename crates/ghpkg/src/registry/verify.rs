@@ -1,14 +1,18 @@
 //! Verifying that a package's tags still pull whole: every tag resolves to the version GitHub
 //! lists it on, and every child and referrer of a tagged image still exists in the registry.
-//! Existence is checked with `HEAD`, which does not count as a download; manifests whose
-//! entries must be known are read through the cache.
+//!
+//! It reads like the planner: each digest is checked once per run, whichever tags share it.
+//! Existence (and the registry's own media type) comes from `HEAD`, which does not count as a
+//! download; only a manifest the registry does not call an image is read (an index, for its
+//! entries), from the manifest cache when it is there. A parent's descriptor never decides
+//! whether a child is read.
 
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use futures::TryStreamExt;
 use ghpkg_retention::{ManifestKind, attachment_subject};
 
-use super::Registry;
+use super::{Registry, Resolved};
 use super::graph::parse_manifest;
 use crate::error::Result;
 use crate::package::PackageHandle;
@@ -54,7 +58,11 @@ impl PackageHandle {
         let versions: Vec<PackageVersion> = self.versions().stream().try_collect().await?;
         let repository = self.repository().await?;
         let mut report = VerifyReport::default();
-        let mut checked: HashSet<String> = HashSet::new();
+        let mut walk = Walk {
+            registry,
+            repository: &repository,
+            dependents: HashMap::new(),
+        };
         for version in &versions {
             for tag in version.tags() {
                 report.tags += 1;
@@ -70,8 +78,7 @@ impl PackageHandle {
                         Err(problem) => Err(problem),
                     }
                 } else {
-                    self.verify_tag(registry, &repository, tag, &version.name, &mut checked)
-                        .await
+                    walk.tag(tag, &version.name).await
                 };
                 match verified {
                     Ok(count) => report.manifests += count,
@@ -85,17 +92,20 @@ impl PackageHandle {
         }
         Ok(report)
     }
+}
 
+/// One run's walk over a repository's graph: what each digest needs, found once.
+struct Walk<'a> {
+    registry: &'a Registry,
+    repository: &'a str,
+    /// Per digest checked: what it needs (its entries and referrers), or why it is broken.
+    dependents: HashMap<String, std::result::Result<Vec<String>, String>>,
+}
+
+impl Walk<'_> {
     /// Checks one tag's whole graph; the number of manifests checked, or what is broken.
-    async fn verify_tag(
-        &self,
-        registry: &Registry,
-        repository: &str,
-        tag: &str,
-        digest: &str,
-        checked: &mut HashSet<String>,
-    ) -> std::result::Result<usize, String> {
-        let kind = match registry.resolve(repository, tag).await? {
+    async fn tag(&mut self, tag: &str, digest: &str) -> std::result::Result<usize, String> {
+        match self.registry.resolve(self.repository, tag).await? {
             None => return Err("the tag does not resolve in the registry".into()),
             Some(resolved) if resolved.digest != digest => {
                 return Err(format!(
@@ -103,17 +113,18 @@ impl PackageHandle {
                     resolved.digest
                 ));
             }
-            // The media type says whether it has entries to read; without one, read it.
-            Some(resolved) => resolved
-                .media_type
-                .map_or(ManifestKind::Index, |media_type| {
-                    ManifestKind::from_media_type(&media_type)
-                }),
-        };
+            // The tag's `HEAD` answered for the digest too.
+            Some(resolved) => {
+                if !self.dependents.contains_key(digest) {
+                    let found = self.find(digest, Some(resolved)).await;
+                    self.dependents.insert(digest.to_string(), found);
+                }
+            }
+        }
         let mut count = 0;
-        let mut queue = VecDeque::from([(digest.to_string(), kind)]);
+        let mut queue = VecDeque::from([digest.to_string()]);
         let mut seen = BTreeSet::new();
-        while let Some((current, kind)) = queue.pop_front() {
+        while let Some(current) = queue.pop_front() {
             if !seen.insert(current.clone()) {
                 continue;
             }
@@ -121,26 +132,48 @@ impl PackageHandle {
                 return Err(format!("its graph holds more than {MAX_GRAPH} manifests"));
             }
             count += 1;
-            if current != digest && !checked.contains(&current) {
-                if registry.resolve(repository, &current).await?.is_none() {
-                    return Err(format!("{current}, which it needs, is missing"));
-                }
-                checked.insert(current.clone());
-            }
-            // Only an index has entries worth reading (a download, unless cached).
-            if kind == ManifestKind::Index {
-                let fetched = registry.manifest(repository, &current).await?;
-                let manifest = parse_manifest(&fetched.bytes, &fetched.media_type)?;
-                for child in manifest.children {
-                    queue.push_back((child.digest, child.kind));
-                }
-            }
-            if let Some(referrers) = registry.referrers(repository, &current).await? {
-                for referrer in referrers {
-                    queue.push_back((referrer, ManifestKind::Image));
-                }
-            }
+            queue.extend(self.needs(&current).await?);
         }
         Ok(count)
+    }
+
+    /// What `digest` needs to pull whole, checked once per run: it must exist; an index's
+    /// entries and every manifest's referrers are needed too.
+    async fn needs(&mut self, digest: &str) -> std::result::Result<Vec<String>, String> {
+        if let Some(known) = self.dependents.get(digest) {
+            return known.clone();
+        }
+        let found = self.find(digest, None).await;
+        self.dependents.insert(digest.to_string(), found.clone());
+        found
+    }
+
+    /// What `digest` needs, `resolved` being its `HEAD`'s answer when one was had already.
+    async fn find(
+        &self,
+        digest: &str,
+        resolved: Option<Resolved>,
+    ) -> std::result::Result<Vec<String>, String> {
+        let resolved = match resolved {
+            Some(resolved) => resolved,
+            None => match self.registry.resolve(self.repository, digest).await? {
+                Some(resolved) => resolved,
+                None => return Err(format!("{digest}, which it needs, is missing")),
+            },
+        };
+        let mut needs = Vec::new();
+        // The registry's own media type, not a parent's descriptor; without one, read it.
+        let image = resolved.media_type.is_some_and(|media_type| {
+            ManifestKind::from_media_type(&media_type) == ManifestKind::Image
+        });
+        if !image {
+            let fetched = self.registry.manifest(self.repository, digest).await?;
+            let manifest = parse_manifest(&fetched.bytes, &fetched.media_type)?;
+            needs.extend(manifest.children.into_iter().map(|child| child.digest));
+        }
+        if let Some(referrers) = self.registry.referrers(self.repository, digest).await? {
+            needs.extend(referrers);
+        }
+        Ok(needs)
     }
 }

@@ -191,6 +191,22 @@ pub fn version_json(id: u64) -> serde_json::Value {
     })
 }
 
+/// A GitHub-shaped container package `acme/app` with `versions` versions.
+pub fn package_json(versions: u64) -> String {
+    serde_json::json!({
+        "id": 1,
+        "name": "app",
+        "package_type": "container",
+        "visibility": "private",
+        "url": "https://api.github.com/orgs/acme/packages/container/app",
+        "html_url": "https://github.com/orgs/acme/packages/container/package/app",
+        "version_count": versions,
+        "created_at": "2024-01-02T03:04:05Z",
+        "updated_at": "2024-01-02T03:04:05Z",
+    })
+    .to_string()
+}
+
 /// A page of `count` versions starting at id `first`.
 pub fn versions_page(first: u64, count: u64) -> String {
     let versions: Vec<_> = (first..first + count).map(version_json).collect();

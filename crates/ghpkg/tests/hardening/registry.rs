@@ -3,7 +3,7 @@ use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::retention::ManifestFacts;
 
 use crate::client;
-use crate::hostile::{Hostile, Reply, versions_page};
+use crate::hostile::{Hostile, Reply, package_json, versions_page};
 
 /// A server that lists two container versions and answers the registry's `/v2/` with
 /// `challenge(base)`, and `/token` with `token(base)`.
@@ -12,6 +12,9 @@ async fn registry_server(
     token: impl Fn(&str) -> Reply + Send + Sync + 'static,
 ) -> Hostile {
     Hostile::start(move |request, _| {
+        if request.target == "/orgs/acme/packages/container/app" {
+            return Reply::json(200, &package_json(2));
+        }
         if request.target.starts_with("/orgs/") {
             return Reply::json(200, &versions_page(1, 2).replace("[]", "[\"latest\"]"));
         }

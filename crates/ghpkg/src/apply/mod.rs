@@ -2,8 +2,10 @@
 //! `ghpkg restore --from-log`, so that programs can do what the CLI does.
 //!
 //! [`apply`] re-lists each package of the plan first and skips, with a reason, every planned
-//! version that changed since the plan was made (gone, a tag added or moved, updated), and every
-//! child whose parent was not deleted. It deletes through the client's pacing, parents before
+//! version that changed since the plan was made (gone, a tag added or moved, updated), every
+//! child whose parent was not deleted, and — for container images — every planned version that
+//! a version pushed since the plan now lists (`now-in-use`, naming it; see [`recheck`], which
+//! also runs again at an interval during a long apply). It deletes through the client's pacing, parents before
 //! children (one graph level at a time, the client's concurrency within a level), goes on past
 //! individual failures, and appends each outcome to the [`Journal`] as it happens. Running the
 //! same plan with the same journal again resumes: what the journal records as done is left
@@ -20,7 +22,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
-use ghpkg_retention::{Decision, Owner as TargetOwner, Plan, Target, VersionDecision};
+use ghpkg_retention::{Decision, Owner as TargetOwner, PackagePlan, Plan, Target, VersionDecision};
+
+mod recheck;
+
+pub use recheck::DEFAULT_RECHECK_INTERVAL;
+use recheck::{Hold, Recheck};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -28,6 +35,7 @@ use crate::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalError, Journ
 use crate::owner::Owner;
 use crate::pacing::RateLimitStatus;
 use crate::package::PackageHandle;
+use crate::registry::Registry;
 use crate::scope::Scope;
 use crate::types::{PackageType, PackageVersion, VersionState};
 
@@ -57,6 +65,13 @@ pub enum ApplyError {
     /// The plan names a package type ghpkg cannot send.
     #[error("the plan's package type {0:?} is not one GitHub knows")]
     UnknownPackageType(String),
+    /// A plan of container images needs the registry, to re-check before deleting that
+    /// nothing pushed since the plan uses what it deletes.
+    #[error(
+        "the plan deletes container images, and applying it needs their registry, to check that \
+         nothing pushed since the plan uses them; pass a registry in ApplyOptions"
+    )]
+    RegistryNeeded,
     /// The journal cannot be read or written.
     #[error(transparent)]
     Journal(#[from] JournalError),
@@ -69,6 +84,7 @@ impl ApplyError {
             ApplyError::OverBudget(_) => "over-budget",
             ApplyError::WrongHost { .. } => "wrong-host",
             ApplyError::UnknownPackageType(_) => "invalid-input",
+            ApplyError::RegistryNeeded => "registry-needed",
             ApplyError::Journal(_) => "journal",
         }
     }
@@ -166,12 +182,51 @@ fn scope_of(client: &Client, target: &Target) -> Result<(Scope, PackageType), Ap
     Ok((client.scope(owner), package_type))
 }
 
+/// How [`apply`] re-checks what it deletes.
+#[derive(Clone, Copy, Debug)]
+pub struct ApplyOptions<'a> {
+    registry: Option<&'a Registry>,
+    recheck_every: Duration,
+}
+
+impl Default for ApplyOptions<'_> {
+    fn default() -> Self {
+        ApplyOptions {
+            registry: None,
+            recheck_every: DEFAULT_RECHECK_INTERVAL,
+        }
+    }
+}
+
+impl<'a> ApplyOptions<'a> {
+    /// No registry, the default interval: enough for plans of packages without image graphs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The registry to read manifests pushed since the plan from; required for a plan of
+    /// container images.
+    pub fn registry(mut self, registry: &'a Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// How long a package's deletions go on before the registry is checked again for pushes
+    /// (default [`DEFAULT_RECHECK_INTERVAL`]).
+    pub fn recheck_every(mut self, interval: Duration) -> Self {
+        self.recheck_every = interval;
+        self
+    }
+}
+
 /// Applies `plan` through `client`, recording every outcome in `journal` (opened with
-/// [`journal_scope`]) and reporting each to `on_event`.
+/// [`journal_scope`]) and reporting each to `on_event`. A plan of container images needs
+/// [`ApplyOptions::registry`].
 pub async fn apply(
     client: &Client,
     plan: &Plan,
     journal: &mut Journal,
+    options: &ApplyOptions<'_>,
     on_event: &(dyn Fn(Event<'_>) + Send + Sync),
 ) -> Result<Report, ApplyError> {
     if plan.is_refused() {
@@ -183,6 +238,11 @@ pub async fn apply(
         return Err(ApplyError::OverBudget(over));
     }
     let (scope, package_type) = scope_of(client, &plan.inputs.target)?;
+    let registry = if plan.inputs.target.is_container() {
+        Some(options.registry.ok_or(ApplyError::RegistryNeeded)?)
+    } else {
+        None
+    };
     let started = Instant::now();
     let requests_before = client.requests_sent();
     let mut report = Report::default();
@@ -205,6 +265,9 @@ pub async fn apply(
         let package = scope.package(package_type.clone(), package_plan.name.clone());
         let run = PackageRun {
             plan,
+            package_plan,
+            registry,
+            recheck_every: options.recheck_every,
             package: &package,
             planned_ids: planned.iter().map(|d| d.id).collect(),
             planned,
@@ -217,9 +280,16 @@ pub async fn apply(
     Ok(report)
 }
 
+/// Deletions sent between two chances to re-check, per request in flight.
+const RECHECK_BATCH: usize = 8;
+
 /// The deletions of one package.
 struct PackageRun<'a> {
     plan: &'a Plan,
+    package_plan: &'a PackagePlan,
+    /// Where to re-read the graph from (container images only).
+    registry: Option<&'a Registry>,
+    recheck_every: Duration,
     package: &'a PackageHandle,
     /// Planned deletions of this package, in the plan's order.
     planned: Vec<&'a VersionDecision>,
@@ -275,6 +345,14 @@ impl PackageRun<'_> {
             .filter_map(|version| Some((u64::try_from(version.id).ok()?, version)))
             .collect();
         let mut deleted_since_plan: Option<BTreeSet<u64>> = None;
+        let mut recheck = Recheck::new(
+            self.registry,
+            self.package,
+            self.package_plan,
+            self.recheck_every,
+        );
+        recheck.examine(&listed).await;
+        let in_flight = self.package.scope().client().concurrency();
         for level in levels(&to_do) {
             let mut sendable = Vec::new();
             for decision in level {
@@ -291,23 +369,39 @@ impl PackageRun<'_> {
                 }
                 sendable.push(decision);
             }
-            let in_flight = self.package.scope().client().concurrency();
-            // Each deletion writes and syncs its own line, off the runtime's threads, so that
-            // no sync holds up the other deletions in flight.
-            let writer = journal.writer();
-            let writer = &writer;
-            let mut written = futures::stream::iter(sendable)
-                .map(|decision| async move {
-                    let (outcome, reason, detail) = self.delete(decision).await;
-                    let entry = self.entry(decision, outcome, &reason, detail);
-                    writer.write(&entry).await.map(|()| entry)
-                })
-                .buffer_unordered(in_flight);
-            while let Some(entry) = written.next().await {
-                let entry = entry?;
-                journal.note(entry.clone());
-                report.record(&entry);
-                on_event(Event::Outcome(&entry));
+            // In batches, so that a long level is re-checked for pushes as it goes.
+            for batch in sendable.chunks(in_flight * RECHECK_BATCH) {
+                recheck.when_due().await;
+                let mut to_send = Vec::with_capacity(batch.len());
+                for &decision in batch {
+                    let (reason, detail) = match recheck.hold(decision.id) {
+                        None => {
+                            to_send.push(decision);
+                            continue;
+                        }
+                        Some(Hold::InUse(why)) => ("now-in-use", why),
+                        Some(Hold::Unreadable(why)) => ("graph-unreadable", why),
+                    };
+                    let entry = self.entry(decision, Outcome::Skipped, reason, Some(detail));
+                    self.write(journal, entry, on_event, report)?;
+                }
+                // Each deletion writes and syncs its own line, off the runtime's threads, so
+                // that no sync holds up the other deletions in flight.
+                let writer = journal.writer();
+                let writer = &writer;
+                let mut written = futures::stream::iter(to_send)
+                    .map(|decision| async move {
+                        let (outcome, reason, detail) = self.delete(decision).await;
+                        let entry = self.entry(decision, outcome, &reason, detail);
+                        writer.write(&entry).await.map(|()| entry)
+                    })
+                    .buffer_unordered(in_flight);
+                while let Some(entry) = written.next().await {
+                    let entry = entry?;
+                    journal.note(entry.clone());
+                    report.record(&entry);
+                    on_event(Event::Outcome(&entry));
+                }
             }
         }
         Ok(())
