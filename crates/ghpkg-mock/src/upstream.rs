@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use ghpkg_api::types::{PackageType, PackageVisibility};
 use reqwest::header::{ACCEPT, HeaderMap, LINK};
 use reqwest::{Method, StatusCode};
@@ -565,8 +565,13 @@ fn read_revisions(
         let modified = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         revisions.push((digest, DateTime::<Utc>::from(modified)));
     }
+    // Sorted at the file system's precision, so that pushes within one second keep their
+    // order (in the versions' ids); then in whole seconds, as GitHub's timestamps are.
     revisions.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-    Ok(revisions)
+    Ok(revisions
+        .into_iter()
+        .map(|(digest, at)| (digest, at.trunc_subsecs(0)))
+        .collect())
 }
 
 /// A repository name the distribution spec allows, safe to join to a path.
@@ -649,7 +654,7 @@ mod tests {
     }
 
     #[test]
-    fn revisions_are_read_oldest_first_and_deleted_ones_left_out() {
+    fn revisions_are_read_in_push_order_and_deleted_ones_left_out() {
         let root =
             std::env::temp_dir().join(format!("ghpkg-mock-revisions-{}", std::process::id()));
         let revisions = root.join("platform/app/_manifests/revisions/sha256");
@@ -660,7 +665,10 @@ mod tests {
             if c != 'c' {
                 let link = dir.join("link");
                 std::fs::write(&link, format!("sha256:{}", hex(c))).unwrap();
-                let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + n as u64);
+                // Within one second: the order comes from the nanoseconds.
+                let at = SystemTime::UNIX_EPOCH
+                    + Duration::from_secs(1_700_000_000)
+                    + Duration::from_millis(100 * n as u64);
                 std::fs::File::options()
                     .write(true)
                     .open(&link)
@@ -680,7 +688,11 @@ mod tests {
                 format!("sha256:{}", hex('a'))
             ]
         );
-        assert!(found[0].1 < found[1].1);
+        assert_eq!(
+            found[0].1, found[1].1,
+            "in whole seconds, as GitHub's times are"
+        );
+        assert_eq!(found[0].1.timestamp_subsec_nanos(), 0);
         assert!(read_revisions(&root, "gone/repo").unwrap().is_empty());
     }
 }
