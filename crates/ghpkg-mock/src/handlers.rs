@@ -50,17 +50,8 @@ pub(crate) fn json(value: &impl Serialize, link: Option<String>) -> Reply {
 
 /// Runs the request's action against `store`.
 pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Reply, ApiError> {
-    let docs = request.route.operation.docs_url;
-    let fail = |status: StatusCode, message: &str| ApiError::new(status, message, docs);
-    let owner = resolve_owner(store, request)
-        .ok_or_else(|| fail(StatusCode::NOT_FOUND, messages::NOT_FOUND))?;
-    let access = auth::access(&owner, request.caller);
-    let handler = Handler {
-        request,
-        owner: &owner,
-        access,
-        docs,
-    };
+    let owner = request_owner(store, request)?;
+    let handler = Handler::new(request, &owner);
     match request.route.action {
         Action::ListDockerConflicts => handler.list_conflicts(store),
         Action::ListPackages => handler.list_packages(store),
@@ -72,6 +63,27 @@ pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Repl
         Action::DeleteVersion => handler.delete_version(store),
         Action::RestoreVersion => handler.restore_version(store),
     }
+}
+
+/// The package and version (positions in `store`) a delete-version request would delete, with
+/// every check the delete makes, and changing nothing: the error it would answer otherwise.
+pub(crate) fn version_to_delete(
+    store: &Store,
+    request: &ApiRequest<'_>,
+) -> Result<(usize, usize), ApiError> {
+    let owner = request_owner(store, request)?;
+    Handler::new(request, &owner).deletable_version(store)
+}
+
+/// The account the request addresses, or GitHub's `404`.
+fn request_owner(store: &Store, request: &ApiRequest<'_>) -> Result<Account, ApiError> {
+    resolve_owner(store, request).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            messages::NOT_FOUND,
+            request.route.operation.docs_url,
+        )
+    })
 }
 
 /// The account the route addresses: an organization for `/orgs`, the caller for `/user`, any
@@ -96,7 +108,16 @@ struct Handler<'a> {
 
 const PACKAGE_TYPES: &str = "npm, maven, rubygems, docker, nuget, container";
 
-impl Handler<'_> {
+impl<'a> Handler<'a> {
+    fn new(request: &'a ApiRequest<'a>, owner: &'a Account) -> Self {
+        Handler {
+            request,
+            owner,
+            access: auth::access(owner, request.caller),
+            docs: request.route.operation.docs_url,
+        }
+    }
+
     fn error(&self, status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError::new(status, message, self.docs)
     }
@@ -359,10 +380,20 @@ impl Handler<'_> {
     }
 
     fn delete_version(&self, store: &mut Store) -> Result<Reply, ApiError> {
+        let (index, position) = self.deletable_version(store)?;
+        let package = &mut store.packages[index];
+        let id = package.versions[position].id;
+        package.versions[position].deleted_at = Some(self.request.now);
+        self.record_change(store, index, Some(id));
+        Ok(Reply::NoContent)
+    }
+
+    /// The package and version to delete, once GitHub's rules allow it.
+    fn deletable_version(&self, store: &Store) -> Result<(usize, usize), ApiError> {
         let index = self.visible_package(store)?;
         self.require_admin()?;
         let id = self.version_id()?;
-        let package = &mut store.packages[index];
+        let package = &store.packages[index];
         let position = package
             .versions
             .iter()
@@ -382,9 +413,7 @@ impl Handler<'_> {
         if others.is_empty() {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::LAST_VERSION));
         }
-        package.versions[position].deleted_at = Some(self.request.now);
-        self.record_change(store, index, Some(id));
-        Ok(Reply::NoContent)
+        Ok((index, position))
     }
 
     fn restore_version(&self, store: &mut Store) -> Result<Reply, ApiError> {

@@ -55,6 +55,7 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+mod upstream;
 mod wire;
 
 pub use auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
@@ -69,3 +70,4 @@ pub use routes::operation_ids;
 pub use server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MockOptions, MockServer};
 pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, UnlistedManifest, VersionRecord};
 pub use stats::{FaultCounts, RateLimitRejections, RegistryStats, Stats, UNMATCHED_OPERATION};
+pub use upstream::{Upstream, UpstreamError, UpstreamScan};

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ghpkg_api::types::PackageType;
+use ghpkg_mock::fixture::demo;
 use ghpkg_mock::{
     DEFAULT_MAX_CONNECTIONS, Faults, Fixture, MockClock, MockOptions, MockServer, RateLimits,
-    RegistryFailure, SyntheticSpec,
+    RegistryFailure, SyntheticSpec, Upstream,
 };
 
 /// An emulator of the GitHub Packages REST API on loopback, for offline tests and demos.
@@ -33,9 +34,22 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:0")]
     addr: SocketAddr,
-    /// Fixture JSON file (see FIXTURES.md); the demo world when absent.
+    /// Fixture JSON file (see FIXTURES.md); the demo world when absent (with
+    /// --upstream-registry: the demo's accounts and tokens, without its packages).
     #[arg(long, value_name = "FILE")]
     fixture: Option<PathBuf>,
+    /// Front a real local registry (CNCF distribution) at URL, e.g. `http://127.0.0.1:5000`:
+    /// its repositories become container packages, and REST deletes of their versions delete
+    /// the manifests there (it needs `storage.delete.enabled: true`).
+    #[arg(long, value_name = "URL", requires = "upstream_storage")]
+    upstream_registry: Option<url::Url>,
+    /// The upstream registry's storage root (`storage.filesystem.rootdirectory`), read for
+    /// untagged manifests, which its API does not list.
+    #[arg(long, value_name = "DIR", requires = "upstream_registry")]
+    upstream_storage: Option<PathBuf>,
+    /// The account the upstream's packages belong to.
+    #[arg(long, value_name = "LOGIN", default_value = demo::ACME, requires = "upstream_registry")]
+    upstream_owner: String,
     /// Delay added to every answer, e.g. `40ms`.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
     latency: Duration,
@@ -138,8 +152,15 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
+    let upstream = match (&args.upstream_registry, &args.upstream_storage) {
+        (Some(registry), Some(storage)) => {
+            Some(Upstream::new(registry.clone(), storage).with_owner(args.upstream_owner.clone()))
+        }
+        _ => None,
+    };
     let fixture = match &args.fixture {
         Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
+        None if upstream.is_some() => demo::accounts(),
         None => Fixture::demo(),
     };
     let rate_limits = match args.rate_limits {
@@ -162,6 +183,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connections: args.max_connections,
         registry_failures: args.registry_failure.clone(),
         referrers_api: !args.no_referrers,
+        upstream,
     };
     let server = MockServer::start(options)
         .await
@@ -188,6 +210,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         args.max_connections,
         humantime::format_duration(args.idle_timeout),
     );
+    if let Some(scan) = server.upstream_scan() {
+        println!(
+            "Upstream: {} manifests of {} repositories at {} as packages of {}",
+            scan.manifests,
+            scan.repositories.len(),
+            args.upstream_registry
+                .as_ref()
+                .map_or(String::new(), |url| url.to_string()),
+            args.upstream_owner
+        );
+        for skipped in &scan.skipped {
+            println!("  skipped {skipped}");
+        }
+    }
     println!("Tokens:");
     for (token, user, scopes) in fixture.token_summaries() {
         let scopes = if scopes.is_empty() {

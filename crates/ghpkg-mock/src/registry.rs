@@ -120,7 +120,7 @@ impl<'a> Repository<'a> {
     }
 }
 
-fn valid_component(component: &str) -> bool {
+pub(crate) fn valid_component(component: &str) -> bool {
     let bytes = component.as_bytes();
     let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     if bytes.is_empty() || !alnum(&bytes[0]) || !alnum(&bytes[bytes.len() - 1]) {

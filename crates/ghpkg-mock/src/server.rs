@@ -40,7 +40,9 @@ use crate::registry::{self, Registry, RegistryFailure};
 use crate::routes::{self, Cost, Endpoint, QueryParams};
 use crate::state::{StateSnapshot, Store};
 use crate::stats::{Recorder, Stats, UNMATCHED_OPERATION};
+use crate::upstream::{Upstream, UpstreamClient, UpstreamError, UpstreamScan};
 use crate::wire::Urls;
+use ghpkg_api::operations::Action;
 
 /// The documentation GitHub links from errors that are not about one operation.
 const REST_DOCS: &str = "https://docs.github.com/rest";
@@ -85,6 +87,10 @@ pub struct MockOptions {
     /// Whether the registry serves the OCI 1.1 referrers API (default `true`); when `false` it
     /// answers `404`, as registries without it do.
     pub referrers_api: bool,
+    /// A real registry to front (default none): its repositories are added to the fixture's
+    /// packages as container packages of [`Upstream::owner`], scanned once at start, and a REST
+    /// delete of one of their versions deletes the manifest upstream first (see [`Upstream`]).
+    pub upstream: Option<Upstream>,
 }
 
 /// The default [`MockOptions::idle_timeout`].
@@ -107,6 +113,7 @@ impl Default for MockOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             registry_failures: Vec::new(),
             referrers_api: true,
+            upstream: None,
         }
     }
 }
@@ -137,13 +144,16 @@ pub struct MockServer {
     shared: Arc<Shared>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    upstream_scan: Option<UpstreamScan>,
 }
 
 impl MockServer {
-    /// Loads the fixture and starts serving. Fails with `InvalidInput` for an inconsistent
-    /// fixture or fault specification, `max_connections` of 0 or a registry failure status
-    /// outside 400–599, or with the bind error.
-    pub async fn start(options: MockOptions) -> io::Result<MockServer> {
+    /// Loads the fixture (and scans the upstream, if any) and starts serving. Fails with
+    /// `InvalidInput` for an inconsistent fixture or fault specification, `max_connections` of 0,
+    /// a registry failure status outside 400–599 or an upstream owner that is not an account of
+    /// the fixture; with an [`UpstreamError`] inside an `Other` error when the upstream cannot be
+    /// scanned; or with the bind error.
+    pub async fn start(mut options: MockOptions) -> io::Result<MockServer> {
         let invalid = |error: String| io::Error::new(io::ErrorKind::InvalidInput, error);
         options
             .faults
@@ -162,6 +172,27 @@ impl MockServer {
                 failure.digest, failure.status
             )));
         }
+        let (upstream, upstream_scan) = match options.upstream.take() {
+            Some(upstream) => {
+                let owner_exists = options
+                    .fixture
+                    .users
+                    .iter()
+                    .map(|u| &u.login)
+                    .chain(options.fixture.organizations.iter().map(|o| &o.login))
+                    .any(|login| login.eq_ignore_ascii_case(&upstream.owner));
+                if !owner_exists {
+                    return Err(invalid(
+                        UpstreamError::UnknownOwner(upstream.owner).to_string(),
+                    ));
+                }
+                let mut client = UpstreamClient::new(upstream).map_err(io::Error::other)?;
+                let scanned = client.scan().await.map_err(io::Error::other)?;
+                options.fixture.packages.extend(scanned.packages);
+                (Some(client), Some(scanned.report))
+            }
+            None => (None, None),
+        };
         let mut store = Store::from_fixture(&options.fixture, options.clock.now())
             .map_err(|e| invalid(e.to_string()))?;
         let listener = TcpListener::bind(
@@ -196,6 +227,7 @@ impl MockServer {
             stats: Recorder::default(),
             request_ids: AtomicU64::new(1),
             open_connections: open_connections.clone(),
+            upstream,
         });
         let app = Router::new()
             .fallback(dispatch)
@@ -224,7 +256,13 @@ impl MockServer {
             shared,
             shutdown: Some(shutdown),
             task: Some(task),
+            upstream_scan,
         })
+    }
+
+    /// What the scan of [`MockOptions::upstream`] found at start; `None` without an upstream.
+    pub fn upstream_scan(&self) -> Option<&UpstreamScan> {
+        self.upstream_scan.as_ref()
     }
 
     /// The github.com-style API root: `http://127.0.0.1:PORT` (no trailing slash).
@@ -345,6 +383,8 @@ struct Shared {
     request_ids: AtomicU64,
     /// The connections being served.
     open_connections: OpenConnections,
+    /// The real registry this one fronts, if any.
+    upstream: Option<UpstreamClient>,
 }
 
 /// How a request ended. (The answer is boxed so that the stages' `Result<_, Outcome>` stays
@@ -446,7 +486,10 @@ impl Shared {
         let _permit = self.admit(call, caller.as_ref(), headers)?;
         let fault_after = self.inject_fault_before(call).await?;
         check_scopes(call, caller.as_ref())?;
-        let response = self.run_operation(call, caller.as_ref());
+        let response = match self.delete_upstream_first(call, caller.as_ref()).await {
+            Ok(()) => self.run_operation(call, caller.as_ref()),
+            Err(refusal) => refusal,
+        };
         Ok(self.inject_fault_after(fault_after, response, call).await)
     }
 
@@ -558,6 +601,59 @@ impl Shared {
             }
             Fault::None | Fault::Slow(_) | Fault::Truncate | Fault::Lost => Ok(fault),
         }
+    }
+
+    /// In upstream mode, a delete of one of the upstream's versions deletes its manifest in the
+    /// registry first; when the registry refuses, the answer is a `502` and nothing changes. A
+    /// delete that GitHub's rules refuse is left to the operation, which answers its refusal.
+    async fn delete_upstream_first(
+        &self,
+        call: &ApiCall<'_>,
+        caller: Option<&Caller>,
+    ) -> Result<(), Response> {
+        let (Some(upstream), Endpoint::Packages(route)) = (&self.upstream, call.endpoint) else {
+            return Ok(());
+        };
+        if route.action != Action::DeleteVersion {
+            return Ok(());
+        }
+        let target = {
+            let query = QueryParams::parse(call.parts.uri.query());
+            let url = format!("{}{}", call.urls.web, call.parts.uri.path());
+            let request = ApiRequest {
+                route,
+                caller,
+                query: &query,
+                raw_query: call.parts.uri.query(),
+                url: &url,
+                urls: &call.urls,
+                now: self.clock.now().trunc_subsecs(0),
+            };
+            let store = self.store();
+            handlers::version_to_delete(&store, &request)
+                .ok()
+                .and_then(|(package, version)| {
+                    let package = &store.packages[package];
+                    let repository = upstream.repository_of(&package.owner, &package.name)?;
+                    Some((
+                        repository.to_owned(),
+                        package.versions[version].name.clone(),
+                    ))
+                })
+        };
+        let Some((repository, digest)) = target else {
+            return Ok(());
+        };
+        upstream
+            .delete_manifest(&repository, &digest)
+            .await
+            .map_err(|error| {
+                let message = format!(
+                    "The version was not deleted: deleting its manifest in the upstream registry \
+                     failed: {error}"
+                );
+                refusal(StatusCode::BAD_GATEWAY, &message, REST_DOCS)
+            })
     }
 
     /// Runs the operation on the state and renders its answer.

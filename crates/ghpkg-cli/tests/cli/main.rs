@@ -7,6 +7,7 @@ mod exit_codes;
 mod graphs;
 mod hostile;
 mod human_output;
+mod real_registry;
 mod repository;
 mod runs;
 mod scopes;
