@@ -175,7 +175,16 @@ fn truncated_future_and_foreign_plans_and_journals_are_refused() {
     let text = std::fs::read_to_string(&plan).unwrap();
     let bad_plans = [
         text[..text.len() / 2].to_string(),
-        text.replacen("\"version\": 1", "\"version\": 99", 1),
+        text.replacen(
+            &format!("\"version\": {}", ghpkg::retention::PLAN_VERSION),
+            "\"version\": 99",
+            1,
+        ),
+        text.replacen(
+            &format!("\"version\": {}", ghpkg::retention::PLAN_VERSION),
+            "\"version\": 1",
+            1,
+        ),
         text.replacen("\"org\": \"acme\"", "\"org\": \"globex\"", 1),
         text.replacen("\"name\": \"left-pad\"", "\"name\": \"right-pad\"", 1),
         String::new(),
