@@ -42,7 +42,8 @@ const REPETITIONS: usize = 3;
 /// The synthetic fixtures' org and token (see `ghpkg_mock::SyntheticSpec`).
 pub(crate) const ORG: &str = "org-0";
 const TOKEN: &str = "ghp_user-0_all";
-const VERSIONS_OPERATION: &str = "packages/get-all-package-versions-for-package-owned-by-org";
+pub(crate) const VERSIONS_OPERATION: &str =
+    "packages/get-all-package-versions-for-package-owned-by-org";
 
 /// Runs every scenario, prints the table and writes `DIR/results.json`.
 pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
@@ -123,7 +124,40 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
             time_scale: TIME_SCALE,
         },
     )?;
-    figures.extend(crate::retention::apply_deletions(&emulator, window, out).await?);
+    let (applied, npm_elapsed) =
+        crate::retention::apply_deletions(&emulator, window, out, PackageType::Npm).await?;
+    figures.extend(applied);
+    drop(emulator);
+    // The same 900 deletions of container images: the apply re-checks the registry for pushes.
+    let recheck_fixture = write_fixture(
+        out,
+        "fixture-recheck.json",
+        SyntheticSpec {
+            seed: 2,
+            organizations: 1,
+            users: 1,
+            packages_per_owner: 1,
+            versions_per_package: 1_000,
+            package_types: vec![ghpkg_api::types::PackageType::Container],
+            public_share: 0.0,
+            ..SyntheticSpec::default()
+        },
+    )?;
+    let emulator = EmulatorProcess::start(
+        mock,
+        &EmulatorSettings {
+            fixture: &recheck_fixture,
+            latency: LATENCY,
+            time_scale: TIME_SCALE,
+        },
+    )?;
+    let (applied, container_elapsed) =
+        crate::retention::apply_deletions(&emulator, window, out, PackageType::Container).await?;
+    figures.extend(applied);
+    figures.push(crate::retention::recheck_overhead(
+        container_elapsed,
+        npm_elapsed,
+    ));
     drop(emulator);
 
     let graph_fixture = write_fixture(
@@ -218,7 +252,7 @@ pub(crate) async fn round_trip(package: &PackageHandle) -> Result<Duration> {
     Ok(trips[trips.len() / 2])
 }
 
-fn requests_of(stats: &Stats, operation: &str) -> u64 {
+pub(crate) fn requests_of(stats: &Stats, operation: &str) -> u64 {
     stats.count_operation(operation)
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ghpkg::apply::{self, Event};
+use ghpkg::apply::{self, ApplyOptions, Event};
 use ghpkg::journal::{Journal, Outcome};
 use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::retention::{Rules, TagSelection};
@@ -117,7 +117,8 @@ async fn soak(seed: u64) -> Figures {
     let journal_path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&journal_path, &apply::journal_scope(&plan)).unwrap();
     let started = Instant::now();
-    let report = apply::apply(&client, &plan, &mut journal, &|_: Event<'_>| {})
+    let options = ApplyOptions::new().registry(&registry);
+    let report = apply::apply(&client, &plan, &mut journal, &options, &|_: Event<'_>| {})
         .await
         .unwrap();
     let elapsed = started.elapsed();

@@ -297,7 +297,7 @@ pub struct RunReport {
     /// Versions by outcome, in this run.
     pub counts: OutcomeCounts,
     /// Skipped versions by reason (`gone`, `tags-changed`, `changed`, `parent-not-deleted`,
-    /// `package-gone`, `listing-failed`).
+    /// `now-in-use`, `graph-unreadable`, `package-gone`, `listing-failed`).
     pub skipped: BTreeMap<String, usize>,
     /// Refused, failed and not restored versions by reason (GitHub's refusal, or the error
     /// kind).

@@ -12,8 +12,8 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use futures::TryStreamExt;
 use ghpkg_retention::{ManifestKind, attachment_subject};
 
-use super::{Registry, Resolved};
 use super::graph::parse_manifest;
+use super::{Registry, Resolved};
 use crate::error::Result;
 use crate::package::PackageHandle;
 use crate::types::PackageVersion;
