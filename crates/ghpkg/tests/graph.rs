@@ -357,3 +357,82 @@ async fn a_second_plan_of_an_unchanged_package_reads_no_manifest_from_the_regist
     assert_eq!(second.reads.from_cache, first.reads.from_registry);
     assert_eq!(second.deletions, first.deletions);
 }
+
+#[tokio::test]
+async fn verify_checks_each_digest_once_and_reads_only_what_is_not_an_image() {
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server);
+    let cache = tempfile::tempdir().unwrap();
+    let registry = registry(&client, cache.path());
+    let gateway = client
+        .org(demo::ACME)
+        .package(PackageType::Container, demo::GATEWAY);
+    let report = gateway.verify(&registry).await.unwrap();
+    assert!(report.is_whole(), "{:?}", report.broken);
+    let stats = server.stats().registry;
+    // `v1.2.0` and `latest` share an index: it is read once, and no image is read at all.
+    assert!(
+        stats.manifest_reads_by_digest.values().all(|&n| n == 1),
+        "{:?}",
+        stats.manifest_reads_by_digest
+    );
+    let indexes = server
+        .state()
+        .package(
+            demo::ACME,
+            ghpkg_api::types::PackageType::Container,
+            demo::GATEWAY,
+        )
+        .unwrap()
+        .active_versions()
+        .filter(|v| v.tags.iter().any(|t| !t.starts_with("sha256-")))
+        .count() as u64;
+    assert!(
+        stats.manifest_reads <= indexes,
+        "{} reads for {indexes} tagged indexes",
+        stats.manifest_reads
+    );
+
+    // A second verify in a new run reads nothing: the indexes come from the cache.
+    let again = registry_reads_after(&server, || async {
+        client
+            .org(demo::ACME)
+            .package(PackageType::Container, demo::GATEWAY)
+            .verify(&self::registry(&client, cache.path()))
+            .await
+            .unwrap()
+    })
+    .await;
+    assert_eq!(again, 0);
+}
+
+async fn registry_reads_after<F, Fut, T>(server: &MockServer, run: F) -> u64
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let before = server.stats().registry.manifest_reads;
+    run().await;
+    server.stats().registry.manifest_reads - before
+}
+
+#[tokio::test]
+async fn planning_the_demo_again_after_applying_its_plan_plans_nothing() {
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server);
+    let cache = tempfile::tempdir().unwrap();
+    let registry = registry(&client, cache.path());
+    let first = plan_for(&client, &registry, demo::GATEWAY, &untagged()).await;
+    assert!(!first.deletions.is_empty());
+    apply_and_verify(&server, &client, &registry, &first).await;
+    let second = plan_for(&client, &registry, demo::GATEWAY, &untagged()).await;
+    assert!(
+        second.deletions.is_empty(),
+        "the second plan deletes {:?}",
+        second
+            .deletions
+            .iter()
+            .map(|d| d.id)
+            .collect::<Vec<_>>()
+    );
+}
