@@ -54,6 +54,7 @@ pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Repl
     let fail = |status: StatusCode, message: &str| ApiError::new(status, message, docs);
     let owner = resolve_owner(store, request)
         .ok_or_else(|| fail(StatusCode::NOT_FOUND, messages::NOT_FOUND))?;
+    crate::world_change::before_operation(store, request, &owner.login);
     let access = auth::access(&owner, request.caller);
     let handler = Handler {
         request,
