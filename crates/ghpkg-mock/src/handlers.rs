@@ -51,6 +51,7 @@ pub(crate) fn json(value: &impl Serialize, link: Option<String>) -> Reply {
 /// Runs the request's action against `store`.
 pub(crate) fn handle(store: &mut Store, request: &ApiRequest<'_>) -> Result<Reply, ApiError> {
     let owner = request_owner(store, request)?;
+    crate::world_change::before_operation(store, request, &owner.login);
     let handler = Handler::new(request, &owner);
     match request.route.action {
         Action::ListDockerConflicts => handler.list_conflicts(store),

@@ -55,8 +55,10 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+pub mod tag_closure;
 mod upstream;
 mod wire;
+mod world_change;
 
 pub use auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
 pub use changes::AppliedChange;
@@ -70,4 +72,6 @@ pub use routes::operation_ids;
 pub use server::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, MockOptions, MockServer};
 pub use state::{PackageRecord, RESTORE_WINDOW, StateSnapshot, UnlistedManifest, VersionRecord};
 pub use stats::{FaultCounts, RateLimitRejections, RegistryStats, Stats, UNMATCHED_OPERATION};
+pub use tag_closure::{BrokenTag, Missing};
 pub use upstream::{Upstream, UpstreamError, UpstreamScan};
+pub use world_change::{OnVersionsPage, Push, PushError, Pushed, PushedManifest, WorldChange};

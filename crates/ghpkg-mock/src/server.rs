@@ -330,6 +330,15 @@ impl MockServer {
             .delete_version_as(actor, version_id, now)
     }
 
+    /// Runs `change` on the world under its lock, with the clock's now (whole seconds).
+    pub(crate) fn with_store<R>(
+        &self,
+        change: impl FnOnce(&mut Store, chrono::DateTime<chrono::Utc>) -> R,
+    ) -> R {
+        let now = self.shared.clock.now().trunc_subsecs(0);
+        change(&mut self.shared.store(), now)
+    }
+
     /// How many connections are open now (at most [`MockOptions::max_connections`]).
     pub fn open_connections(&self) -> usize {
         self.shared.open_connections.count()

@@ -234,6 +234,8 @@ pub(crate) struct Store {
     pub fixture_registry_failures: Vec<(String, u16)>,
     /// When the server started, on its clock (whole seconds).
     started_at: DateTime<Utc>,
+    /// Triggers armed by tests, not fired yet (see `world_change`).
+    pub armed_world_changes: Vec<crate::world_change::OnVersionsPage>,
 }
 
 impl Store {
@@ -388,6 +390,7 @@ impl Store {
             changes: ChangeLog::default(),
             fixture_registry_failures,
             started_at: now,
+            armed_world_changes: Vec::new(),
         })
     }
 
