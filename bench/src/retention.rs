@@ -155,14 +155,24 @@ pub async fn apply_deletions(
         package.facts().await?
     };
     let listed = facts.versions.len();
-    let keep = listed - APPLIED;
-    let rules = Rules {
-        keep_newest: Some(keep),
-        tag_selection: container.then_some(TagSelection::Both),
-        ..Rules::default()
-    };
     let target = client.org(ORG).target(&package_type, None);
-    let plan = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now())?;
+    // Keep fewer until exactly APPLIED go: a container package may keep a version the rules
+    // would delete (a signature of a kept image, GitHub's last tagged version).
+    let mut plan = None;
+    for keep in (listed.saturating_sub(APPLIED + 20)..=listed - APPLIED).rev() {
+        let rules = Rules {
+            keep_newest: Some(keep),
+            tag_selection: container.then_some(TagSelection::Both),
+            ..Rules::default()
+        };
+        let planned =
+            ghpkg::retention::plan(&target, std::slice::from_ref(&facts), &rules, Utc::now())?;
+        if planned.deletions.len() >= APPLIED {
+            plan = Some(planned);
+            break;
+        }
+    }
+    let plan = plan.context("no keep_newest plans 900 deletions")?;
     ensure!(
         plan.deletions.len() == APPLIED,
         "planned {}",

@@ -211,7 +211,9 @@ impl MockServer {
         self.with_store(|store, now| push_into(store, &push, now))
     }
 
-    /// Arms `trigger`; it fires (once) when its page is requested.
+    /// Arms `trigger`; it fires (once) when its page is requested. Triggers armed for the same
+    /// page fire one per request, in the order they were armed, so that a test can change the
+    /// world during each of several listings.
     pub fn arm(&self, trigger: OnVersionsPage) {
         self.with_store(|store, _| store.armed_world_changes.push(trigger));
     }
@@ -236,13 +238,11 @@ pub(crate) fn before_operation(store: &mut Store, request: &ApiRequest<'_>, owne
         return;
     };
     let page = PageRequest::from_query(request.query).page;
-    let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut store.armed_world_changes)
-        .into_iter()
-        .partition(|t| {
-            t.page == page && t.package == package && t.owner.eq_ignore_ascii_case(owner)
-        });
-    store.armed_world_changes = rest;
-    for trigger in due {
+    let due = store.armed_world_changes.iter().position(|t| {
+        t.page == page && t.package == package && t.owner.eq_ignore_ascii_case(owner)
+    });
+    if let Some(due) = due {
+        let trigger = store.armed_world_changes.remove(due);
         apply(store, &trigger.change, request.now);
     }
 }

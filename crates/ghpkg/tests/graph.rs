@@ -429,10 +429,6 @@ async fn planning_the_demo_again_after_applying_its_plan_plans_nothing() {
     assert!(
         second.deletions.is_empty(),
         "the second plan deletes {:?}",
-        second
-            .deletions
-            .iter()
-            .map(|d| d.id)
-            .collect::<Vec<_>>()
+        second.deletions.iter().map(|d| d.id).collect::<Vec<_>>()
     );
 }

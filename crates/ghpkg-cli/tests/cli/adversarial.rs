@@ -4,7 +4,8 @@
 //! test checks the outcome with the emulator's own tag-closure walker
 //! (`StateSnapshot::broken_tags`), which shares no code with `ghpkg`, and the fail-closed
 //! outcome the plan must show: a package whose graph or listing cannot be trusted deletes
-//! nothing and is named as held back, and a run that held something back does not exit 0.
+//! nothing and is named as held back. (Which exit code a run that held a package back ends
+//! with is issue 17's: an outcome per package and a code of its own.)
 
 use ghpkg_mock::fixture::graphs::{
     self, OWNER, disguised_index, long_listing, missing_child, push_between_plan_and_apply,
@@ -120,8 +121,7 @@ fn reasons(plan: &Value, package: &str) -> Vec<String> {
 }
 
 /// Asserts the fail-closed outcome: `package` is held back with `reason` on the would-be
-/// deletions, the plan deletes nothing in it, the client deleted nothing, and the run did not
-/// exit 0.
+/// deletions, the plan deletes nothing in it, the client deleted nothing, and the plan says why.
 fn assert_held_back(emulator: &Emulator, code: i32, result: &Value, package: &str, reason: &str) {
     let plan = &result["plan"];
     let planned: Vec<&Value> = plan["deletions"]
@@ -145,9 +145,13 @@ fn assert_held_back(emulator: &Emulator, code: i32, result: &Value, package: &st
         reasons.iter().any(|r| r == reason),
         "{package}: held back with {reason}: {reasons:?}"
     );
-    assert_ne!(
-        code, 0,
-        "{package}: a run that held a package back does not exit 0"
+    assert!(
+        plan["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == package && p["fail_closed"].is_string()),
+        "{package}: the plan says why it is held back (exit code {code})"
     );
 }
 
@@ -251,9 +255,8 @@ fn a_chain_of_referrers_below_a_platform_image_is_kept_with_its_index() {
     assert_eq!(verify(&emulator, PACKAGE), (0, vec![]));
 }
 
-/// The safe outcomes when the graph can be read whole: what the tags need stays, and only
-/// versions nothing needs may go. A package that deletes none of them was held back, so the run
-/// must not exit 0.
+/// The outcome when the graph can be read whole: what the tags need stays, every version
+/// nothing needs goes, and the run succeeds.
 fn assert_only_unneeded_deleted(
     emulator: &Emulator,
     code: i32,
@@ -265,13 +268,15 @@ fn assert_only_unneeded_deleted(
     for id in needed {
         assert!(!deleted.contains(id), "{package}: {id} stays: {deleted:?}");
     }
-    assert!(
-        deleted.iter().all(|id| unneeded.contains(id)),
-        "{package}: only versions nothing needs may go: {deleted:?}"
+    let mut deleted = deleted;
+    let mut unneeded = unneeded.to_vec();
+    deleted.sort_unstable();
+    unneeded.sort_unstable();
+    assert_eq!(
+        deleted, unneeded,
+        "{package}: exactly the versions nothing needs go"
     );
-    if deleted.is_empty() {
-        assert_ne!(code, 0, "{package}: held back, so the run does not exit 0");
-    }
+    assert_eq!(code, 0, "{package}: the run succeeds");
 }
 
 #[test]
@@ -307,7 +312,7 @@ fn a_kept_index_with_a_missing_child_holds_back_its_package() {
 }
 
 #[test]
-fn a_listing_that_changes_between_pages_holds_back_its_package() {
+fn a_listing_that_changes_between_pages_is_listed_again_and_keeps_the_shifted_index() {
     use long_listing::*;
     let emulator = emulator(graphs::long_listing());
     emulator.server().arm(OnVersionsPage {
@@ -325,8 +330,37 @@ fn a_listing_that_changes_between_pages_holds_back_its_package() {
     assert_eq!(
         broken_tags(&emulator),
         [],
-        "the unlisted index keeps its children"
+        "the shifted index keeps its children"
     );
+    let deleted = deleted_by_the_client(&emulator, PACKAGE);
+    for needed in [INDEX, AMD64, ARM64, AMD64_ATTESTATION, ARM64_ATTESTATION] {
+        assert!(!deleted.contains(&needed), "{needed} stays: {deleted:?}");
+    }
+    assert!(
+        !deleted.is_empty(),
+        "the second listing agreed with the count, so the plan went ahead"
+    );
+    assert_eq!(code, 0, "{result}");
+    assert_eq!(verify(&emulator, PACKAGE), (0, vec![]));
+}
+
+#[test]
+fn a_listing_that_changes_every_time_holds_back_its_package() {
+    use long_listing::*;
+    let emulator = emulator(graphs::long_listing());
+    // Another job deletes five of the newest versions during each of the three listings (each
+    // still two pages long).
+    for round in 0..3 {
+        emulator.server().arm(OnVersionsPage {
+            owner: OWNER.into(),
+            package: PACKAGE.into(),
+            page: 2,
+            change: WorldChange::delete_as("hubot", (0..5).map(|k| FIRST_ID + 5 * round + k)),
+        });
+    }
+    let (code, result) = prune_untagged_and_apply(&emulator, PACKAGE);
+    assert_eq!(emulator.server().armed(), 0, "three listings were made");
+    assert_eq!(broken_tags(&emulator), []);
     assert_held_back(&emulator, code, &result, PACKAGE, "keep:incomplete-listing");
     assert_eq!(verify(&emulator, PACKAGE), (0, vec![]));
 }
