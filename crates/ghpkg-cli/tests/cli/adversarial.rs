@@ -63,6 +63,21 @@ fn prune_untagged_and_apply(emulator: &Emulator, package: &str) -> (i32, Value) 
     (output.status.code().unwrap(), result)
 }
 
+/// A dry run of `prune container PACKAGE --untagged`, as an hourly job's last run: it leaves
+/// every manifest of the package in the manifest cache, so the next run reads none of them
+/// from the registry (and cannot learn from a read that fails that a version is gone).
+fn warm_the_manifest_cache(emulator: &Emulator, package: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    emulator
+        .ghpkg(
+            TOKEN,
+            &["--org", OWNER, "prune", "container", package, "--untagged"],
+        )
+        .current_dir(dir.path())
+        .assert()
+        .success();
+}
+
 /// `verify container PACKAGE --json`: the exit code and the broken tags it names.
 fn verify(emulator: &Emulator, package: &str) -> (i32, Vec<String>) {
     let output = emulator
@@ -315,6 +330,7 @@ fn a_kept_index_with_a_missing_child_holds_back_its_package() {
 fn a_listing_that_changes_between_pages_is_listed_again_and_keeps_the_shifted_index() {
     use long_listing::*;
     let emulator = emulator(graphs::long_listing());
+    warm_the_manifest_cache(&emulator, PACKAGE);
     emulator.server().arm(OnVersionsPage {
         owner: OWNER.into(),
         package: PACKAGE.into(),
@@ -348,6 +364,7 @@ fn a_listing_that_changes_between_pages_is_listed_again_and_keeps_the_shifted_in
 fn a_listing_that_changes_every_time_holds_back_its_package() {
     use long_listing::*;
     let emulator = emulator(graphs::long_listing());
+    warm_the_manifest_cache(&emulator, PACKAGE);
     // Another job deletes five of the newest versions during each of the three listings (each
     // still two pages long).
     for round in 0..3 {
