@@ -4,8 +4,10 @@
 //! [`apply`] re-lists each package of the plan first and skips, with a reason, every planned
 //! version that changed since the plan was made (gone, a tag added or moved, updated), every
 //! child whose parent was not deleted, and — for container images — every planned version that
-//! a version pushed since the plan now lists (`now-in-use`, naming it; see [`recheck`], which
-//! also runs again at an interval during a long apply). It deletes through the client's pacing, parents before
+//! a version pushed since the plan now lists (`now-in-use`, naming it). That re-check runs
+//! again every [`DEFAULT_RECHECK_INTERVAL`] (or [`ApplyOptions::recheck_every`]) during a long
+//! apply, listing the newest versions until a page holds nothing new and reading only what is
+//! new; the window that remains is a push between the last check and a delete. It deletes through the client's pacing, parents before
 //! children (one graph level at a time, the client's concurrency within a level), goes on past
 //! individual failures, and appends each outcome to the [`Journal`] as it happens. Running the
 //! same plan with the same journal again resumes: what the journal records as done is left

@@ -35,7 +35,7 @@ const REFERENCE_DIGEST: &str = "vnd.docker.reference.digest";
 impl PackageHandle {
     /// Every active version as the engine's facts, and — for container and docker packages —
     /// the image graph read from `registry`: every version's manifest, and every index entry
-    /// that is not a version (see [the module docs](self)). Other package types get no graph.
+    /// that is not a version (see [the module docs](crate::registry)). Other package types get no graph.
     pub async fn facts_with_graph(&self, registry: &Registry) -> Result<PackageFacts> {
         let mut facts = self.facts().await?;
         if self.is_container() {

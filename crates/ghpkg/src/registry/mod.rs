@@ -14,13 +14,17 @@
 //! - **Downloads are spared**: every manifest read counts as a download on GitHub (and public
 //!   versions with more than 5,000 downloads can no longer be deleted), so manifests are read by
 //!   digest, at most once ever with a [cache directory](RegistryOptions::cache_dir) (a manifest
-//!   by digest never changes, and what the cache holds is checked against its digest), and only
-//!   what the plan needs (see [`PackageHandle::facts_with_graph`]).
+//!   by digest never changes, and what the cache holds is checked against its digest).
+//! - **What is read**: every version's manifest, and every index entry that is not a version,
+//!   when the rules could delete anything ([`PackageHandle::facts_for_plan`]); a parent's
+//!   descriptor never stands in for a child's own manifest, since only the child says whether
+//!   it is an index with entries of its own, and only reading every version finds every
+//!   `subject`. So the OCI referrers API is not needed for planning (`verify` asks it).
 //! - **Hostile answers**: bodies are bounded, a manifest whose bytes do not hash to the digest
 //!   asked for is refused, and every failure of one manifest becomes an unreadable manifest in
 //!   the graph — the engine then deletes nothing it cannot prove unused.
 //!
-//! [`PackageHandle::facts_with_graph`]: crate::PackageHandle::facts_with_graph
+//! [`PackageHandle::facts_for_plan`]: crate::PackageHandle::facts_for_plan
 
 use std::collections::HashMap;
 use std::path::PathBuf;
