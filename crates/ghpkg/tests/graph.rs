@@ -441,3 +441,90 @@ async fn planning_the_demo_again_after_applying_its_plan_plans_nothing() {
         second.deletions.iter().map(|d| d.id).collect::<Vec<_>>()
     );
 }
+
+/// A push during a long apply, after its first check: the periodic re-check sees the new index
+/// and spares the planned platform image it reuses (and only that).
+#[tokio::test]
+async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
+    use ghpkg::journal::Outcome;
+    use ghpkg_mock::{OnVersionsPage, Push, WorldChange};
+    use graphs::push_between_plan_and_apply::*;
+    let server = MockServer::start(MockOptions {
+        fixture: graphs::push_between_plan_and_apply(),
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    let client = client(&server);
+    let cache = tempfile::tempdir().unwrap();
+    let registry = registry(&client, cache.path());
+    let scope = client.org(graphs::OWNER);
+    let facts = scope
+        .package(PackageType::Container, PACKAGE)
+        .facts_with_graph(&registry)
+        .await
+        .unwrap();
+    let target = scope.target(&PackageType::Container, None);
+    let plan = ghpkg::retention::plan(&target, &[facts], &untagged(), Utc::now()).unwrap();
+    let planned: Vec<u64> = plan.deletions.iter().map(|d| d.id).collect();
+    assert!(planned.contains(&(PLATFORM as u64)), "{planned:?}");
+
+    // The apply's own listing sees nothing new; the push lands just before the re-check's.
+    let state = server.state();
+    let platform = state.version(PLATFORM).unwrap().1;
+    let index = pushed_index(
+        &platform.name,
+        platform.manifest.as_ref().unwrap().bytes.len(),
+    );
+    for change in [
+        WorldChange::delete_as("hubot", []),
+        WorldChange::Push(Push::version(graphs::OWNER, PACKAGE, index).tag(PUSHED_TAG)),
+    ] {
+        server.arm(OnVersionsPage {
+            owner: graphs::OWNER.into(),
+            package: PACKAGE.into(),
+            page: 1,
+            change,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut journal = Journal::open(
+        &dir.path().join("journal.jsonl"),
+        &apply::journal_scope(&plan),
+    )
+    .unwrap();
+    let options = ApplyOptions::new()
+        .registry(&registry)
+        .recheck_every(Duration::ZERO);
+    apply::apply(&client, &plan, &mut journal, &options, &quiet)
+        .await
+        .unwrap();
+    assert_eq!(server.armed(), 0, "the re-check listed the package again");
+    let platform_entry = journal
+        .state()
+        .entries
+        .iter()
+        .find(|e| e.version_id == PLATFORM as u64)
+        .unwrap();
+    assert_eq!(platform_entry.outcome, Outcome::Skipped);
+    assert_eq!(platform_entry.reason, "now-in-use");
+    assert!(
+        platform_entry
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains(PUSHED_TAG),
+        "{:?}",
+        platform_entry.detail
+    );
+    assert!(
+        journal
+            .state()
+            .entries
+            .iter()
+            .filter(|e| e.version_id != PLATFORM as u64)
+            .all(|e| e.outcome == Outcome::Deleted),
+        "the rest of the plan is deleted"
+    );
+    assert_eq!(server.state().broken_tags(), []);
+}
