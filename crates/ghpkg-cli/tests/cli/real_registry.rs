@@ -689,12 +689,11 @@ fn prune_untagged_against_a_real_registry_leaves_every_tag_pullable() {
     json_of(&verified, "verify.schema.json");
 
     // The planning semantics, checked last so that everything above is exercised whatever the
-    // planner decides. They are being changed on main (every version's manifest is read; an
-    // attestation listed only by a deleted index goes with it). On branch `real-registry` this
-    // assertion fails: the first plan keeps I0's amd64 attestation (its image, the shared
-    // amd64, stays) and the second plan then deletes it, so prune does not converge in one run.
-    // It is kept as the behaviour wanted, not weakened. One assertion for both plans, so that a
-    // failure shows both.
+    // planner decides: every version's manifest is read, and an attestation listed only by a
+    // deleted index goes with it (I0's amd64 attestation, though the amd64 image it describes
+    // is shared with I1 and stays), so a second prune has nothing left to delete. The planner
+    // before issue 15 kept that attestation in the first plan and deleted it in the second.
+    // One assertion for both plans, so that a failure shows both.
     assert_eq!(
         (world.names_of(&planned), world.names_of(&again)),
         (world.names_of(&expected), Vec::new()),
