@@ -94,16 +94,7 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
     let deleting_fixture = write_fixture(
         out,
         "fixture-delete.json",
-        SyntheticSpec {
-            seed: 2,
-            organizations: 1,
-            users: 1,
-            packages_per_owner: 1,
-            versions_per_package: 1_000,
-            package_types: vec![ghpkg_api::types::PackageType::Npm],
-            public_share: 0.0,
-            ..SyntheticSpec::default()
-        },
+        one_package_of_1_000(ghpkg_api::types::PackageType::Npm),
     )?;
     let emulator = EmulatorProcess::start(
         mock,
@@ -132,16 +123,7 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
     let recheck_fixture = write_fixture(
         out,
         "fixture-recheck.json",
-        SyntheticSpec {
-            seed: 2,
-            organizations: 1,
-            users: 1,
-            packages_per_owner: 1,
-            versions_per_package: 1_000,
-            package_types: vec![ghpkg_api::types::PackageType::Container],
-            public_share: 0.0,
-            ..SyntheticSpec::default()
-        },
+        one_package_of_1_000(ghpkg_api::types::PackageType::Container),
     )?;
     let emulator = EmulatorProcess::start(
         mock,
@@ -202,6 +184,21 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
         println!("some targets NOT met (see the `met` column)");
     }
     Ok(())
+}
+
+/// The world of the deletion scenarios: one private package of `package_type` with 1,000
+/// versions.
+fn one_package_of_1_000(package_type: ghpkg_api::types::PackageType) -> SyntheticSpec {
+    SyntheticSpec {
+        seed: 2,
+        organizations: 1,
+        users: 1,
+        packages_per_owner: 1,
+        versions_per_package: 1_000,
+        package_types: vec![package_type],
+        public_share: 0.0,
+        ..SyntheticSpec::default()
+    }
 }
 
 fn write_fixture(out: &Path, name: &str, spec: SyntheticSpec) -> Result<PathBuf> {

@@ -458,14 +458,8 @@ async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
     let client = client(&server);
     let cache = tempfile::tempdir().unwrap();
     let registry = registry(&client, cache.path());
-    let scope = client.org(graphs::OWNER);
-    let facts = scope
-        .package(PackageType::Container, PACKAGE)
-        .facts_with_graph(&registry)
-        .await
-        .unwrap();
-    let target = scope.target(&PackageType::Container, None);
-    let plan = ghpkg::retention::plan(&target, &[facts], &untagged(), Utc::now()).unwrap();
+    assert_eq!(graphs::OWNER, demo::ACME, "plan_for plans acme's packages");
+    let plan = plan_for(&client, &registry, PACKAGE, &untagged()).await;
     let planned: Vec<u64> = plan.deletions.iter().map(|d| d.id).collect();
     assert!(planned.contains(&(PLATFORM as u64)), "{planned:?}");
 
