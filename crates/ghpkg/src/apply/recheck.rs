@@ -92,14 +92,15 @@ impl<'a> Recheck<'a> {
         self.in_use.get(&id).cloned().map(Hold::InUse)
     }
 
-    /// Examines what `listed` (the package as listed now) holds that the plan did not know.
+    /// Examines what `listed` (the package as listed now) holds that the plan did not know (a
+    /// version whose id is not a valid one is examined too: it cannot be known).
     pub(super) async fn examine(&mut self, listed: &[PackageVersion]) {
         if self.registry.is_none() {
             return;
         }
         let fresh: Vec<&PackageVersion> = listed
             .iter()
-            .filter(|version| u64::try_from(version.id).is_ok_and(|id| !self.known.contains(&id)))
+            .filter(|version| !u64::try_from(version.id).is_ok_and(|id| self.known.contains(&id)))
             .collect();
         self.read_new(&fresh).await;
         self.last = Instant::now();
