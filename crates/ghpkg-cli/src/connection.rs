@@ -158,10 +158,10 @@ fn api_of_host(host: &str) -> Api {
 pub fn owner(global: &GlobalArgs) -> Owner {
     match (&global.org, &global.user) {
         (Some(org), _) => Owner::Org(org.clone()),
-        (None, Some(user)) if user == AUTHENTICATED_USER => Owner::AuthenticatedUser,
+        (None, Some(user)) if user == AUTHENTICATED_USER => Owner::AuthenticatedUser(None),
         (None, Some(user)) => Owner::User(user.clone()),
         (None, None) if global.demo => Owner::Org(DEMO_OWNER.to_string()),
-        (None, None) => Owner::AuthenticatedUser,
+        (None, None) => Owner::AuthenticatedUser(None),
     }
 }
 
@@ -171,7 +171,7 @@ pub fn owner_flag(owner: &Owner) -> String {
     match owner {
         Owner::Org(login) => format!("--org {login}"),
         Owner::User(login) => format!("--user {login}"),
-        Owner::AuthenticatedUser => format!("--user {AUTHENTICATED_USER}"),
+        Owner::AuthenticatedUser(_) => format!("--user {AUTHENTICATED_USER}"),
     }
 }
 
@@ -295,7 +295,7 @@ impl Connection {
     /// and when GitHub will not say, as for GitHub Actions' `GITHUB_TOKEN`): plans record it, and
     /// an apply refuses a plan made for another user.
     pub async fn authenticated_login(&self) -> Option<String> {
-        if self.owner != Owner::AuthenticatedUser {
+        if !self.owner.is_authenticated_user() {
             return None;
         }
         self.client
@@ -412,11 +412,11 @@ mod tests {
 
     #[test]
     fn the_owner_defaults_to_the_token_user_and_to_acme_in_the_demo() {
-        assert_eq!(owner(&global(&[])), Owner::AuthenticatedUser);
+        assert_eq!(owner(&global(&[])), Owner::AuthenticatedUser(None));
         assert_eq!(owner(&global(&["--demo"])), Owner::Org("acme".into()));
         assert_eq!(
             owner(&global(&["--demo", "--user", "@me"])),
-            Owner::AuthenticatedUser
+            Owner::AuthenticatedUser(None)
         );
         assert_eq!(
             owner(&global(&["--user", "octocat"])),

@@ -33,7 +33,7 @@ impl From<&Owner> for OwnerRef {
         let kind = match owner {
             Owner::Org(_) => "organization",
             Owner::User(_) => "user",
-            Owner::AuthenticatedUser => "authenticated-user",
+            Owner::AuthenticatedUser(_) => "authenticated-user",
         };
         OwnerRef {
             kind: kind.to_string(),

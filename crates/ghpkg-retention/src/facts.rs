@@ -1,5 +1,7 @@
 //! What the caller knows: where the packages live, and each package's versions.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -27,16 +29,66 @@ impl Target {
     }
 }
 
-/// The owner of the packages, as GitHub's three API scopes see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+impl fmt::Display for Target {
+    /// `container packages of organization acme on github.com`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} packages of {} on {}",
+            self.package_type, self.owner, self.host
+        )
+    }
+}
+
+/// Whose packages: an organization, any user, or the user the token belongs to, as GitHub's
+/// three API scopes see them. The one owner type of the workspace: the library's requests, the
+/// plan and the journal all use it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Owner {
-    /// An organization (`/orgs/{org}/packages`).
+    /// An organization, by login (`/orgs/{org}/packages`).
     Org(String),
-    /// Any user (`/users/{username}/packages`).
+    /// Any user, by login (`/users/{username}/packages`).
     User(String),
-    /// The token's user (`/user/packages`), with the login when it is known.
+    /// The token's user (`/user/packages`), with the login when it is known. Requests never
+    /// use the login; plans and journals record it so that people can read them.
     AuthenticatedUser(Option<String>),
+}
+
+impl Owner {
+    /// The login that addresses the owner in a request's path (`/orgs/{org}`,
+    /// `/users/{username}`); `None` for the authenticated user, whose path (`/user`) has none.
+    pub fn login(&self) -> Option<&str> {
+        match self {
+            Owner::Org(login) | Owner::User(login) => Some(login),
+            Owner::AuthenticatedUser(_) => None,
+        }
+    }
+
+    /// Whether `self` and `other` address the same packages: the same kind of owner and the
+    /// same login in the path (the authenticated user's recorded login does not count).
+    pub fn addresses_same(&self, other: &Owner) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.login() == other.login()
+    }
+
+    /// Whether this is the authenticated user, whatever login is known for it.
+    pub fn is_authenticated_user(&self) -> bool {
+        matches!(self, Owner::AuthenticatedUser(_))
+    }
+}
+
+impl fmt::Display for Owner {
+    /// `organization acme`, `user octocat`, `the authenticated user octocat`: the one
+    /// description of an owner.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Owner::Org(login) => write!(f, "organization {login}"),
+            Owner::User(login) => write!(f, "user {login}"),
+            Owner::AuthenticatedUser(Some(login)) => write!(f, "the authenticated user {login}"),
+            Owner::AuthenticatedUser(None) => f.write_str("the authenticated user"),
+        }
+    }
 }
 
 /// One version of a package, as GitHub lists it.

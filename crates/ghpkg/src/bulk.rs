@@ -123,7 +123,7 @@ impl PackageHandle {
                             PackageCheck::Exists => ItemResult::AlreadyGone,
                             PackageCheck::Missing(message) => ItemResult::Failed(Error::NotFound {
                                 operation: ghpkg_api::operations::Action::DeleteVersion
-                                    .spec(package.scope().owner().family())
+                                    .spec(crate::owner::family(package.scope().owner()))
                                     .into(),
                                 message: message.clone(),
                                 token: package.scope().client().token_kind(),

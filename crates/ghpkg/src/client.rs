@@ -15,7 +15,7 @@ use crate::error::mapping::{self, Context};
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
 use crate::operation::Operation;
-use crate::owner::Owner;
+use crate::owner::{self, Owner};
 use crate::pacing::{Pacer, Pacing, RateLimitStatus};
 use crate::scopes::{X_OAUTH_SCOPES, missing_scopes, scopes_in_header};
 use crate::types::PackageType;
@@ -59,7 +59,7 @@ pub(crate) struct Resource<'a> {
 impl Resource<'_> {
     /// Checks every name and id against the rules before anything is sent.
     fn validate(&self) -> Result<()> {
-        self.owner.validate()?;
+        owner::validate(self.owner)?;
         if let Some((package_type, name)) = self.package {
             package_type.to_wire()?;
             names::check_package(package_type, name)
@@ -138,7 +138,7 @@ impl Client {
 
     /// Asks GitHub for the token's scopes; `None` when the answer carries no `X-OAuth-Scopes`.
     async fn probe_scopes(&self) -> Result<Option<Vec<String>>> {
-        let spec = Action::ListDockerConflicts.spec(Owner::AuthenticatedUser.family());
+        let spec = Action::ListDockerConflicts.spec(owner::family(&Owner::AuthenticatedUser(None)));
         let result = self
             .inner
             .api
@@ -229,7 +229,7 @@ impl Client {
         query: &[(&str, &str)],
     ) -> Result<ResponseValue<T>> {
         resource.validate()?;
-        let spec = action.spec(resource.owner.family());
+        let spec = action.spec(owner::family(resource.owner));
         let operation = Operation::from(spec);
         self.preflight(operation).await?;
         let login = resource.owner.login().unwrap_or_default();
@@ -265,7 +265,7 @@ impl Client {
         owner: &Owner,
         url: &str,
     ) -> Result<ResponseValue<T>> {
-        let spec = action.spec(owner.family());
+        let spec = action.spec(owner::family(owner));
         match self.inner.api.get_page(url, spec).await {
             Ok(response) => Ok(response),
             Err(error) => Err(self.map_error(spec.into(), error).await),

@@ -2,7 +2,7 @@
 //! each package's versions as facts.
 
 use futures::TryStreamExt;
-use ghpkg_retention::{Owner as TargetOwner, PackageFacts, Target, VersionFacts};
+use ghpkg_retention::{PackageFacts, Target, VersionFacts};
 use globset::{Glob, GlobSetBuilder};
 
 use crate::client::Client;
@@ -42,11 +42,8 @@ impl Scope {
         Target {
             host: self.client().host(),
             owner: match self.owner() {
-                Owner::Org(login) => TargetOwner::Org(login.clone()),
-                Owner::User(login) => TargetOwner::User(login.clone()),
-                Owner::AuthenticatedUser => {
-                    TargetOwner::AuthenticatedUser(login.map(str::to_string))
-                }
+                Owner::AuthenticatedUser(_) => Owner::AuthenticatedUser(login.map(str::to_string)),
+                owner => owner.clone(),
             },
             package_type: package_type.as_str().to_string(),
         }

@@ -446,13 +446,12 @@ fn parse_line(
 }
 
 fn describe(host: &str, owner: &Owner, package_type: &str) -> String {
-    let owner = match owner {
-        Owner::Org(login) => format!("organization {login}"),
-        Owner::User(login) => format!("user {login}"),
-        Owner::AuthenticatedUser(Some(login)) => format!("the authenticated user {login}"),
-        Owner::AuthenticatedUser(None) => "the authenticated user".into(),
-    };
-    format!("{package_type} packages of {owner} on {host}")
+    Target {
+        host: host.to_string(),
+        owner: owner.clone(),
+        package_type: package_type.to_string(),
+    }
+    .to_string()
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, written, synced, then

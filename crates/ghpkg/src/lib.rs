@@ -60,7 +60,7 @@
 //!   github.com, Enterprise Server or any base URL, timeouts, [`Pacing`].
 //! - [`Scope`], from [`Client::org`], [`Client::user`] or [`Client::authenticated_user`]: the same
 //!   methods for all three owners — [`Scope::packages`], [`Scope::package`],
-//!   [`Scope::docker_conflicts`]. [`Owner::family`] picks the operation of the generated table
+//!   [`Scope::docker_conflicts`]. `owner::family` picks the operation of the generated table
 //!   ([`ghpkg_api::operations`]); nothing else chooses between the three.
 //! - [`PackageHandle`] and [`VersionHandle`]: get, delete, restore, list versions;
 //!   [`PackageHandle::delete_versions`] and [`PackageHandle::restore_versions`] for bulk work

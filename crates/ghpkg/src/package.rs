@@ -167,7 +167,7 @@ impl ListVersions {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.package.scope.client().clone();
         let owner = self.package.scope.owner().clone();
-        let owner_family = owner.family();
+        let owner_family = crate::owner::family(&owner);
         let paging = self
             .paging
             .unwrap_or(Paging::Concurrent(client.concurrency()));

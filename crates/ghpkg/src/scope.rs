@@ -55,7 +55,7 @@ impl Client {
 
     /// The packages of the user the token belongs to.
     pub fn authenticated_user(&self) -> Scope {
-        self.scope(Owner::AuthenticatedUser)
+        self.scope(Owner::AuthenticatedUser(None))
     }
 
     /// The packages of `owner`.
@@ -180,7 +180,7 @@ impl ListPackages {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.scope.client.clone();
         let owner = self.scope.owner.clone();
-        let owner_family = owner.family();
+        let owner_family = crate::owner::family(&owner);
         let paging = self
             .paging
             .unwrap_or(Paging::Concurrent(client.concurrency()));

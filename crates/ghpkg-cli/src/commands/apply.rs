@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use ghpkg::apply::{ApplyOptions, Event, journal_scope};
 use ghpkg::journal::{Journal, JournalEntry};
-use ghpkg::retention::{MAX_PLAN_BYTES, NoteKind, Owner as TargetOwner, Plan, Target};
+use ghpkg::retention::{MAX_PLAN_BYTES, NoteKind, Owner, Plan, Target};
 
 use crate::cli::{ApplyArgs, RegistryArgs};
 use crate::connection::{self, Connection};
@@ -52,7 +52,7 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         &format!(
             "Delete {} of {}",
             counted(plan.deletions.len(), "version"),
-            render::plan::target(&plan.inputs.target)
+            plan.inputs.target.to_string()
         ),
         &format!("delete {}", counted(plan.deletions.len(), "version")),
         args.yes,
@@ -70,7 +70,7 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
 /// A plan made for the authenticated user names its login: applying it with another user's
 /// token would aim at that user's packages, so it is refused.
 async fn check_planned_user(connection: &Connection, target: &Target) -> Result<(), Failure> {
-    let TargetOwner::AuthenticatedUser(Some(planned)) = &target.owner else {
+    let Owner::AuthenticatedUser(Some(planned)) = &target.owner else {
         return Ok(());
     };
     match connection.authenticated_login().await {
@@ -109,18 +109,12 @@ pub fn check_owner_flags(context: &Context<'_>, target: &Target) -> Result<(), F
         return Ok(());
     }
     let given = connection::owner(context.global);
-    let agrees = match (&given, &target.owner) {
-        (ghpkg::Owner::Org(a), TargetOwner::Org(b))
-        | (ghpkg::Owner::User(a), TargetOwner::User(b)) => a == b,
-        (ghpkg::Owner::AuthenticatedUser, TargetOwner::AuthenticatedUser(_)) => true,
-        _ => false,
-    };
-    if agrees {
+    if given.addresses_same(&target.owner) {
         return Ok(());
     }
     Err(Failure::usage(format!(
         "the file is for {}, but the command line names {given}",
-        render::plan::target(target)
+        target
     ))
     .with_hint("Drop --org/--user: apply and restore take the owner from the plan or journal."))
 }
@@ -336,7 +330,7 @@ pub fn report_to_actions(context: &Context<'_>, report: &RunReport, plan_file: O
         "### ghpkg {verb}: {}\n\n| outcome | versions |\n|---|---:|\n| deleted | {} |\n| \
          already gone | {} |\n| refused | {} |\n| failed | {} |\n| skipped | {} |\n| restored | \
          {} |\n| not restored | {} |\n\nPlan `{}`, journal `{}`.\n\n",
-        crate::github_actions::markdown_cell(&render::plan::target(&report.target)),
+        crate::github_actions::markdown_cell(&report.target.to_string()),
         counts.deleted,
         counts.already_gone,
         counts.refused,

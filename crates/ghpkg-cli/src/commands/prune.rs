@@ -179,7 +179,7 @@ async fn settle(
     let question = format!(
         "Delete {} of {}",
         counted(plan.deletions.len(), "version"),
-        render::plan::target(&plan.inputs.target)
+        plan.inputs.target.to_string()
     );
     let action = format!("delete {}", counted(plan.deletions.len(), "version"));
     if let Err(failure) = confirm(&question, &action, args.yes) {
@@ -251,7 +251,7 @@ fn summary_markdown(result: &PruneResult) -> String {
     let mut out = format!(
         "### ghpkg prune ({mode}): {}\n\n| | versions |\n|---|---:|\n| planned deletions | {} |\n\
          | kept | {} |\n",
-        markdown_cell(&render::plan::target(&plan.inputs.target)),
+        markdown_cell(&plan.inputs.target.to_string()),
         plan.deletions.len(),
         plan.summary.keep
     );

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use ghpkg::retention::{
-    Decision, GraphLinks, GraphRole, Owner, PackagePlan, Plan, ReasonCode, Rules, TagSelection,
-    Target, VersionDecision,
+    Decision, GraphLinks, GraphRole, PackagePlan, Plan, ReasonCode, Rules, TagSelection,
+    VersionDecision,
 };
 
 use super::names::{short_name, short_tag};
@@ -39,7 +39,7 @@ pub fn heading(plan: &Plan) -> String {
     let mut out = format!(
         "{} {}\n",
         styled(HEADING, "Plan for"),
-        styled(HEADING, target(&inputs.target))
+        styled(HEADING, inputs.target.to_string())
     );
     out.push_str(&format!(
         "  {} {}\n",
@@ -61,20 +61,6 @@ pub fn heading(plan: &Plan) -> String {
         timestamp(plan.created_at)
     ));
     out
-}
-
-/// `container packages of organization acme on github.com`.
-pub fn target(target: &Target) -> String {
-    let owner = match &target.owner {
-        Owner::Org(login) => format!("organization {login}"),
-        Owner::User(login) => format!("user {login}"),
-        Owner::AuthenticatedUser(Some(login)) => format!("the authenticated user {login}"),
-        Owner::AuthenticatedUser(None) => "the authenticated user".to_string(),
-    };
-    format!(
-        "{} packages of {owner} on {}",
-        target.package_type, target.host
-    )
 }
 
 /// The rules in words, as flags would give them.

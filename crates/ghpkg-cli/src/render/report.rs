@@ -7,7 +7,6 @@ use super::table::{Cell, Table};
 use super::time::{count, counted, duration};
 use super::{DELETE, DIM, HEADING, KEEP, WARN, styled};
 use crate::shapes::RunReport;
-use ghpkg::retention::Owner;
 
 /// The report of one run.
 pub fn report(report: &RunReport) -> String {
@@ -146,13 +145,9 @@ fn verify_command(report: &RunReport) -> Option<String> {
     if packages.is_empty() {
         return None;
     }
-    let owner = match &report.target.owner {
-        Owner::Org(org) => format!(" --org {org}"),
-        Owner::User(user) => format!(" --user {user}"),
-        Owner::AuthenticatedUser(_) => String::new(),
-    };
     Some(format!(
-        "ghpkg{owner} verify {} {}",
+        "ghpkg {} verify {} {}",
+        crate::connection::owner_flag(&report.target.owner),
         report.target.package_type,
         packages.join(" ")
     ))

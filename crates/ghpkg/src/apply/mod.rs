@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
-use ghpkg_retention::{Decision, Owner as TargetOwner, PackagePlan, Plan, Target, VersionDecision};
+use ghpkg_retention::{Decision, PackagePlan, Plan, Target, VersionDecision};
 
 mod recheck;
 
@@ -176,12 +176,7 @@ fn scope_of(client: &Client, target: &Target) -> Result<(Scope, PackageType), Ap
     if package_type.is_other() {
         return Err(ApplyError::UnknownPackageType(target.package_type.clone()));
     }
-    let owner = match &target.owner {
-        TargetOwner::Org(login) => Owner::Org(login.clone()),
-        TargetOwner::User(login) => Owner::User(login.clone()),
-        TargetOwner::AuthenticatedUser(_) => Owner::AuthenticatedUser,
-    };
-    Ok((client.scope(owner), package_type))
+    Ok((client.scope(target.owner.clone()), package_type))
 }
 
 /// How [`apply`] re-checks what it deletes.
