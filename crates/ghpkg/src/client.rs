@@ -180,6 +180,7 @@ impl Client {
         }
         Err(Error::MissingScopes {
             operation,
+            status: None,
             required: operation
                 .required_scopes()
                 .iter()
@@ -450,10 +451,10 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             danger_accept_invalid_certs: self.danger_accept_invalid_certs,
         };
-        let http = ghpkg_api::http_client(http_settings).map_err(|source| Error::Transport {
+        let http = ghpkg_api::http_client(http_settings).map_err(|cause| Error::Transport {
             operation: None,
             outcome_unknown: false,
-            source: mapping::redact(source),
+            cause: mapping::redact(cause),
         })?;
         let pacer = Pacer::for_token(
             self.pacing,

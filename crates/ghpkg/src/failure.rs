@@ -74,14 +74,22 @@ pub(crate) fn classify_answer(status: StatusCode, headers: &HeaderMap, message: 
             return Verdict::SecondaryLimit(retry_after);
         }
     }
+    if is_transient_status(code) {
+        return Verdict::Transient;
+    }
     match code {
-        500 | 502 | 503 | 504 => Verdict::Transient,
         401 => Verdict::Permanent(ErrorKind::Unauthorized),
         403 => Verdict::Permanent(ErrorKind::Forbidden),
         404 => Verdict::Permanent(ErrorKind::NotFound),
         400 | 409 | 422 => Verdict::Permanent(ErrorKind::Refused),
         _ => Verdict::Permanent(ErrorKind::Http),
     }
+}
+
+/// Whether an answer with status `code` is a server problem that may go away by itself (`500`,
+/// `502`, `503`, `504`), so that the same request may be sent again.
+pub(crate) fn is_transient_status(code: u16) -> bool {
+    matches!(code, 500 | 502 | 503 | 504)
 }
 
 /// How far a request got before its transport failed.

@@ -82,7 +82,7 @@ fn transport(operation: Operation, source: reqwest::Error) -> Error {
     Error::Transport {
         operation: Some(operation),
         outcome_unknown: !operation.is_repeatable() && !source.is_connect(),
-        source: redact(source),
+        cause: redact(source),
     }
 }
 
@@ -207,6 +207,7 @@ fn forbidden(
     if classic && (lacks_required || accepted_unmet || mentions_scope) {
         return Error::MissingScopes {
             operation,
+            status: Some(403),
             required: required.iter().map(|s| s.to_string()).collect(),
             granted: granted.or(context.granted.clone()).unwrap_or_default(),
         };
@@ -290,12 +291,14 @@ mod tests {
         );
         let Error::MissingScopes {
             operation,
+            status,
             required,
             granted,
         } = &error
         else {
             panic!("{error:?}")
         };
+        assert_eq!(*status, Some(403), "GitHub answered this one");
         assert_eq!(operation.action(), Some(Action::DeleteVersion));
         assert_eq!(required, &["read:packages", "delete:packages"]);
         assert_eq!(granted, &["read:packages"]);

@@ -196,6 +196,9 @@ pub enum Error {
     MissingScopes {
         /// The operation.
         operation: Operation,
+        /// The status GitHub answered with (`403`); `None` when ghpkg's pre-flight check found
+        /// the scopes missing and did not send the request.
+        status: Option<u16>,
         /// The scopes the operation needs.
         required: Vec<String>,
         /// The scopes the token has, from `X-OAuth-Scopes`.
@@ -283,9 +286,10 @@ pub enum Error {
         /// Whether the request may have been applied: a `POST` whose answer was lost is never
         /// sent again.
         outcome_unknown: bool,
-        /// What reqwest reported (its URL has the restore token redacted).
-        #[source]
-        source: reqwest::Error,
+        /// What reqwest reported (its URL has the restore token redacted). The error's
+        /// message already includes it and its causes, so it is not also the error's
+        /// `source()`: a chain printed cause by cause says each thing once.
+        cause: reqwest::Error,
     },
     /// GitHub's answer arrived whole but does not match the model.
     Decode {
@@ -382,13 +386,13 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Unauthorized { .. } => Some(401),
-            Error::MissingScopes { .. } | Error::Forbidden { .. } => Some(403),
+            Error::Forbidden { .. } => Some(403),
+            Error::MissingScopes { status, .. } | Error::RateLimited { status, .. } => *status,
             Error::NotFound { .. } => Some(404),
             Error::Refused { status, .. }
             | Error::Http { status, .. }
             | Error::Redirected { status, .. } => Some(*status),
-            Error::RateLimited { status, .. } => *status,
-            Error::Transport { source, .. } => source.status().map(|s| s.as_u16()),
+            Error::Transport { cause, .. } => cause.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
@@ -402,7 +406,7 @@ impl Error {
             Error::Transport {
                 outcome_unknown, ..
             } => !outcome_unknown,
-            Error::Http { status, .. } => *status >= 500 || *status == 408,
+            Error::Http { status, .. } => crate::failure::is_transient_status(*status),
             _ => false,
         }
     }
@@ -430,6 +434,7 @@ impl Error {
                 operation,
                 required,
                 granted,
+                ..
             } => {
                 let has = if granted.is_empty() {
                     "no classic scopes".to_string()
@@ -507,10 +512,10 @@ impl Error {
                 message,
             } => format!("{operation}: GitHub answered {status} {message:?}"),
             Error::Transport {
-                operation, source, ..
+                operation, cause, ..
             } => {
                 let what = operation.map_or("request", Operation::description);
-                format!("{what}: could not talk to GitHub ({source})")
+                format!("{what}: could not talk to GitHub ({})", chain(cause))
             }
             Error::Decode { operation, message } => {
                 format!("{operation}: GitHub's answer does not match the API's model ({message})")
@@ -606,10 +611,12 @@ impl Error {
             Error::InvalidToken { .. } => "Fix the token in GH_TOKEN or GITHUB_TOKEN (or the \
                  one given to the client builder); `gh auth token` prints a valid one."
                 .into(),
-            Error::Http { status, .. } if *status >= 500 => "GitHub had a server problem and \
+            Error::Http { status, .. } if crate::failure::is_transient_status(*status) => {
+                "GitHub had a server problem and \
                  ghpkg's retries ran out; try again later (https://www.githubstatus.com shows \
                  incidents)."
-                .into(),
+                    .into()
+            }
             Error::Http { .. } => {
                 "Check the request's parameters against GitHub's documentation.".into()
             }
@@ -641,8 +648,29 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ghpkg: {}. {}", self.summary(), self.hint())
+        let summary = self.summary();
+        let stop = if summary.ends_with(['.', '!', '?', '…']) {
+            ""
+        } else {
+            "."
+        };
+        write!(f, "ghpkg: {summary}{stop} {}", self.hint())
     }
+}
+
+/// `error` and its causes, each once: `error sending request: connection refused`.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let next_text = next.to_string();
+        if !text.contains(&next_text) {
+            text.push_str(": ");
+            text.push_str(&next_text);
+        }
+        cause = next.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -695,6 +723,86 @@ mod tests {
         };
         assert!(!error.hint().contains("ghpkg delete"), "{error}");
         assert!(error.hint().contains("PackageHandle::delete"), "{error}");
+    }
+
+    fn delete_version() -> Operation {
+        Operation::from(
+            ghpkg_api::operations::Action::DeleteVersion
+                .spec(ghpkg_api::operations::OwnerFamily::Org),
+        )
+    }
+
+    #[test]
+    fn githubs_own_full_stop_is_not_doubled() {
+        let error = Error::Refused {
+            operation: delete_version(),
+            status: 400,
+            reason: RefusalReason::LastTaggedVersion,
+            message: "You cannot delete the last tagged version of a package.".into(),
+        };
+        let text = error.to_string();
+        assert!(!text.contains(".."), "{text}");
+        assert!(text.contains("package. To remove it"), "{text}");
+        let error = Error::Http {
+            operation: delete_version(),
+            status: 418,
+            message: "teapot".into(),
+        };
+        assert!(error.to_string().contains("\"teapot\". Check"), "{error}");
+    }
+
+    #[test]
+    fn retryable_errors_are_what_the_classifier_calls_transient() {
+        for status in 400..600 {
+            let error = Error::Http {
+                operation: delete_version(),
+                status,
+                message: String::new(),
+            };
+            let verdict = crate::failure::classify_answer(
+                reqwest::StatusCode::from_u16(status).unwrap(),
+                &reqwest::header::HeaderMap::new(),
+                "",
+            );
+            assert_eq!(
+                error.is_retryable(),
+                verdict == crate::failure::Verdict::Transient,
+                "{status}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transport_error_says_its_cause_once_in_a_chain() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let cause = reqwest::get(format!("http://{address}/"))
+            .await
+            .unwrap_err();
+        let innermost = {
+            let mut source: &dyn std::error::Error = &cause;
+            while let Some(next) = source.source() {
+                source = next;
+            }
+            source.to_string()
+        };
+        let error = Error::Transport {
+            operation: Some(delete_version()),
+            outcome_unknown: false,
+            cause,
+        };
+        let mut chain = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(next) = source {
+            chain.push_str(&next.to_string());
+            source = next.source();
+        }
+        assert_eq!(
+            chain.matches(&innermost).count(),
+            1,
+            "{innermost:?} in {chain}"
+        );
     }
 
     #[test]

@@ -121,10 +121,10 @@ impl Registry {
             ..client.pacing().clone()
         };
         let http =
-            ghpkg_api::http_client(client.http_settings()).map_err(|source| Error::Transport {
+            ghpkg_api::http_client(client.http_settings()).map_err(|cause| Error::Transport {
                 operation: None,
                 outcome_unknown: false,
-                source,
+                cause,
             })?;
         let context = client.api().context();
         let cache = options.cache_dir.map(ManifestCache::new);

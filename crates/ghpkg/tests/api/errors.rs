@@ -137,6 +137,11 @@ async fn the_preflight_check_refuses_before_sending() {
         .unwrap_err();
     assert!(matches!(error, Error::MissingScopes { .. }), "{error:?}");
     assert_eq!(requests(&server), before, "the delete was sent");
+    assert_eq!(
+        error.status(),
+        None,
+        "GitHub never answered: nothing was sent"
+    );
 }
 
 #[tokio::test]
