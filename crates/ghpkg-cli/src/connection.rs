@@ -133,15 +133,7 @@ impl Endpoint {
         let Api::BaseUrl(url) = &self.api else {
             return false;
         };
-        match url::Url::parse(url)
-            .ok()
-            .and_then(|url| url.host().map(|h| h.to_owned()))
-        {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(domain)) => domain == "localhost",
-            None => false,
-        }
+        url::Url::parse(url).is_ok_and(|url| ghpkg::is_loopback(&url))
     }
 }
 

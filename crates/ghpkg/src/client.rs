@@ -77,6 +77,21 @@ impl Resource<'_> {
 }
 
 impl Client {
+    /// The GitHub host the client talks to, as plans and journals record it: `github.com` for
+    /// `https://api.github.com`, `HOST` for Enterprise Server's `https://HOST/api/v3`, and
+    /// `host:port` for anything else (such as the emulator).
+    pub fn host(&self) -> String {
+        let Ok(url) = url::Url::parse(self.base_url()) else {
+            return self.base_url().to_string();
+        };
+        let host = url.host_str().unwrap_or_default();
+        match (host, url.port()) {
+            ("api.github.com", None) => "github.com".to_string(),
+            (host, None) => host.to_string(),
+            (host, Some(port)) => format!("{host}:{port}"),
+        }
+    }
+
     /// A builder with the defaults: github.com, the token from `GH_TOKEN` or `GITHUB_TOKEN`,
     /// default pacing, no pre-flight scope check.
     pub fn builder() -> ClientBuilder {
@@ -454,7 +469,7 @@ impl ClientBuilder {
         let http = ghpkg_api::http_client(http_settings).map_err(|cause| Error::Transport {
             operation: None,
             outcome_unknown: false,
-            cause: mapping::redact(cause),
+            cause: crate::redact::redact(cause),
         })?;
         let pacer = Pacer::for_token(
             self.pacing,
@@ -531,7 +546,7 @@ fn checked_base_url(url: &str) -> Result<String> {
     let had_credentials = !parsed.username().is_empty() || parsed.password().is_some();
     let _ = parsed.set_username("");
     let _ = parsed.set_password(None);
-    let shown = crate::failure::excerpt(parsed.as_str());
+    let shown = crate::classify::excerpt(parsed.as_str());
     if had_credentials {
         return Err(Error::invalid_input(format!(
             "the base URL {shown} carries credentials (user:password@); remove them and pass the \
@@ -568,8 +583,10 @@ fn checked_base_url(url: &str) -> Result<String> {
     Ok(trimmed.to_string())
 }
 
-/// Whether the URL's host is loopback: 127.0.0.0/8, ::1 or localhost.
-fn is_loopback(url: &url::Url) -> bool {
+/// Whether the URL's host is loopback: 127.0.0.0/8, ::1, `localhost` or a name under
+/// `.localhost`. The one loopback rule: the client and the registry accept plain `http://` only
+/// there, and the CLI treats only such an API as an emulator.
+pub fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
@@ -584,6 +601,21 @@ fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_are_named_as_people_name_them() {
+        let host = |url: &str| {
+            Client::builder()
+                .base_url(url)
+                .without_token()
+                .build()
+                .unwrap()
+                .host()
+        };
+        assert_eq!(host("https://api.github.com"), "github.com");
+        assert_eq!(host("https://ghe.example.com/api/v3"), "ghe.example.com");
+        assert_eq!(host("http://127.0.0.1:8080"), "127.0.0.1:8080");
+    }
 
     #[test]
     fn https_and_loopback_http_are_accepted() {

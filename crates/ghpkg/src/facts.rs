@@ -5,30 +5,12 @@ use futures::TryStreamExt;
 use ghpkg_retention::{PackageFacts, Target, VersionFacts};
 use globset::{Glob, GlobSetBuilder};
 
-use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
 use crate::owner::Owner;
+use crate::owner_scope::Scope;
 use crate::package::PackageHandle;
-use crate::scope::Scope;
 use crate::types::{PackageType, PackageVersion};
-
-impl Client {
-    /// The GitHub host the client talks to, as plans and journals record it: `github.com` for
-    /// `https://api.github.com`, `HOST` for Enterprise Server's `https://HOST/api/v3`, and
-    /// `host:port` for anything else (such as the emulator).
-    pub fn host(&self) -> String {
-        let Ok(url) = url::Url::parse(self.base_url()) else {
-            return self.base_url().to_string();
-        };
-        let host = url.host_str().unwrap_or_default();
-        match (host, url.port()) {
-            ("api.github.com", None) => "github.com".to_string(),
-            (host, None) => host.to_string(),
-            (host, Some(port)) => format!("{host}:{port}"),
-        }
-    }
-}
 
 /// Whether a selector is a glob rather than a name.
 fn is_glob(selector: &str) -> bool {
@@ -179,21 +161,6 @@ pub(crate) fn version_facts(version: &PackageVersion) -> Result<VersionFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts_are_named_as_people_name_them() {
-        let host = |url: &str| {
-            Client::builder()
-                .base_url(url)
-                .without_token()
-                .build()
-                .unwrap()
-                .host()
-        };
-        assert_eq!(host("https://api.github.com"), "github.com");
-        assert_eq!(host("https://ghe.example.com/api/v3"), "ghe.example.com");
-        assert_eq!(host("http://127.0.0.1:8080"), "127.0.0.1:8080");
-    }
 
     #[test]
     fn globs_are_told_from_names() {

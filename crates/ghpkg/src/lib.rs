@@ -78,27 +78,29 @@
 
 pub mod apply;
 mod bulk;
+mod classify;
 mod client;
 mod error;
 mod facts;
-mod failure;
 pub mod journal;
 pub mod link;
 pub mod names;
 mod operation;
 mod owner;
+mod owner_scope;
 mod pacing;
 mod package;
 pub mod pagination;
+mod redact;
 pub mod registry;
-mod scope;
 pub mod scopes;
 mod types;
 mod version;
 
 pub use bulk::{BulkOutcome, BulkSummary, ItemResult};
 pub use client::{
-    Client, ClientBuilder, TOKEN_ENV_VARS, token_from, token_from_env, token_source_from_env,
+    Client, ClientBuilder, TOKEN_ENV_VARS, is_loopback, token_from, token_from_env,
+    token_source_from_env,
 };
 pub use error::{Error, ErrorKind, RateLimitKind, RefusalReason, Result};
 pub use ghpkg_api::operations::{Action, OwnerFamily};
@@ -106,10 +108,10 @@ pub use ghpkg_api::{Token, TokenKind, TokenProblem};
 pub use names::NameKind;
 pub use operation::Operation;
 pub use owner::Owner;
+pub use owner_scope::{ListPackages, Scope};
 pub use pacing::{Pacing, RateLimitStatus, request_points};
 pub use package::{ListVersions, PackageHandle};
 pub use pagination::{Page, Paging};
-pub use scope::{ListPackages, Scope};
 pub use types::{Package, PackageType, PackageVersion, VersionState, Visibility};
 pub use version::VersionHandle;
 

@@ -10,8 +10,8 @@ use ghpkg_api::operations::Action;
 use crate::client::Resource;
 use crate::error::{Error, Result};
 use crate::owner::Owner;
+use crate::owner_scope::{DEFAULT_PER_PAGE, Scope, check_page, check_per_page};
 use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE, Walk};
-use crate::scope::{DEFAULT_PER_PAGE, Scope, check_page, check_per_page};
 use crate::types::{Package, PackageType, PackageVersion, VersionState};
 
 impl Scope {

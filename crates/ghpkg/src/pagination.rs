@@ -282,7 +282,7 @@ fn follow<T>(page: &Page<T>, walk: &Walk<T>, seen: &mut HashSet<String>) -> Stat
             operation: walk.operation,
             message: format!(
                 "the next link {} points back to a page already fetched",
-                crate::failure::excerpt(next)
+                crate::classify::excerpt(next)
             ),
         });
     }

@@ -35,10 +35,10 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalScope, Outcome};
 use crate::owner::Owner;
+use crate::owner_scope::Scope;
 use crate::pacing::RateLimitStatus;
 use crate::package::PackageHandle;
 use crate::registry::Registry;
-use crate::scope::Scope;
 use crate::types::{PackageType, PackageVersion, VersionState};
 
 /// How long GitHub keeps deleted packages and versions restorable.

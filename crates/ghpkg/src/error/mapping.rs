@@ -1,5 +1,5 @@
 //! The one mapping from what the generated client reports to an [`Error`]. Which answers are
-//! rate limits, transient or permanent is the classifier's ([`crate::failure`]); this module adds
+//! rate limits, transient or permanent is the classifier's ([`crate::classify`]); this module adds
 //! the operation's context (its scopes, the token's kind) and builds the error.
 
 use ghpkg_api::{NotDelivered, TokenKind};
@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 
 use super::{Error, ErrorKind, RateLimitKind, RefusalReason};
-use crate::failure::{self, Verdict};
+use crate::classify::{self, Verdict};
 use crate::operation::Operation;
 use crate::pacing::Undelivered;
 use crate::scopes::{X_ACCEPTED_OAUTH_SCOPES, X_OAUTH_SCOPES, missing_scopes, scopes_in_header};
@@ -36,7 +36,7 @@ pub(crate) async fn from_api<E: Serialize>(
             let headers = response.headers().clone();
             let message = serde_json::to_value(response.into_inner())
                 .ok()
-                .and_then(|body| body.get("message")?.as_str().map(failure::excerpt))
+                .and_then(|body| body.get("message")?.as_str().map(classify::excerpt))
                 .unwrap_or_default();
             from_answer(operation, status, &headers, message, context)
         }
@@ -61,7 +61,7 @@ pub(crate) async fn from_api<E: Serialize>(
                 operation,
                 status,
                 &headers,
-                failure::message_of(&body),
+                classify::message_of(&body),
                 context,
             )
         }
@@ -82,7 +82,7 @@ fn transport(operation: Operation, source: reqwest::Error) -> Error {
     Error::Transport {
         operation: Some(operation),
         outcome_unknown: !operation.is_repeatable() && !source.is_connect(),
-        cause: redact(source),
+        cause: crate::redact::redact(source),
     }
 }
 
@@ -121,7 +121,7 @@ pub(crate) fn from_answer(
     message: String,
     context: &Context,
 ) -> Error {
-    let kind = match failure::classify_answer(status, headers, &message) {
+    let kind = match classify::classify_answer(status, headers, &message) {
         Verdict::PrimaryLimit(reset) => {
             return Error::RateLimited {
                 operation,
@@ -137,7 +137,7 @@ pub(crate) fn from_answer(
                 operation,
                 kind: RateLimitKind::Secondary,
                 retry_after,
-                reset: failure::rate_limit_reset(headers),
+                reset: classify::rate_limit_reset(headers),
                 status: Some(status.as_u16()),
                 message,
             };
@@ -217,27 +217,6 @@ fn forbidden(
         message,
         token: context.token,
     }
-}
-
-/// Replaces the value of a `token` query parameter (the restore token) in the error's URL.
-pub(crate) fn redact(mut error: reqwest::Error) -> reqwest::Error {
-    if let Some(url) = error.url_mut()
-        && url.query_pairs().any(|(name, _)| name == "token")
-    {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = if name == "token" {
-                    "<redacted>".to_string()
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    error
 }
 
 #[cfg(test)]

@@ -18,7 +18,10 @@ use crate::names::{self, NameKind};
 use crate::operation::Operation;
 use crate::scopes::how_to_fix;
 
+pub(crate) mod kind;
 pub(crate) mod mapping;
+
+pub use kind::ErrorKind;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -89,91 +92,6 @@ pub enum RateLimitKind {
     Primary,
     /// A secondary limit: too many requests at once or too many points per minute.
     Secondary,
-}
-
-/// The stable kind of an [`Error`], for programs: [`ErrorKind::as_str`] never changes for a
-/// kind, and new kinds may be added.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// `unauthorized`
-    Unauthorized,
-    /// `missing-scopes`
-    MissingScopes,
-    /// `forbidden`
-    Forbidden,
-    /// `not-found`
-    NotFound,
-    /// `refused`
-    Refused,
-    /// `rate-limited`
-    RateLimited,
-    /// `invalid-input`
-    InvalidInput,
-    /// `invalid-name`
-    InvalidName,
-    /// `invalid-token`
-    InvalidToken,
-    /// `http`
-    Http,
-    /// `transport`
-    Transport,
-    /// `decode`
-    Decode,
-    /// `pagination`
-    Pagination,
-    /// `redirected`
-    Redirected,
-    /// `too-large`
-    TooLarge,
-}
-
-impl ErrorKind {
-    /// Every kind.
-    pub const ALL: [ErrorKind; 15] = [
-        ErrorKind::Unauthorized,
-        ErrorKind::MissingScopes,
-        ErrorKind::Forbidden,
-        ErrorKind::NotFound,
-        ErrorKind::Refused,
-        ErrorKind::RateLimited,
-        ErrorKind::InvalidInput,
-        ErrorKind::InvalidName,
-        ErrorKind::InvalidToken,
-        ErrorKind::Http,
-        ErrorKind::Transport,
-        ErrorKind::Decode,
-        ErrorKind::Pagination,
-        ErrorKind::Redirected,
-        ErrorKind::TooLarge,
-    ];
-
-    /// The stable name (`not-found`, `rate-limited`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::MissingScopes => "missing-scopes",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::NotFound => "not-found",
-            ErrorKind::Refused => "refused",
-            ErrorKind::RateLimited => "rate-limited",
-            ErrorKind::InvalidInput => "invalid-input",
-            ErrorKind::InvalidName => "invalid-name",
-            ErrorKind::InvalidToken => "invalid-token",
-            ErrorKind::Http => "http",
-            ErrorKind::Transport => "transport",
-            ErrorKind::Decode => "decode",
-            ErrorKind::Pagination => "pagination",
-            ErrorKind::Redirected => "redirected",
-            ErrorKind::TooLarge => "too-large",
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// Everything that can go wrong. Every error has a stable [`kind`](Error::kind) for programs,
@@ -406,7 +324,7 @@ impl Error {
             Error::Transport {
                 outcome_unknown, ..
             } => !outcome_unknown,
-            Error::Http { status, .. } => crate::failure::is_transient_status(*status),
+            Error::Http { status, .. } => crate::classify::is_transient_status(*status),
             _ => false,
         }
     }
@@ -611,7 +529,7 @@ impl Error {
             Error::InvalidToken { .. } => "Fix the token in GH_TOKEN or GITHUB_TOKEN (or the \
                  one given to the client builder); `gh auth token` prints a valid one."
                 .into(),
-            Error::Http { status, .. } if crate::failure::is_transient_status(*status) => {
+            Error::Http { status, .. } if crate::classify::is_transient_status(*status) => {
                 "GitHub had a server problem and \
                  ghpkg's retries ran out; try again later (https://www.githubstatus.com shows \
                  incidents)."
@@ -759,14 +677,14 @@ mod tests {
                 status,
                 message: String::new(),
             };
-            let verdict = crate::failure::classify_answer(
+            let verdict = crate::classify::classify_answer(
                 reqwest::StatusCode::from_u16(status).unwrap(),
                 &reqwest::header::HeaderMap::new(),
                 "",
             );
             assert_eq!(
                 error.is_retryable(),
-                verdict == crate::failure::Verdict::Transient,
+                verdict == crate::classify::Verdict::Transient,
                 "{status}"
             );
         }

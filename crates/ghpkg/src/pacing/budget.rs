@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::failure::header_str;
+use crate::classify::header_str;
 use crate::scopes::{X_OAUTH_SCOPES, parse_scope_list};
 
 /// The primary rate-limit budget as GitHub last reported it.
@@ -39,7 +39,7 @@ impl RateLimitStatus {
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str| -> Option<u64> { header_str(headers, name)?.parse().ok() };
         let remaining = number("x-ratelimit-remaining")?;
-        let reset = crate::failure::rate_limit_reset(headers)?;
+        let reset = crate::classify::rate_limit_reset(headers)?;
         let limit = number("x-ratelimit-limit").unwrap_or(remaining);
         Some(Self {
             limit,

@@ -1,5 +1,5 @@
 //! Pacing and retries: the one place that decides when a request is sent, and whether it is sent
-//! again. What an answer means is the classifier's ([`crate::failure`]); the budget is
+//! again. What an answer means is the classifier's ([`crate::classify`]); the budget is
 //! [`budget`]'s.
 //!
 //! Every request of a [`Client`](crate::Client) — the library's own, `Link` pages, and any made
@@ -48,7 +48,7 @@ use reqwest::{Method, StatusCode};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use crate::failure::{self, Failure, Verdict};
+use crate::classify::{self, Failure, Verdict};
 
 pub(crate) mod budget;
 
@@ -363,13 +363,13 @@ impl Pacer {
             };
             let (verdict, answered) = match attempt {
                 Attempt::Failed(error, failure) => {
-                    let error = crate::error::mapping::redact(error);
-                    (failure::classify_failure(&method, failure), Err(error))
+                    let error = crate::redact::redact(error);
+                    (classify::classify_failure(&method, failure), Err(error))
                 }
                 Attempt::Answered(buffered) => {
-                    let message = failure::message_of(&buffered.body);
+                    let message = classify::message_of(&buffered.body);
                     (
-                        failure::classify_answer(buffered.status, &buffered.headers, &message),
+                        classify::classify_answer(buffered.status, &buffered.headers, &message),
                         Ok(buffered),
                     )
                 }
@@ -477,7 +477,7 @@ impl Pacer {
             .unwrap_or_default();
         let refused = || Undelivered::Redirected {
             status: buffered.status.as_u16(),
-            location: failure::excerpt(location),
+            location: classify::excerpt(location),
         };
         let target = url.join(location).map_err(|_| refused())?;
         let readable = *method == Method::GET || *method == Method::HEAD;
@@ -556,7 +556,7 @@ fn json_error_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Byte
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or("no content type");
-    let text = failure::excerpt(String::from_utf8_lossy(body).trim());
+    let text = classify::excerpt(String::from_utf8_lossy(body).trim());
     let message = if text.is_empty() {
         format!("an empty {status} answer")
     } else {
@@ -680,7 +680,7 @@ mod tests {
         let response = buffered.into_response();
         assert_eq!(response.status(), 502);
         let body = futures::executor::block_on(response.bytes()).unwrap();
-        let message = failure::message_of(&body);
+        let message = classify::message_of(&body);
         assert!(message.contains("502"), "{message}");
         assert!(message.contains("text/html"), "{message}");
         assert!(message.contains("<h1>502 Bad Gateway</h1>"), "{message}");

@@ -231,13 +231,13 @@ pub(crate) fn parse_manifest(
         }
     };
     Ok(Manifest {
-        kind: ManifestKind::Other(crate::failure::excerpt(&declared)),
+        kind: ManifestKind::Other(crate::classify::excerpt(&declared)),
         children: Vec::new(),
         subject,
         artifact_type: object
             .get("artifactType")
             .and_then(serde_json::Value::as_str)
-            .map(crate::failure::excerpt),
+            .map(crate::classify::excerpt),
     })
 }
 

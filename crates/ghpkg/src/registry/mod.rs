@@ -386,7 +386,7 @@ impl Answer {
                     entry.code.unwrap_or_default(),
                     entry
                         .message
-                        .map(|m| format!(": {}", crate::failure::excerpt(&m)))
+                        .map(|m| format!(": {}", crate::classify::excerpt(&m)))
                         .unwrap_or_default()
                 )
             })
@@ -408,7 +408,7 @@ pub(crate) fn digest_hex(digest: &str) -> std::result::Result<&str, String> {
         }
         _ => Err(format!(
             "{} is not a sha256 digest",
-            crate::failure::excerpt(digest)
+            crate::classify::excerpt(digest)
         )),
     }
 }
@@ -441,12 +441,7 @@ fn checked_origin(url: &str) -> Result<url::Url> {
             "the registry URL is not a URL ({error}); use e.g. https://ghcr.io"
         ))
     })?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        None => false,
-    };
+    let loopback = crate::client::is_loopback(&parsed);
     let scheme_ok = parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback);
     let plain = parsed.username().is_empty()
         && parsed.password().is_none()

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
-use crate::error::ErrorKind;
+use crate::error::kind::ErrorKind;
 
 /// What an answer or a failure asks for.
 #[derive(Clone, Debug, PartialEq)]
