@@ -256,9 +256,9 @@ impl Connection {
         }
         if global.insecure_skip_tls_verify {
             // Always said, even with --quiet: this is the one setting that exposes the token.
-            eprintln!(
-                "warning: --insecure-skip-tls-verify: TLS certificates are not checked; anyone \
-                 on the path can read the token"
+            crate::render::alert(
+                "--insecure-skip-tls-verify: TLS certificates are not checked; anyone on the \
+                 path can read the token",
             );
             builder = builder.danger_accept_invalid_certs(true);
         }

@@ -18,8 +18,6 @@
 //! - `maven` (`com.example.app`), `nuget` (at most 100 characters) and `rubygems`: letters,
 //!   digits, `-`, `.` and `_`.
 
-use std::fmt;
-
 use crate::types::PackageType;
 
 /// The longest package name accepted.
@@ -28,26 +26,7 @@ pub const MAX_PACKAGE_NAME_LEN: usize = 255;
 /// The longest owner login accepted (GitHub's 39, plus Enterprise Managed Users' suffix).
 pub const MAX_OWNER_LEN: usize = 64;
 
-/// Which name was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NameKind {
-    /// An organization's login.
-    Organization,
-    /// A user's login.
-    User,
-    /// A package's name.
-    Package,
-}
-
-impl fmt::Display for NameKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NameKind::Organization => "organization name",
-            NameKind::User => "user name",
-            NameKind::Package => "package name",
-        })
-    }
-}
+pub use crate::error::NameKind;
 
 /// Why a name was refused: a short phrase that completes "the name …".
 pub type Problem = String;
@@ -182,14 +161,7 @@ fn is_oci_component(component: &str) -> bool {
     }
 }
 
-/// `name` as it may appear in a message: escaped, and cut to 80 characters.
-pub(crate) fn shown(name: &str) -> String {
-    let escaped = format!("{name:?}");
-    match escaped.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…\"", &escaped[..cut]),
-        None => escaped,
-    }
-}
+pub(crate) use crate::error::shown;
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,10 @@
 //! Asking before deleting: `--yes` confirms; otherwise a terminal is asked, and without one the
 //! command refuses (exit 5), so a script never deletes by accident.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use crate::failure::Failure;
-use crate::render::printable;
+use crate::render;
 
 /// Confirms `question` (which ends without a question mark), or says why not. `action` names
 /// what would be refused ("delete 12 versions").
@@ -15,12 +15,7 @@ pub fn confirm(question: &str, action: &str, yes: bool) -> Result<(), Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return Err(Failure::confirmation_required(action));
     }
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(stderr, "{}? [y/N] ", printable(question));
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    match answer.trim().to_ascii_lowercase().as_str() {
+    match render::ask(question).trim().to_ascii_lowercase().as_str() {
         "y" | "yes" => Ok(()),
         _ => Err(Failure::declined()),
     }

@@ -126,6 +126,28 @@ impl Output {
     }
 }
 
+/// A warning on standard error that neither `--quiet` nor `--json` silences: for the settings
+/// that put the token at risk.
+pub fn alert(message: &str) {
+    let _ = writeln!(
+        anstream::stderr(),
+        "{} {}",
+        styled(WARN, "warning:"),
+        printable(message)
+    );
+}
+
+/// Asks `question` on standard error (the caller checked that it is a terminal) and returns the
+/// line typed on standard input.
+pub fn ask(question: &str) -> String {
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{}? [y/N] ", printable(question));
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    let _ = std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer);
+    answer
+}
+
 fn write_stdout(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());

@@ -14,7 +14,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use ghpkg_api::{TokenKind, TokenProblem};
 
-use crate::names::{self, NameKind};
 use crate::operation::Operation;
 use crate::scopes::how_to_fix;
 
@@ -25,6 +24,36 @@ pub use kind::ErrorKind;
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which name was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    /// An organization's login.
+    Organization,
+    /// A user's login.
+    User,
+    /// A package's name.
+    Package,
+}
+
+impl fmt::Display for NameKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameKind::Organization => "organization name",
+            NameKind::User => "user name",
+            NameKind::Package => "package name",
+        })
+    }
+}
+
+/// `name` as it may appear in a message: escaped, and cut to 80 characters.
+pub(crate) fn shown(name: &str) -> String {
+    let escaped = format!("{name:?}");
+    match escaped.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…\"", &escaped[..cut]),
+        None => escaped,
+    }
+}
 
 /// Why GitHub refused to delete or restore something that exists.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -422,7 +451,7 @@ impl Error {
                 kind,
                 name,
                 problem,
-            } => format!("invalid {kind} {}: it {problem}", names::shown(name)),
+            } => format!("invalid {kind} {}: it {problem}", shown(name)),
             Error::InvalidToken { problem } => format!("invalid token: {problem}"),
             Error::Http {
                 operation,
