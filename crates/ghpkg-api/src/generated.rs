@@ -6764,19 +6764,10 @@ pub mod operations {
                 Action::RestoreVersion => &["read:packages", "write:packages"],
             }
         }
-        /// Whether the action changes anything (its method is not `GET`).
+        /// Whether the action changes anything (its method is a write, as
+        /// `OperationSpec::is_write` decides for every request).
         pub fn is_write(self) -> bool {
-            match self {
-                Action::DeletePackage => true,
-                Action::DeleteVersion => true,
-                Action::GetPackage => false,
-                Action::GetVersion => false,
-                Action::ListDockerConflicts => false,
-                Action::ListPackages => false,
-                Action::ListVersions => false,
-                Action::RestorePackage => true,
-                Action::RestoreVersion => true,
-            }
+            self.spec(OwnerFamily::AuthenticatedUser).is_write()
         }
         /// The operation that does this action for `owner`.
         pub fn spec(self, owner: OwnerFamily) -> &'static crate::OperationSpec {

@@ -231,7 +231,6 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
     let action_docs: Vec<&str> = actions.iter().map(|(_, doc)| doc.as_str()).collect();
 
     let mut scopes_arms = Vec::new();
-    let mut write_arms = Vec::new();
     let mut spec_arms = Vec::new();
     for ((action, _), action_ident) in actions.iter().zip(&action_idents) {
         let mut scopes: Option<&Vec<String>> = None;
@@ -256,9 +255,11 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
         }
         let scopes = scopes.cloned().unwrap_or_default();
         scopes_arms.push(quote!(Action::#action_ident => &[#(#scopes),*]));
-        let writes = method != Some("GET") && method != Some("HEAD");
-        write_arms.push(quote!(Action::#action_ident => #writes));
     }
+    // Every operation of an action has one method (checked above), so any family's answers.
+    let first_owner = owner_idents
+        .first()
+        .ok_or_else(|| Error::Spec("x-ghpkg-owners names no owner family".to_owned()))?;
     let owner_count = owners.len();
     let action_count = actions.len();
     Ok(quote! {
@@ -311,11 +312,10 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
                 }
             }
 
-            /// Whether the action changes anything (its method is not `GET`).
+            /// Whether the action changes anything (its method is a write, as
+            /// `OperationSpec::is_write` decides for every request).
             pub fn is_write(self) -> bool {
-                match self {
-                    #(#write_arms,)*
-                }
+                self.spec(OwnerFamily::#first_owner).is_write()
             }
 
             /// The operation that does this action for `owner`.

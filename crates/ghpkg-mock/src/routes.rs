@@ -98,7 +98,7 @@ impl Endpoint {
     /// What it costs against the rate limits.
     pub fn cost(&self) -> Cost {
         match self {
-            Self::Packages(route) => Cost::Points(crate::rate_limit::points(route.action)),
+            Self::Packages(route) => Cost::Points(route.operation.secondary_limit_points()),
             Self::Account(route) if route.is_free() => Cost::Free,
             Self::Account(_) => Cost::Points(1),
         }
