@@ -50,6 +50,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 mod generated;
 pub mod hooks;
 mod operation;
+pub mod scopes;
 mod token;
 
 pub use generated::*;

@@ -225,7 +225,10 @@ mod tests {
     #[test]
     fn reads_cost_one_point_and_writes_five() {
         for method in ["GET", "HEAD", "OPTIONS"] {
-            assert!(!method_is_write(method) && method_is_repeatable(method), "{method}");
+            assert!(
+                !method_is_write(method) && method_is_repeatable(method),
+                "{method}"
+            );
             assert_eq!(secondary_limit_points(method), 1, "{method}");
         }
         for method in ["DELETE", "POST", "PUT", "PATCH"] {
