@@ -73,6 +73,9 @@ pub struct OperationSpec {
     pub owner: &'static str,
     /// The action (`x-ghpkg-action`), empty when the spec does not group operations.
     pub action: &'static str,
+    /// Whether GitHub answers it without a token, for public resources
+    /// (`x-github-allows-anonymous`; `false` when the spec does not say).
+    pub allows_anonymous: bool,
 }
 
 /// A path parameter that cannot be one path segment.
@@ -211,6 +214,7 @@ mod tests {
         docs_url: "",
         owner: "org",
         action: "delete-version",
+        allows_anonymous: false,
     };
 
     fn params(name: &str) -> [(&'static str, &str); 4] {

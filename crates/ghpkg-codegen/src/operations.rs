@@ -1,5 +1,6 @@
 //! The operations table written next to the client: each operation's identity, method, path
-//! template, classic token scopes and documentation, from the spec and nowhere else.
+//! template, classic token scopes, documentation and whether GitHub answers it without a token
+//! (`x-github-allows-anonymous`), from the spec and nowhere else.
 //!
 //! When the spec groups its operations by owner and action (`x-ghpkg-owner` and
 //! `x-ghpkg-action` on every operation, described once in the top-level `x-ghpkg-owners` and
@@ -25,6 +26,7 @@ struct Entry {
     docs_url: String,
     owner: String,
     action: String,
+    allows_anonymous: bool,
 }
 
 /// progenitor's method name for an operationId: snake case, anything else an underscore.
@@ -86,6 +88,12 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     ))
                 })?,
             };
+            let allows_anonymous = match operation.extensions.get("x-github-allows-anonymous") {
+                None => false,
+                Some(value) => value.as_bool().ok_or_else(|| {
+                    Error::Spec(format!("{id}: x-github-allows-anonymous must be a boolean"))
+                })?,
+            };
             entries.push(Entry {
                 name: method_name(&id),
                 summary: operation.summary.clone().unwrap_or_default(),
@@ -100,6 +108,7 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     .unwrap_or_default(),
                 owner: string_extension(operation, "x-ghpkg-owner").unwrap_or_default(),
                 action: string_extension(operation, "x-ghpkg-action").unwrap_or_default(),
+                allows_anonymous,
             });
         }
     }
@@ -140,6 +149,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
             docs_url,
             owner,
             action,
+            allows_anonymous,
         } = entry;
         quote! {
             #api::OperationSpec {
@@ -152,6 +162,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
                 docs_url: #docs_url,
                 owner: #owner,
                 action: #action,
+                allows_anonymous: #allows_anonymous,
             }
         }
     });
