@@ -50,10 +50,14 @@ use reqwest::header::{HeaderName, HeaderValue};
 mod generated;
 pub mod hooks;
 mod operation;
+pub mod scopes;
 mod token;
 
 pub use generated::*;
-pub use operation::{OperationSpec, PathError, encode_segment};
+pub use operation::{
+    OperationSpec, PathError, encode_segment, method_is_repeatable, method_is_write,
+    secondary_limit_points,
+};
 pub use token::{MAX_TOKEN_LEN, Token, TokenKind, TokenProblem};
 
 /// The REST API root of github.com.

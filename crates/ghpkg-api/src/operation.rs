@@ -1,6 +1,12 @@
 //! [`OperationSpec`]: one operation as the spec describes it, and the one place that turns an
 //! operation's path template and parameters into a URL path, and a URL path back into them.
 //!
+//! It is also the one place that says what a request's HTTP method means for everyone who
+//! sends, paces, classifies or emulates it: whether it is a write ([`method_is_write`]), whether
+//! it may be sent twice ([`method_is_repeatable`]), and what GitHub's secondary rate limit
+//! charges for it ([`secondary_limit_points`]). Pacing sees requests, not operations, so these
+//! take the method; [`OperationSpec`]'s methods of the same names apply them to an operation.
+//!
 //! Every path parameter becomes exactly one path segment: all but RFC 3986's unreserved
 //! characters are percent-encoded (so `/` becomes `%2F` and `\` becomes `%5C`), and a value
 //! that would be an empty, `.` or `..` segment is refused, since URL parsers resolve dot
@@ -9,6 +15,33 @@
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Secondary-limit points GitHub charges for a read (`GET`, `HEAD`, `OPTIONS`).
+const READ_POINTS: u32 = 1;
+/// Secondary-limit points GitHub charges for a write (`DELETE`, `POST`, `PUT`, `PATCH`).
+const WRITE_POINTS: u32 = 5;
+
+/// Whether a request with `method` (upper case, as HTTP spells it) may change something: any
+/// method but RFC 9110's safe ones (`GET`, `HEAD`, `OPTIONS`, `TRACE`).
+pub fn method_is_write(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// Whether sending a request with `method` twice has the effect of sending it once: RFC 9110's
+/// idempotent methods (the safe ones, `PUT` and `DELETE`). A `POST` or `PATCH` is not.
+pub fn method_is_repeatable(method: &str) -> bool {
+    !method_is_write(method) || matches!(method, "PUT" | "DELETE")
+}
+
+/// The points GitHub's secondary rate limit charges for a request with `method`: 1 for a read,
+/// 5 for a write ([`method_is_write`]).
+pub fn secondary_limit_points(method: &str) -> u32 {
+    if method_is_write(method) {
+        WRITE_POINTS
+    } else {
+        READ_POINTS
+    }
+}
 
 /// Characters percent-encoded in a path segment: everything but `A–Z a–z 0–9 - . _ ~`.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -40,6 +73,9 @@ pub struct OperationSpec {
     pub owner: &'static str,
     /// The action (`x-ghpkg-action`), empty when the spec does not group operations.
     pub action: &'static str,
+    /// Whether GitHub answers it without a token, for public resources
+    /// (`x-github-allows-anonymous`; `false` when the spec does not say).
+    pub allows_anonymous: bool,
 }
 
 /// A path parameter that cannot be one path segment.
@@ -94,6 +130,23 @@ impl OperationSpec {
     /// The HTTP method.
     pub fn method(&self) -> reqwest::Method {
         reqwest::Method::from_bytes(self.method.as_bytes()).unwrap_or(reqwest::Method::GET)
+    }
+
+    /// Whether the operation may change something ([`method_is_write`]).
+    pub fn is_write(&self) -> bool {
+        method_is_write(self.method)
+    }
+
+    /// Whether a request of it may be sent twice with the effect of once
+    /// ([`method_is_repeatable`]).
+    pub fn is_repeatable(&self) -> bool {
+        method_is_repeatable(self.method)
+    }
+
+    /// The points GitHub's secondary rate limit charges for one request of it
+    /// ([`secondary_limit_points`]).
+    pub fn secondary_limit_points(&self) -> u32 {
+        secondary_limit_points(self.method)
     }
 
     /// The path below the API root with `params` filled in, each value as one encoded segment.
@@ -161,6 +214,7 @@ mod tests {
         docs_url: "",
         owner: "org",
         action: "delete-version",
+        allows_anonymous: false,
     };
 
     fn params(name: &str) -> [(&'static str, &str); 4] {
@@ -170,6 +224,29 @@ mod tests {
             ("package_name", name),
             ("package_version_id", "7"),
         ]
+    }
+
+    #[test]
+    fn reads_cost_one_point_and_writes_five() {
+        for method in ["GET", "HEAD", "OPTIONS"] {
+            assert!(
+                !method_is_write(method) && method_is_repeatable(method),
+                "{method}"
+            );
+            assert_eq!(secondary_limit_points(method), 1, "{method}");
+        }
+        for method in ["DELETE", "POST", "PUT", "PATCH"] {
+            assert!(method_is_write(method), "{method}");
+            assert_eq!(secondary_limit_points(method), 5, "{method}");
+        }
+        assert!(VERSION.is_write() && VERSION.secondary_limit_points() == 5);
+    }
+
+    #[test]
+    fn a_post_or_patch_may_not_be_sent_twice_a_delete_or_put_may() {
+        assert!(VERSION.is_repeatable());
+        assert!(method_is_repeatable("DELETE") && method_is_repeatable("PUT"));
+        assert!(!method_is_repeatable("POST") && !method_is_repeatable("PATCH"));
     }
 
     #[test]

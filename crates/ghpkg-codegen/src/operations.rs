@@ -1,5 +1,6 @@
 //! The operations table written next to the client: each operation's identity, method, path
-//! template, classic token scopes and documentation, from the spec and nowhere else.
+//! template, classic token scopes, documentation and whether GitHub answers it without a token
+//! (`x-github-allows-anonymous`), from the spec and nowhere else.
 //!
 //! When the spec groups its operations by owner and action (`x-ghpkg-owner` and
 //! `x-ghpkg-action` on every operation, described once in the top-level `x-ghpkg-owners` and
@@ -25,6 +26,7 @@ struct Entry {
     docs_url: String,
     owner: String,
     action: String,
+    allows_anonymous: bool,
 }
 
 /// progenitor's method name for an operationId: snake case, anything else an underscore.
@@ -86,6 +88,12 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     ))
                 })?,
             };
+            let allows_anonymous = match operation.extensions.get("x-github-allows-anonymous") {
+                None => false,
+                Some(value) => value.as_bool().ok_or_else(|| {
+                    Error::Spec(format!("{id}: x-github-allows-anonymous must be a boolean"))
+                })?,
+            };
             entries.push(Entry {
                 name: method_name(&id),
                 summary: operation.summary.clone().unwrap_or_default(),
@@ -100,6 +108,7 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     .unwrap_or_default(),
                 owner: string_extension(operation, "x-ghpkg-owner").unwrap_or_default(),
                 action: string_extension(operation, "x-ghpkg-action").unwrap_or_default(),
+                allows_anonymous,
             });
         }
     }
@@ -140,6 +149,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
             docs_url,
             owner,
             action,
+            allows_anonymous,
         } = entry;
         quote! {
             #api::OperationSpec {
@@ -152,6 +162,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
                 docs_url: #docs_url,
                 owner: #owner,
                 action: #action,
+                allows_anonymous: #allows_anonymous,
             }
         }
     });
@@ -231,7 +242,6 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
     let action_docs: Vec<&str> = actions.iter().map(|(_, doc)| doc.as_str()).collect();
 
     let mut scopes_arms = Vec::new();
-    let mut write_arms = Vec::new();
     let mut spec_arms = Vec::new();
     for ((action, _), action_ident) in actions.iter().zip(&action_idents) {
         let mut scopes: Option<&Vec<String>> = None;
@@ -256,9 +266,11 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
         }
         let scopes = scopes.cloned().unwrap_or_default();
         scopes_arms.push(quote!(Action::#action_ident => &[#(#scopes),*]));
-        let writes = method != Some("GET") && method != Some("HEAD");
-        write_arms.push(quote!(Action::#action_ident => #writes));
     }
+    // Every operation of an action has one method (checked above), so any family's answers.
+    let first_owner = owner_idents
+        .first()
+        .ok_or_else(|| Error::Spec("x-ghpkg-owners names no owner family".to_owned()))?;
     let owner_count = owners.len();
     let action_count = actions.len();
     Ok(quote! {
@@ -311,11 +323,10 @@ fn grid(document: &OpenAPI, entries: &[Entry], api: &TokenStream) -> Result<Toke
                 }
             }
 
-            /// Whether the action changes anything (its method is not `GET`).
+            /// Whether the action changes anything (its method is a write, as
+            /// `OperationSpec::is_write` decides for every request).
             pub fn is_write(self) -> bool {
-                match self {
-                    #(#write_arms,)*
-                }
+                self.spec(OwnerFamily::#first_owner).is_write()
             }
 
             /// The operation that does this action for `owner`.

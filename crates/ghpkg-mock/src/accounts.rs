@@ -1,17 +1,20 @@
 //! The three account operations a client needs beside the Packages API: `GET /rate_limit`
 //! (`rate-limit/get`), `GET /user` (`users/get-authenticated`) and `GET /users/{username}`
-//! (`users/get-by-username`). They are not in `ghpkg_api::operations`, so they are routed here by
-//! hand; they go through the same pipeline as the Packages operations (authentication, rate
-//! limits, faults, counters). Bodies have the shapes of GitHub's published description
-//! (`rate-limit-overview`, `private-user`, `public-user`).
+//! (`users/get-by-username`). They are not in `ghpkg_api::operations`: their facts (operationId,
+//! method, path template, documentation URL, whether GitHub answers without a token) are read
+//! from `ghpkg-account`'s OpenAPI fragment, which describes them for the library. They go
+//! through the same pipeline as the Packages operations (authentication, rate limits, faults,
+//! counters). Bodies have the shapes of GitHub's published description (`rate-limit-overview`,
+//! `private-user`, `public-user`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
 
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, TimeDelta, Utc};
+use ghpkg_api::OperationSpec;
 use ghpkg_api::types::PackageVisibility;
-use percent_encoding::percent_decode_str;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, messages};
@@ -20,72 +23,135 @@ use crate::rate_limit::{Quota, RateLimits};
 use crate::state::{Account, OwnerKind, Store};
 use crate::wire::{Urls, node_id};
 
-/// An account operation.
+/// `ghpkg-account`'s fragment. The emulator reads the file rather than depending on the crate,
+/// which depends on `ghpkg`, whose tests depend on the emulator.
+const ACCOUNT_FRAGMENT: &str = include_str!("../../ghpkg-account/openapi.json");
+
+/// The account operations, in the fragment's order, as the table's [`OperationSpec`]s (without
+/// the generated method's `name`, which the emulator does not call, and without scopes, which
+/// the fragment does not list).
+pub(crate) static ACCOUNT_OPERATIONS: LazyLock<Vec<OperationSpec>> = LazyLock::new(|| {
+    operations_of(ACCOUNT_FRAGMENT).expect("ghpkg-account's openapi.json describes its operations")
+});
+
+/// The part of an OpenAPI document the emulator reads.
+#[derive(Deserialize)]
+struct Fragment<'a> {
+    #[serde(borrow)]
+    paths: BTreeMap<&'a str, BTreeMap<&'a str, FragmentOperation<'a>>>,
+}
+
+/// One operation of the fragment.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FragmentOperation<'a> {
+    operation_id: &'a str,
+    #[serde(default)]
+    summary: &'a str,
+    #[serde(borrow)]
+    external_docs: Option<ExternalDocs<'a>>,
+    #[serde(rename = "x-github-allows-anonymous", default)]
+    allows_anonymous: bool,
+}
+
+#[derive(Deserialize)]
+struct ExternalDocs<'a> {
+    url: &'a str,
+}
+
+/// The operations an OpenAPI document's `paths` describe.
+fn operations_of(document: &'static str) -> Result<Vec<OperationSpec>, String> {
+    let fragment: Fragment<'static> =
+        serde_json::from_str(document).map_err(|error| error.to_string())?;
+    let mut operations = Vec::new();
+    for (path, item) in fragment.paths {
+        for (method, operation) in item {
+            let method = upper_case_method(method)
+                .ok_or_else(|| format!("{path}: {method:?} is not an HTTP method"))?;
+            operations.push(OperationSpec {
+                id: operation.operation_id,
+                summary: operation.summary,
+                name: "",
+                method,
+                path,
+                scopes: &[],
+                docs_url: operation.external_docs.map_or("", |docs| docs.url),
+                owner: "",
+                action: "",
+                allows_anonymous: operation.allows_anonymous,
+            });
+        }
+    }
+    Ok(operations)
+}
+
+/// An OpenAPI path item's method key as HTTP spells the method.
+fn upper_case_method(key: &str) -> Option<&'static str> {
+    [
+        "GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE",
+    ]
+    .into_iter()
+    .find(|method| method.eq_ignore_ascii_case(key))
+}
+
+/// An account operation: which one, from the fragment, and what the emulator does for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum AccountRoute {
-    /// `GET /rate_limit`
+pub(crate) struct AccountRoute {
+    /// The operation, from `ghpkg-account`'s fragment.
+    pub operation: &'static OperationSpec,
+    /// What the emulator answers.
+    pub call: AccountCall,
+}
+
+/// What an account operation answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum AccountCall {
+    /// `rate-limit/get`
     RateLimit,
-    /// `GET /user`
+    /// `users/get-authenticated`
     AuthenticatedUser,
-    /// `GET /users/{username}` (percent-decoded)
+    /// `users/get-by-username` (percent-decoded)
     User { username: String },
 }
 
+impl AccountCall {
+    /// The call the emulator makes for `operation`, with its path parameters; `None` for an
+    /// operation it does not serve.
+    fn of(operation: &OperationSpec, params: Vec<(&'static str, String)>) -> Option<Self> {
+        match operation.id {
+            "rate-limit/get" => Some(Self::RateLimit),
+            "users/get-authenticated" => Some(Self::AuthenticatedUser),
+            "users/get-by-username" => {
+                let (_, username) = params.into_iter().find(|(name, _)| *name == "username")?;
+                (!username.contains('/')).then_some(Self::User { username })
+            }
+            _ => None,
+        }
+    }
+}
+
 impl AccountRoute {
-    /// The account operation `method` and `path` (without prefix) address. `HEAD` is answered
-    /// like `GET`; one trailing `/` is ignored.
+    /// The account operation `method` and `path` (without prefix, still percent-encoded)
+    /// address. `HEAD` is answered like `GET`; one trailing `/` is ignored.
     pub fn resolve(method: &Method, path: &str) -> Option<Self> {
-        if *method != Method::GET && *method != Method::HEAD {
-            return None;
-        }
+        let method = if *method == Method::HEAD {
+            Method::GET
+        } else {
+            method.clone()
+        };
         let path = path.strip_suffix('/').unwrap_or(path);
-        match path {
-            "/rate_limit" => Some(Self::RateLimit),
-            "/user" => Some(Self::AuthenticatedUser),
-            _ => {
-                let raw = path.strip_prefix("/users/")?;
-                let username = percent_decode_str(raw).decode_utf8().ok()?;
-                let valid = !username.is_empty()
-                    && !username.contains('/')
-                    && username != "."
-                    && username != "..";
-                valid.then(|| Self::User {
-                    username: username.into_owned(),
-                })
+        ACCOUNT_OPERATIONS.iter().find_map(|operation| {
+            if operation.method != method.as_str() {
+                return None;
             }
-        }
-    }
-
-    /// GitHub's operationId.
-    pub fn operation_id(&self) -> &'static str {
-        match self {
-            Self::RateLimit => "rate-limit/get",
-            Self::AuthenticatedUser => "users/get-authenticated",
-            Self::User { .. } => "users/get-by-username",
-        }
-    }
-
-    /// GitHub's documentation of the operation.
-    pub fn docs_url(&self) -> &'static str {
-        match self {
-            Self::RateLimit => {
-                "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user"
-            }
-            Self::AuthenticatedUser => {
-                "https://docs.github.com/rest/users/users#get-the-authenticated-user"
-            }
-            Self::User { .. } => "https://docs.github.com/rest/users/users#get-a-user",
-        }
-    }
-
-    /// Whether GitHub answers without a token: all but `GET /user`.
-    pub fn allows_anonymous(&self) -> bool {
-        !matches!(self, Self::AuthenticatedUser)
+            let call = AccountCall::of(operation, operation.match_path(path)?)?;
+            Some(Self { operation, call })
+        })
     }
 
     /// Whether the request is free: `GET /rate_limit` spends no budget (GitHub says so).
     pub fn is_free(&self) -> bool {
-        matches!(self, Self::RateLimit)
+        self.call == AccountCall::RateLimit
     }
 }
 
@@ -102,9 +168,9 @@ pub(crate) struct AccountRequest<'a> {
 
 /// Runs an account operation.
 pub(crate) fn handle(store: &Store, request: &AccountRequest<'_>) -> Result<Reply, ApiError> {
-    match request.route {
-        AccountRoute::RateLimit => Ok(json(&rate_limit_overview(request), None)),
-        AccountRoute::AuthenticatedUser => {
+    match &request.route.call {
+        AccountCall::RateLimit => Ok(json(&rate_limit_overview(request), None)),
+        AccountCall::AuthenticatedUser => {
             let account = request
                 .caller
                 .and_then(|caller| store.account(&caller.login))
@@ -112,17 +178,17 @@ pub(crate) fn handle(store: &Store, request: &AccountRequest<'_>) -> Result<Repl
                     ApiError::new(
                         StatusCode::UNAUTHORIZED,
                         messages::REQUIRES_AUTHENTICATION,
-                        request.route.docs_url(),
+                        request.route.operation.docs_url,
                     )
                 })?;
             Ok(json(&private_user(store, account, request.urls), None))
         }
-        AccountRoute::User { username } => {
+        AccountCall::User { username } => {
             let account = store.account(username).ok_or_else(|| {
                 ApiError::new(
                     StatusCode::NOT_FOUND,
                     messages::NOT_FOUND,
-                    request.route.docs_url(),
+                    request.route.operation.docs_url,
                 )
             })?;
             Ok(json(&public_user(store, account, request.urls), None))
@@ -351,12 +417,12 @@ mod tests {
 
     #[test]
     fn account_paths_resolve_to_their_operations_and_nothing_else() {
-        let get = |path| AccountRoute::resolve(&Method::GET, path);
-        assert_eq!(get("/rate_limit"), Some(AccountRoute::RateLimit));
-        assert_eq!(get("/user/"), Some(AccountRoute::AuthenticatedUser));
+        let get = |path| AccountRoute::resolve(&Method::GET, path).map(|route| route.call);
+        assert_eq!(get("/rate_limit"), Some(AccountCall::RateLimit));
+        assert_eq!(get("/user/"), Some(AccountCall::AuthenticatedUser));
         assert_eq!(
             get("/users/octo%2Dcat"),
-            Some(AccountRoute::User {
+            Some(AccountCall::User {
                 username: "octo-cat".into()
             })
         );
@@ -371,8 +437,37 @@ mod tests {
         }
         assert_eq!(AccountRoute::resolve(&Method::DELETE, "/user"), None);
         assert_eq!(
-            AccountRoute::resolve(&Method::HEAD, "/rate_limit"),
-            Some(AccountRoute::RateLimit)
+            AccountRoute::resolve(&Method::HEAD, "/rate_limit").map(|route| route.call),
+            Some(AccountCall::RateLimit)
+        );
+    }
+
+    #[test]
+    fn every_operation_of_the_fragment_is_served_with_the_fragments_facts() {
+        assert_eq!(ACCOUNT_OPERATIONS.len(), 3);
+        for operation in ACCOUNT_OPERATIONS.iter() {
+            let path = operation.path.replace(['{', '}'], "");
+            let route = AccountRoute::resolve(&Method::GET, &path)
+                .unwrap_or_else(|| panic!("{} {path} is not served", operation.id));
+            assert_eq!(route.operation, operation);
+            assert!(
+                operation
+                    .docs_url
+                    .starts_with("https://docs.github.com/rest/")
+            );
+        }
+        let user = AccountRoute::resolve(&Method::GET, "/user").unwrap();
+        assert_eq!(user.operation.id, "users/get-authenticated");
+        assert_eq!(
+            user.operation.docs_url,
+            "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+        );
+        assert!(!user.operation.allows_anonymous);
+        assert!(
+            AccountRoute::resolve(&Method::GET, "/users/mona")
+                .unwrap()
+                .operation
+                .allows_anonymous
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Who is calling and what they may do: the `Authorization` header, classic OAuth scopes and
-//! the caller's standing with a package owner.
+//! the caller's standing with a package owner. Whether a token's scopes cover an operation's is
+//! `ghpkg_api::scopes`'s rule (`write:packages` implies `read:packages`), the library's too.
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -8,12 +9,7 @@ use ghpkg_api::types::PackageVisibility;
 use crate::fixture::OrgRole;
 use crate::state::{Account, OwnerKind, Store};
 
-/// The classic scope that reading packages needs.
-pub const READ_PACKAGES: &str = "read:packages";
-/// The classic scope that restoring packages needs (with `read:packages`).
-pub const WRITE_PACKAGES: &str = "write:packages";
-/// The classic scope that deleting packages needs (with `read:packages`).
-pub const DELETE_PACKAGES: &str = "delete:packages";
+pub use ghpkg_api::scopes::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
 
 /// An authenticated caller.
 #[derive(Clone, Debug)]
@@ -25,12 +21,11 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    /// The first of `required` that the token lacks.
+    /// The first of `required` that the token's scopes do not cover.
     pub fn missing_scope(&self, required: &[&'static str]) -> Option<&'static str> {
-        required
-            .iter()
+        ghpkg_api::scopes::missing(required, &self.scopes)
+            .first()
             .copied()
-            .find(|scope| !self.scopes.iter().any(|s| s == scope))
     }
 
     /// The token's scopes as GitHub prints them in `X-OAuth-Scopes`.

@@ -58,7 +58,7 @@ struct ServeArgs {
     jitter: Duration,
     /// Injected faults, e.g. `5xx=0.05:502|503,drop=0.01,lost=0.01,truncate=0.01,slow=0.01:2s,
     /// secondary=0.01:60s,429=0.01:none` (see the README).
-    #[arg(long, default_value = "none")]
+    #[arg(long, default_value = "none", long_help = Faults::help())]
     faults: Faults,
     /// Seed for jitter and faults.
     #[arg(long, default_value_t = 0)]

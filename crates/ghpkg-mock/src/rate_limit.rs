@@ -5,16 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use ghpkg_api::operations::Action;
 
 /// Requests per hour GitHub allows a caller without a token.
 const ANONYMOUS_PER_HOUR: u32 = 60;
-
-/// Secondary-limit points a request for `action` costs: 5 for a change (DELETE, POST), 1 for a
-/// read, as GitHub counts them.
-pub(crate) fn points(action: Action) -> u32 {
-    if action.is_write() { 5 } else { 1 }
-}
 
 /// Which limits apply and how big they are.
 #[derive(Clone, Debug, PartialEq)]

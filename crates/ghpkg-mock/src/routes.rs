@@ -1,7 +1,8 @@
 //! Which operation a request is: the method and path matched against `ghpkg-api`'s generated
 //! table of the 27 operations (`ghpkg_api::operations`), which also gives each operation's id,
-//! documentation URL and classic scopes. What is the emulator's own lives here too: the
-//! Enterprise Server prefix, the wording of what an action is for, and query parsing.
+//! documentation URL, classic scopes, whether it answers without a token and its rate-limit
+//! points. What is the emulator's own lives here too: the Enterprise Server prefix, the wording
+//! of what an action is for, and query parsing.
 
 use axum::http::Method;
 use ghpkg_api::OperationSpec;
@@ -43,8 +44,8 @@ pub(crate) fn accepted_scopes_header(action: Action) -> String {
 }
 
 /// What an API request addresses: one of the 27 Packages operations of the generated table, or
-/// one of the account operations routed by hand (`accounts`). The pipeline's stages ask it what
-/// they need to know.
+/// one of the account operations of `ghpkg-account`'s fragment (`accounts`). The pipeline's
+/// stages ask it what they need to know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     /// A Packages operation.
@@ -63,28 +64,27 @@ pub(crate) enum Cost {
 }
 
 impl Endpoint {
+    /// The operation, from its spec.
+    pub fn operation(&self) -> &'static OperationSpec {
+        match self {
+            Self::Packages(route) => route.operation,
+            Self::Account(route) => route.operation,
+        }
+    }
+
     /// GitHub's operationId, as counted in the stats.
     pub fn operation_id(&self) -> &'static str {
-        match self {
-            Self::Packages(route) => route.operation.id,
-            Self::Account(route) => route.operation_id(),
-        }
+        self.operation().id
     }
 
     /// The documentation URL in the operation's error bodies.
     pub fn docs_url(&self) -> &'static str {
-        match self {
-            Self::Packages(route) => route.operation.docs_url,
-            Self::Account(route) => route.docs_url(),
-        }
+        self.operation().docs_url
     }
 
-    /// Whether GitHub answers it without a token.
+    /// Whether GitHub answers it without a token (for public resources), as its spec says.
     pub fn allows_anonymous(&self) -> bool {
-        match self {
-            Self::Packages(route) => route.allows_anonymous(),
-            Self::Account(route) => route.allows_anonymous(),
-        }
+        self.operation().allows_anonymous
     }
 
     /// `X-Accepted-OAuth-Scopes`: empty for the account operations, which need no scope.
@@ -98,9 +98,9 @@ impl Endpoint {
     /// What it costs against the rate limits.
     pub fn cost(&self) -> Cost {
         match self {
-            Self::Packages(route) => Cost::Points(crate::rate_limit::points(route.action)),
+            Self::Packages(route) => Cost::Points(route.operation.secondary_limit_points()),
             Self::Account(route) if route.is_free() => Cost::Free,
-            Self::Account(_) => Cost::Points(1),
+            Self::Account(route) => Cost::Points(route.operation.secondary_limit_points()),
         }
     }
 }
@@ -127,14 +127,6 @@ pub(crate) struct Route {
     pub package_type: Option<String>,
     pub package_name: Option<String>,
     pub version_id: Option<String>,
-}
-
-impl Route {
-    /// Whether GitHub answers this operation without a token (for public resources).
-    pub fn allows_anonymous(&self) -> bool {
-        self.action == Action::ListDockerConflicts
-            && self.owner_family != OwnerFamily::AuthenticatedUser
-    }
 }
 
 /// Splits off the Enterprise Server prefix: `("/api/v3", "/orgs/…")` or `("", "/orgs/…")`.
@@ -289,6 +281,41 @@ mod tests {
             accepted_scopes_header(Action::RestoreVersion),
             "read:packages, write:packages"
         );
+    }
+
+    #[test]
+    fn the_operations_answered_without_a_token_are_the_ones_githubs_page_says() {
+        // GitHub's reference page (Russian chrome): "This endpoint can be used without
+        // authentication if only public resources are requested", in an operation's section,
+        // which starts at the line that is its summary.
+        const PAGE: &str =
+            include_str!("../../../spec/source/github-rest-api-endpoints-for-packages.txt");
+        const WITHOUT_A_TOKEN: &str = "можно использовать без проверки подлинности";
+        let mut section: Option<&OperationSpec> = None;
+        let mut on_the_page = Vec::new();
+        for line in PAGE.lines() {
+            if let Some(operation) = OPERATIONS.iter().find(|op| op.summary == line.trim()) {
+                section = Some(operation);
+            }
+            if line.contains(WITHOUT_A_TOKEN) {
+                on_the_page.push(section.expect("the phrase is inside a section").id);
+            }
+        }
+        let in_the_table: Vec<&str> = OPERATIONS
+            .iter()
+            .filter(|operation| operation.allows_anonymous)
+            .map(|operation| operation.id)
+            .collect();
+        assert_eq!(in_the_table, on_the_page);
+        assert_eq!(in_the_table.len(), 2);
+        let anonymous = |path| {
+            resolve_endpoint(&Method::GET, path)
+                .unwrap()
+                .allows_anonymous()
+        };
+        assert!(anonymous("/orgs/acme/docker/conflicts"));
+        assert!(!anonymous("/user/docker/conflicts"));
+        assert!(!anonymous("/orgs/acme/packages"));
     }
 
     #[test]

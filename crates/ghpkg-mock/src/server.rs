@@ -32,7 +32,7 @@ use crate::changes::AppliedChange;
 use crate::clock::MockClock;
 use crate::connection::{AbortableListener, ConnectionHandle, OpenConnections};
 use crate::error::{ApiError, messages};
-use crate::faults::{Fault, Faults};
+use crate::faults::{Effect, Fault, Faults, Stage};
 use crate::fixture::Fixture;
 use crate::handlers::{self, ApiRequest, Reply};
 use crate::rate_limit::{Identity, Permit, Quota, RateLimiter, RateLimits, Rejection};
@@ -575,40 +575,43 @@ impl Shared {
         }
     }
 
-    /// Latency, and the faults that refuse a request before its operation runs (so nothing is
-    /// changed): server errors, dropped connections, injected secondary limits and `429`s.
-    /// Returns the fault, if any, that acts after the operation.
-    async fn inject_fault_before(&self, call: &ApiCall<'_>) -> Result<Fault, Outcome> {
+    /// Latency, and the faults that act before the operation runs (so nothing is changed):
+    /// server errors, dropped connections, injected secondary limits and `429`s refuse the
+    /// request; `slow` delays it. Returns the fault, if any, that acts after the operation.
+    async fn inject_fault_before(&self, call: &ApiCall<'_>) -> Result<Option<Fault>, Outcome> {
         let (fault, mut delay) = self.draw_fault_and_delay();
-        if let Fault::Slow(extra) = fault {
-            self.stats.update(|stats| stats.faults.slowdowns += 1);
+        let acting = fault.filter(|fault| fault.kind.stage == Stage::BeforeOperation);
+        if let Some(Fault {
+            effect: Effect::Slow(extra),
+            ..
+        }) = acting
+        {
             delay += extra;
         }
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        match fault {
-            Fault::Error(status) => {
-                self.stats.update(|stats| stats.faults.errors += 1);
+        let Some(acting) = acting else {
+            return Ok(fault);
+        };
+        self.stats
+            .update(|stats| acting.kind.record_in(&mut stats.faults));
+        match acting.effect {
+            Effect::Error(status) => {
                 let message = status.canonical_reason().unwrap_or("Server Error");
                 Err(refused(status, message, REST_DOCS))
             }
-            Fault::Drop => {
-                self.stats.update(|stats| stats.faults.drops += 1);
+            Effect::Drop => {
                 call.connection.abort();
                 Err(Outcome::Dropped)
             }
-            Fault::SecondaryLimit { retry_after } => {
-                self.stats
-                    .update(|stats| stats.faults.secondary_limits += 1);
+            Effect::SecondaryLimit { retry_after } => {
                 Err(rate_limited(StatusCode::FORBIDDEN, retry_after))
             }
-            Fault::TooManyRequests { retry_after } => {
-                self.stats
-                    .update(|stats| stats.faults.too_many_requests += 1);
+            Effect::TooManyRequests { retry_after } => {
                 Err(rate_limited(StatusCode::TOO_MANY_REQUESTS, retry_after))
             }
-            Fault::None | Fault::Slow(_) | Fault::Truncate | Fault::Lost => Ok(fault),
+            Effect::Slow(_) | Effect::Truncate | Effect::Lost => Ok(None),
         }
     }
 
@@ -716,26 +719,33 @@ impl Shared {
     /// closes the connection without it, `truncate` cuts it short.
     async fn inject_fault_after(
         &self,
-        fault: Fault,
+        fault: Option<Fault>,
         response: Response,
         call: &ApiCall<'_>,
     ) -> Outcome {
-        match fault {
-            Fault::Lost => {
-                self.stats.update(|stats| stats.faults.lost += 1);
+        let Some(fault) = fault.filter(|fault| fault.kind.stage == Stage::AfterOperation) else {
+            return Outcome::Answered(Box::new(response));
+        };
+        self.stats
+            .update(|stats| fault.kind.record_in(&mut stats.faults));
+        match fault.effect {
+            Effect::Lost => {
                 call.connection.abort();
                 Outcome::Dropped
             }
-            Fault::Truncate => {
-                self.stats.update(|stats| stats.faults.truncations += 1);
+            Effect::Truncate => {
                 Outcome::Answered(Box::new(truncated(response, call.connection).await))
             }
-            _ => Outcome::Answered(Box::new(response)),
+            Effect::Error(_)
+            | Effect::Drop
+            | Effect::Slow(_)
+            | Effect::SecondaryLimit { .. }
+            | Effect::TooManyRequests { .. } => Outcome::Answered(Box::new(response)),
         }
     }
 
     /// One fault and one latency for a request, from the seeded generator.
-    fn draw_fault_and_delay(&self) -> (Fault, Duration) {
+    fn draw_fault_and_delay(&self) -> (Option<Fault>, Duration) {
         let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
         let fault = self.faults.draw(&mut *rng);
         let jitter = if self.jitter.is_zero() {

@@ -5,6 +5,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
+use crate::faults::FAULT_KINDS;
+
 /// The operation id counted for requests that match no operation.
 pub const UNMATCHED_OPERATION: &str = "unmatched";
 
@@ -73,7 +75,8 @@ pub struct RateLimitRejections {
     pub secondary: u64,
 }
 
-/// Faults injected, by kind.
+/// Faults injected, by kind: one counter per entry of the fault table (`faults.rs`), which
+/// names it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FaultCounts {
@@ -96,13 +99,7 @@ pub struct FaultCounts {
 impl FaultCounts {
     /// All faults together.
     pub fn total(&self) -> u64 {
-        self.errors
-            + self.drops
-            + self.lost
-            + self.truncations
-            + self.slowdowns
-            + self.secondary_limits
-            + self.too_many_requests
+        FAULT_KINDS.iter().map(|kind| kind.count_in(self)).sum()
     }
 }
 

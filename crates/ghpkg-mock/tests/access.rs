@@ -221,6 +221,52 @@ async fn deleting_needs_delete_packages_and_restoring_needs_write_packages() {
 }
 
 #[tokio::test]
+async fn a_token_with_only_write_packages_reads_and_restores_but_cannot_delete() {
+    // GitHub nests read:packages under write:packages and lists only the latter.
+    const WRITE_ONLY: &str = "ghp_octocat_write_only";
+    let mut fixture = ghpkg_mock::Fixture::demo();
+    fixture.tokens.push(ghpkg_mock::fixture::FixtureToken {
+        token: WRITE_ONLY.into(),
+        user: OCTOCAT.into(),
+        scopes: vec![ghpkg_mock::WRITE_PACKAGES.into()],
+    });
+    let server = common::serve(fixture).await;
+    let write_only = client(&server, WRITE_ONLY);
+    let packages = write_only
+        .packages_list_packages_for_organization()
+        .org(ACME)
+        .package_type(PackageType::Container)
+        .send()
+        .await
+        .expect("write:packages implies read:packages");
+    assert!(packages.iter().any(|package| package.name == WEB_APP));
+    let restored = write_only
+        .packages_restore_package_for_org()
+        .org(ACME)
+        .package_type(PackageType::Container)
+        .package_name(OLD_SERVICE)
+        .send()
+        .await
+        .expect("write:packages is what restoring needs");
+    assert_eq!(restored.status(), 204);
+    let delete = write_only
+        .packages_delete_package_version_for_org()
+        .org(ACME)
+        .package_type(PackageType::Npm)
+        .package_name(LEFT_PAD)
+        .package_version_id(LEFT_PAD_VERSION_IDS[0])
+        .send()
+        .await;
+    assert_eq!(
+        failure(delete).await,
+        (
+            403,
+            "You need at least delete:packages scope to delete package versions.".into()
+        )
+    );
+}
+
+#[tokio::test]
 async fn scope_headers_come_with_successes_and_errors_alike() {
     let server = demo().await;
     let octocat = client(&server, tokens::OCTOCAT_ALL);

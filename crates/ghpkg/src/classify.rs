@@ -111,17 +111,10 @@ pub(crate) fn classify_failure(method: &Method, failure: Failure) -> Verdict {
     }
 }
 
-/// Whether sending the request twice has the effect of sending it once (RFC 9110's idempotent
-/// methods).
+/// Whether sending the request twice has the effect of sending it once
+/// ([`ghpkg_api::method_is_repeatable`]: RFC 9110's idempotent methods).
 pub(crate) fn is_repeatable(method: &Method) -> bool {
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::DELETE,
-        Method::PUT,
-        Method::OPTIONS,
-    ]
-    .contains(method)
+    ghpkg_api::method_is_repeatable(method.as_str())
 }
 
 /// `Retry-After` as seconds (GitHub's form) or an HTTP date. Blank, negative, garbled and

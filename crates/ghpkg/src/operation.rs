@@ -49,14 +49,15 @@ impl Operation {
         self.0.scopes
     }
 
-    /// Whether the operation changes anything (its method is not `GET` or `HEAD`).
+    /// Whether the operation changes anything ([`OperationSpec::is_write`]).
     pub fn is_write(self) -> bool {
-        !matches!(self.0.method, "GET" | "HEAD")
+        self.0.is_write()
     }
 
-    /// Whether a request of it may be sent twice with the effect of once (not a `POST`).
+    /// Whether a request of it may be sent twice with the effect of once
+    /// ([`OperationSpec::is_repeatable`]: not a `POST` or `PATCH`).
     pub fn is_repeatable(self) -> bool {
-        self.0.method != "POST"
+        self.0.is_repeatable()
     }
 }
 
@@ -81,6 +82,35 @@ impl fmt::Display for Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An operation of `method`, as an extension's generated table could hold.
+    fn operation_of(method: &'static str) -> Operation {
+        let spec = OperationSpec {
+            method,
+            ..*Action::GetPackage.spec(OwnerFamily::Org)
+        };
+        Operation::from(&*Box::leak(Box::new(spec)))
+    }
+
+    #[test]
+    fn an_operation_is_a_write_and_repeatable_exactly_as_pacing_and_the_classifier_see_its_method()
+    {
+        use reqwest::Method;
+        for method in ["GET", "HEAD", "OPTIONS", "DELETE", "PUT", "POST", "PATCH"] {
+            let operation = operation_of(method);
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            assert_eq!(
+                operation.is_repeatable(),
+                crate::failure::is_repeatable(&method),
+                "{method}"
+            );
+            assert_eq!(
+                operation.is_write(),
+                crate::pacing::request_points(&method) > 1,
+                "{method}"
+            );
+        }
+    }
 
     #[test]
     fn packages_operations_know_their_action_and_family() {

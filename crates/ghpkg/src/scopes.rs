@@ -1,19 +1,17 @@
 //! Classic token scopes: how to read the ones a token has and compare them with the ones an
 //! operation needs. Which scopes each operation needs is the spec's (`x-github-classic-scopes`),
-//! generated into [`Action::required_scopes`](ghpkg_api::operations::Action::required_scopes).
+//! generated into [`Action::required_scopes`](ghpkg_api::operations::Action::required_scopes);
+//! the scope names and what implies what are [`ghpkg_api::scopes`]'s, shared with the emulator.
 //!
 //! GitHub reports a classic token's scopes in `X-OAuth-Scopes` on every response. Reading needs
 //! `read:packages`; deleting needs `read:packages` and `delete:packages`; restoring needs
-//! `read:packages` and `write:packages`. `write:packages` implies `read:packages`.
+//! `read:packages` and `write:packages`. `write:packages` implies `read:packages`;
+//! `delete:packages` implies nothing.
 
+use ghpkg_api::scopes::covers;
 use reqwest::header::HeaderMap;
 
-/// `read:packages`: download and list packages.
-pub const READ_PACKAGES: &str = "read:packages";
-/// `write:packages`: upload and restore packages (implies `read:packages`).
-pub const WRITE_PACKAGES: &str = "write:packages";
-/// `delete:packages`: delete packages and versions.
-pub const DELETE_PACKAGES: &str = "delete:packages";
+pub use ghpkg_api::scopes::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
 
 /// The header in which GitHub lists the scopes a classic token has.
 pub(crate) const X_OAUTH_SCOPES: &str = "x-oauth-scopes";
@@ -36,20 +34,12 @@ pub(crate) fn scopes_in_header(headers: &HeaderMap, name: &str) -> Option<Vec<St
     Some(parse_scope_list(value))
 }
 
-/// Whether `granted` covers `scope`, counting `write:packages` as covering `read:packages`.
-fn covers(granted: &[String], scope: &str) -> bool {
-    granted
-        .iter()
-        .any(|have| have == scope || (scope == READ_PACKAGES && have == WRITE_PACKAGES))
-}
-
 /// The scopes of `required` that `granted` does not cover (`write:packages` covers
-/// `read:packages`): the one place that decides what a token's classic scopes allow.
+/// `read:packages`), as [`ghpkg_api::scopes::missing`] decides for library and emulator alike.
 pub fn missing_scopes(required: &[&str], granted: &[String]) -> Vec<String> {
-    required
-        .iter()
-        .filter(|scope| !covers(granted, scope))
-        .map(|scope| scope.to_string())
+    ghpkg_api::scopes::missing(required, granted)
+        .into_iter()
+        .map(str::to_string)
         .collect()
 }
 

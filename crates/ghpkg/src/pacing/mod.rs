@@ -151,13 +151,10 @@ impl Pacing {
     }
 }
 
-/// The points GitHub's secondary limit charges for a request with this method.
+/// The points GitHub's secondary limit charges for a request with this method
+/// ([`ghpkg_api::secondary_limit_points`]: 1 for a read, 5 for a write).
 pub fn request_points(method: &Method) -> u32 {
-    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
-        1
-    } else {
-        5
-    }
+    ghpkg_api::secondary_limit_points(method.as_str())
 }
 
 /// A failure the pacer reports in place of an answer (inside [`NotDelivered`]).
