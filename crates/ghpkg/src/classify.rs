@@ -11,7 +11,7 @@
 //! - Anything else: permanent, with its kind.
 //! - A connection that could not be made: transient for every method (nothing was sent). A
 //!   connection dropped, timed out or cut mid-body after the request was sent: transient for a
-//!   request that may be repeated (`GET`, `HEAD`, `DELETE`, `PUT`, `OPTIONS`), permanent for a
+//!   request that may be repeated ([`ghpkg_api::method_is_repeatable`]), permanent for a
 //!   `POST`, whose effect is then unknown.
 //!
 //! Server-chosen numbers are read defensively: a `Retry-After` or reset that is blank, negative,

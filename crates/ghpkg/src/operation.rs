@@ -101,7 +101,7 @@ mod tests {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             assert_eq!(
                 operation.is_repeatable(),
-                crate::failure::is_repeatable(&method),
+                crate::classify::is_repeatable(&method),
                 "{method}"
             );
             assert_eq!(
