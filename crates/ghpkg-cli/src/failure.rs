@@ -1,6 +1,10 @@
 //! [`Failure`]: why a command stopped, as one value that carries a stable kind, a message, a
 //! hint and the exit code. Every error of the libraries is turned into one here, and nowhere
 //! else; printing it (human or JSON) is [`crate::render`]'s.
+//!
+//! The libraries name their own concepts (`Rules::max_deletions`, `ClientBuilder::base_url`);
+//! this is where those become the flags that set them: from a typed error's fields where there
+//! is one, else through [`ADVICE_ON_THE_COMMAND_LINE`].
 
 use std::path::Path;
 
@@ -85,6 +89,22 @@ impl Failure {
     }
 }
 
+/// Advice a library error gives in the library's terms, and the same advice on the command
+/// line, for errors that carry only a message.
+pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[(
+    "address it through Client::org or Client::user instead of Client::authenticated_user",
+    "pass --user or --org",
+)];
+
+/// `message` with the library's advice put in flags.
+fn on_the_command_line(message: String) -> String {
+    ADVICE_ON_THE_COMMAND_LINE
+        .iter()
+        .fold(message, |message, (library, flags)| {
+            message.replace(library, flags)
+        })
+}
+
 impl From<ghpkg::Error> for Failure {
     fn from(error: ghpkg::Error) -> Failure {
         // Names and inputs come from the command line: a wrong one is a usage error.
@@ -94,8 +114,8 @@ impl From<ghpkg::Error> for Failure {
         };
         Failure {
             kind: error.kind().as_str().to_string(),
-            message: error.summary(),
-            hint: Some(error.hint()),
+            message: on_the_command_line(error.summary()),
+            hint: Some(on_the_command_line(error.hint())),
             status: error.status(),
             exit,
         }
@@ -105,10 +125,25 @@ impl From<ghpkg::Error> for Failure {
 impl From<ApplyError> for Failure {
     fn from(error: ApplyError) -> Failure {
         let exit = match error {
-            ApplyError::OverBudget(_) => Exit::OverBudget,
+            ApplyError::OverBudget { .. } => Exit::OverBudget,
             _ => Exit::Failure,
         };
-        Failure::new(error.kind(), exit, error.to_string())
+        let message = match &error {
+            ApplyError::OverBudget { over_by_count } => format!(
+                "the plan is over its deletion budget ({}); it was printed but will not be \
+                 applied — raise --max-deletions/--max-percent or narrow the rules",
+                match over_by_count {
+                    Some(count) => format!("{count} deletions over --max-deletions"),
+                    None => "over --max-percent".into(),
+                }
+            ),
+            ApplyError::WrongHost { plan, client } => format!(
+                "the plan is for {plan}, but the client talks to {client}; use --host/--api-url \
+                 for {plan}"
+            ),
+            _ => error.to_string(),
+        };
+        Failure::new(error.kind(), exit, message)
     }
 }
 
@@ -137,7 +172,14 @@ impl From<ExpectError> for Failure {
 
 impl From<RulesError> for Failure {
     fn from(error: RulesError) -> Failure {
-        let failure = Failure::new("invalid-rules", Exit::Usage, error.to_string());
+        let message = match error {
+            RulesError::NothingSelected => "say which versions to delete: give keep_newest \
+                 (--keep), older_than (--older-than), include_tags (--include), tag_selection \
+                 (--tagged/--untagged) or orphans (--orphans)"
+                .to_string(),
+            _ => error.to_string(),
+        };
+        let failure = Failure::new("invalid-rules", Exit::Usage, message);
         match error {
             RulesError::IncludedAndProtected { .. } => failure.with_hint(
                 "`latest` is protected by default; pass --no-default-protect to drop that \
@@ -162,10 +204,55 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_over_budget_apply_exits_with_the_budget_code() {
-        let failure = Failure::from(ApplyError::OverBudget("3 deletions over".into()));
+    fn an_over_budget_apply_exits_with_the_budget_code_and_names_the_budget_flags() {
+        let failure = Failure::from(ApplyError::OverBudget {
+            over_by_count: Some(3),
+        });
         assert_eq!(failure.kind, "over-budget");
         assert_eq!(failure.exit, Exit::OverBudget);
+        assert!(
+            failure
+                .message
+                .contains("(3 deletions over --max-deletions)"),
+            "{}",
+            failure.message
+        );
+        let by_percent = Failure::from(ApplyError::OverBudget {
+            over_by_count: None,
+        });
+        assert!(by_percent.message.contains("(over --max-percent)"));
+        assert!(
+            by_percent
+                .message
+                .contains("raise --max-deletions/--max-percent")
+        );
+    }
+
+    #[test]
+    fn rules_that_select_nothing_name_the_flags_that_select() {
+        let failure = Failure::from(RulesError::NothingSelected);
+        for flag in [
+            "--keep",
+            "--older-than",
+            "--include",
+            "--tagged/--untagged",
+            "--orphans",
+        ] {
+            assert!(failure.message.contains(flag), "{}", failure.message);
+        }
+    }
+
+    #[test]
+    fn library_advice_in_a_message_becomes_the_flags_that_give_it() {
+        let (library, flags) = ADVICE_ON_THE_COMMAND_LINE[0];
+        let failure = Failure::from(ghpkg::Error::InvalidInput {
+            message: format!("GitHub did not name the owner of web/app; {library}"),
+        });
+        assert!(
+            failure.message.ends_with(&format!("web/app; {flags}")),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -50,13 +50,19 @@ pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
 pub enum ApplyError {
     /// The plan is over its deletion budget.
     #[error(
-        "the plan is over its deletion budget ({0}); it was printed but will not be applied — \
-         raise --max-deletions/--max-percent or narrow the rules"
+        "the plan is over its deletion budget ({}), so it will not be applied; raise \
+         Rules::max_deletions or Rules::max_percent, or narrow the rules, and plan again",
+        overrun(*.over_by_count)
     )]
-    OverBudget(String),
+    OverBudget {
+        /// How many deletions over `Rules::max_deletions`; `None` when a package is over
+        /// `Rules::max_percent` instead.
+        over_by_count: Option<usize>,
+    },
     /// The plan is for another host than the client's.
     #[error(
-        "the plan is for {plan}, but the client talks to {client}; use --host/--api-url for {plan}"
+        "the plan is for {plan}, but the client talks to {client}; build the client for {plan} \
+         (ClientBuilder::enterprise or ClientBuilder::base_url)"
     )]
     WrongHost {
         /// The plan's host.
@@ -71,7 +77,7 @@ pub enum ApplyError {
     /// nothing pushed since the plan uses what it deletes.
     #[error(
         "the plan deletes container images, and applying it needs their registry, to check that \
-         nothing pushed since the plan uses them; pass a registry in ApplyOptions"
+         nothing pushed since the plan uses them; pass one with ApplyOptions::registry"
     )]
     RegistryNeeded,
     /// The journal cannot be read or written.
@@ -83,12 +89,20 @@ impl ApplyError {
     /// A stable name for programs (`over-budget`, `wrong-host`, …).
     pub fn kind(&self) -> &'static str {
         match self {
-            ApplyError::OverBudget(_) => "over-budget",
+            ApplyError::OverBudget { .. } => "over-budget",
             ApplyError::WrongHost { .. } => "wrong-host",
             ApplyError::UnknownPackageType(_) => "invalid-input",
             ApplyError::RegistryNeeded => "registry-needed",
             ApplyError::Journal(_) => "journal",
         }
+    }
+}
+
+/// How far over its budget a plan is, in the rules' terms.
+fn overrun(over_by_count: Option<usize>) -> String {
+    match over_by_count {
+        Some(count) => format!("{count} deletions over Rules::max_deletions"),
+        None => "a package over Rules::max_percent".into(),
     }
 }
 
@@ -232,12 +246,9 @@ pub async fn apply(
     on_event: &(dyn Fn(Event<'_>) + Send + Sync),
 ) -> Result<Report, ApplyError> {
     if plan.is_refused() {
-        let over = plan
-            .budget
-            .over_by_count
-            .map(|count| format!("{count} deletions over --max-deletions"))
-            .unwrap_or_else(|| "over --max-percent".into());
-        return Err(ApplyError::OverBudget(over));
+        return Err(ApplyError::OverBudget {
+            over_by_count: plan.budget.over_by_count,
+        });
     }
     let (scope, package_type) = scope_of(client, &plan.inputs.target)?;
     let registry = if plan.inputs.target.is_container() {
