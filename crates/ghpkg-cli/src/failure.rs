@@ -143,7 +143,7 @@ impl From<ApplyError> for Failure {
             ),
             _ => error.to_string(),
         };
-        Failure::new(error.kind(), exit, message)
+        Failure::new(error.kind().as_str(), exit, message)
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use ghpkg::apply::SkipReason;
+use ghpkg::journal::JournalReason;
 use ghpkg_cli::Exit;
 use ghpkg_cli::failure::ADVICE_ON_THE_COMMAND_LINE;
 use ghpkg_cli::shapes::{SCHEMAS, schema_text};
@@ -106,6 +108,71 @@ fn completions_are_scripts_and_their_json_matches_its_schema() {
             .unwrap()
             .contains("complete -c ghpkg")
     );
+}
+
+/// The README's text from `start` to the first `end` after it, joined onto one line.
+fn readme_passage(start: &str, end: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let from = readme
+        .find(start)
+        .unwrap_or_else(|| panic!("README.md no longer says `{start}`"));
+    let passage = &readme[from..];
+    let to = passage
+        .find(end)
+        .unwrap_or_else(|| panic!("README.md: `{start}` has no `{end}` after it"));
+    passage[..to].to_string()
+}
+
+/// The `code`s quoted in `text`, in order.
+fn backquoted(text: &str) -> Vec<&str> {
+    text.split('`').skip(1).step_by(2).collect()
+}
+
+#[test]
+fn the_readme_and_the_schema_list_exactly_the_skip_reasons() {
+    let table: Vec<&str> = SkipReason::ALL.iter().map(|r| r.as_str()).collect();
+    let readme = readme_passage("A skipped version's reason is one of", "(");
+    assert_eq!(backquoted(&readme), table, "README.md's skip reasons");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(schemas_dir().join("run-report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let listed: Vec<&str> = schema["properties"]["skipped"]["propertyNames"]["enum"]
+        .as_array()
+        .expect("the skip counts' keys are an enum")
+        .iter()
+        .map(|code| code.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, table, "run-report.schema.json's skip reasons");
+}
+
+#[test]
+fn the_readme_names_every_refusal_a_journal_records_and_only_journal_reasons() {
+    let passage = readme_passage("A journal line's `reason` is", "**Progress**");
+    let named = backquoted(&passage);
+    for code in &named {
+        if *code == "reason" || code.ends_with('…') {
+            continue;
+        }
+        assert!(
+            JournalReason::from_code(code).is_some(),
+            "README.md names `{code}` as a journal reason"
+        );
+    }
+    let refusals = JournalReason::all_codes().into_iter().filter(|code| {
+        matches!(
+            JournalReason::from_code(code),
+            Some(JournalReason::Refused(_))
+        )
+    });
+    for refusal in refusals {
+        assert!(
+            named.contains(&refusal),
+            "README.md does not name the refusal `{refusal}`"
+        );
+    }
 }
 
 /// The library crates, whose messages must name library concepts, not the CLI's flags.

@@ -4,7 +4,8 @@
 //! [`apply`] re-lists each package of the plan first and skips, with a reason, every planned
 //! version that changed since the plan was made (gone, a tag added or moved, updated), every
 //! child whose parent was not deleted, and — for container images — every planned version that
-//! a version pushed since the plan now lists (`now-in-use`, naming it). That re-check runs
+//! a version pushed since the plan now lists ([`SkipReason::NowInUse`], naming it); each skip's
+//! reason is a [`SkipReason`]. That re-check runs
 //! again every [`DEFAULT_RECHECK_INTERVAL`] (or [`ApplyOptions::recheck_every`]) during a long
 //! apply, listing the newest versions until a page holds nothing new and reading only what is
 //! new; the window that remains is a push between the last check and a delete. It deletes through the client's pacing, parents before
@@ -26,14 +27,18 @@ use chrono::{TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
 use ghpkg_retention::{Decision, Owner as TargetOwner, PackagePlan, Plan, Target, VersionDecision};
 
+mod codes;
 mod recheck;
 
+pub use codes::{ApplyErrorKind, SkipReason};
 pub use recheck::DEFAULT_RECHECK_INTERVAL;
 use recheck::{Hold, Recheck};
 
 use crate::client::Client;
-use crate::error::Error;
-use crate::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalScope, Outcome};
+use crate::error::{Error, ErrorKind};
+use crate::journal::{
+    JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalReason, JournalScope, Outcome,
+};
 use crate::owner::Owner;
 use crate::pacing::RateLimitStatus;
 use crate::package::PackageHandle;
@@ -86,14 +91,14 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
-    /// A stable name for programs (`over-budget`, `wrong-host`, …).
-    pub fn kind(&self) -> &'static str {
+    /// Its stable kind for programs (`over-budget`, `wrong-host`, …).
+    pub fn kind(&self) -> ApplyErrorKind {
         match self {
-            ApplyError::OverBudget { .. } => "over-budget",
-            ApplyError::WrongHost { .. } => "wrong-host",
-            ApplyError::UnknownPackageType(_) => "invalid-input",
-            ApplyError::RegistryNeeded => "registry-needed",
-            ApplyError::Journal(_) => "journal",
+            ApplyError::OverBudget { .. } => ApplyErrorKind::OverBudget,
+            ApplyError::WrongHost { .. } => ApplyErrorKind::WrongHost,
+            ApplyError::UnknownPackageType(_) => ApplyErrorKind::InvalidInput,
+            ApplyError::RegistryNeeded => ApplyErrorKind::RegistryNeeded,
+            ApplyError::Journal(_) => ApplyErrorKind::Journal,
         }
     }
 }
@@ -130,9 +135,10 @@ pub struct Report {
     /// Versions by outcome, in this run.
     pub outcomes: BTreeMap<Outcome, usize>,
     /// Skipped versions by reason, in this run.
-    pub skipped: BTreeMap<String, usize>,
-    /// Refusals and failures by reason (GitHub's refusal, or the error's kind), in this run.
-    pub not_done: BTreeMap<String, usize>,
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Refusals and failures by reason (GitHub's refusal, the error's kind, or why a restore
+    /// was not tried), in this run.
+    pub not_done: BTreeMap<JournalReason, usize>,
     /// Versions an earlier run finished (from the journal), left alone.
     pub resumed: usize,
     /// Planned versions found deleted with no journal line (a line lost in a crash), counted as
@@ -159,10 +165,12 @@ impl Report {
 
     fn record(&mut self, entry: &JournalEntry) {
         *self.outcomes.entry(entry.outcome).or_default() += 1;
-        match entry.outcome {
-            Outcome::Skipped => *self.skipped.entry(entry.reason.clone()).or_default() += 1,
-            Outcome::Refused | Outcome::Failed | Outcome::NotRestored => {
-                *self.not_done.entry(entry.reason.clone()).or_default() += 1
+        match (entry.outcome, &entry.reason) {
+            (Outcome::Skipped, JournalReason::Skipped(reason)) => {
+                *self.skipped.entry(*reason).or_default() += 1
+            }
+            (Outcome::Refused | Outcome::Failed | Outcome::NotRestored, reason) => {
+                *self.not_done.entry(reason.clone()).or_default() += 1
             }
             _ => {}
         }
@@ -336,13 +344,17 @@ impl PackageRun<'_> {
             Err(error) => {
                 // Nothing can be checked, so nothing of this package is deleted.
                 let reason = if error.is_not_found() {
-                    "package-gone"
+                    SkipReason::PackageGone
                 } else {
-                    "listing-failed"
+                    SkipReason::ListingFailed
                 };
                 for decision in to_do {
-                    let entry =
-                        self.entry(decision, Outcome::Skipped, reason, Some(error.to_string()));
+                    let entry = self.entry(
+                        decision,
+                        Outcome::Skipped,
+                        JournalReason::Skipped(reason),
+                        Some(error.to_string()),
+                    );
                     self.write(journal, entry, on_event, report)?;
                 }
                 return Ok(());
@@ -376,7 +388,7 @@ impl PackageRun<'_> {
                     if outcome == Outcome::Deleted {
                         report.recovered += 1;
                     }
-                    let entry = self.entry(decision, outcome, &reason, detail);
+                    let entry = self.entry(decision, outcome, reason, detail);
                     self.write(journal, entry, on_event, report)?;
                     continue;
                 }
@@ -392,10 +404,15 @@ impl PackageRun<'_> {
                             to_send.push(decision);
                             continue;
                         }
-                        Some(Hold::InUse(why)) => ("now-in-use", why),
-                        Some(Hold::Unreadable(why)) => ("graph-unreadable", why),
+                        Some(Hold::InUse(why)) => (SkipReason::NowInUse, why),
+                        Some(Hold::Unreadable(why)) => (SkipReason::GraphUnreadable, why),
                     };
-                    let entry = self.entry(decision, Outcome::Skipped, reason, Some(detail));
+                    let entry = self.entry(
+                        decision,
+                        Outcome::Skipped,
+                        JournalReason::Skipped(reason),
+                        Some(detail),
+                    );
                     self.write(journal, entry, on_event, report)?;
                 }
                 // Each deletion writes and syncs its own line, off the runtime's threads, so
@@ -405,7 +422,7 @@ impl PackageRun<'_> {
                 let mut written = futures::stream::iter(to_send)
                     .map(|decision| async move {
                         let (outcome, reason, detail) = self.delete(decision).await;
-                        let entry = self.entry(decision, outcome, &reason, detail);
+                        let entry = self.entry(decision, outcome, reason, detail);
                         writer.write(&entry).await.map(|()| entry)
                     })
                     .buffer_unordered(in_flight);
@@ -427,7 +444,7 @@ impl PackageRun<'_> {
         current: &HashMap<u64, &PackageVersion>,
         journal: &Journal,
         deleted_since_plan: &mut Option<BTreeSet<u64>>,
-    ) -> Option<(Outcome, String, Option<String>)> {
+    ) -> Option<(Outcome, JournalReason, Option<String>)> {
         let name = self.package.name();
         if let Some(graph) = &decision.graph {
             let planned_parent_not_deleted = graph.parents.iter().find(|parent| {
@@ -440,7 +457,7 @@ impl PackageRun<'_> {
             if let Some(parent) = planned_parent_not_deleted {
                 return Some((
                     Outcome::Skipped,
-                    "parent-not-deleted".into(),
+                    JournalReason::Skipped(SkipReason::ParentNotDeleted),
                     Some(format!(
                         "its parent {parent} was not deleted, so it is still in use"
                     )),
@@ -456,13 +473,13 @@ impl PackageRun<'_> {
             return Some(if deleted.contains(&decision.id) {
                 (
                     Outcome::Deleted,
-                    decision.reason.as_str().to_string(),
+                    JournalReason::Plan(decision.reason),
                     Some("found deleted since the plan was made, with no journal line".into()),
                 )
             } else {
                 (
                     Outcome::Skipped,
-                    "gone".into(),
+                    JournalReason::Skipped(SkipReason::Gone),
                     Some("no longer listed".into()),
                 )
             });
@@ -474,7 +491,7 @@ impl PackageRun<'_> {
         if tags_now != tags_then {
             return Some((
                 Outcome::Skipped,
-                "tags-changed".into(),
+                JournalReason::Skipped(SkipReason::TagsChanged),
                 Some(format!(
                     "tags were [{}] when planned, now [{}]",
                     tags_then.join(", "),
@@ -485,7 +502,7 @@ impl PackageRun<'_> {
         if now.name != decision.name || now.updated_at != decision.updated_at {
             return Some((
                 Outcome::Skipped,
-                "changed".into(),
+                JournalReason::Skipped(SkipReason::Changed),
                 Some(format!(
                     "updated at {} since the plan (planned at {})",
                     now.updated_at.to_rfc3339(),
@@ -522,28 +539,32 @@ impl PackageRun<'_> {
     }
 
     /// Sends one delete: `(outcome, reason, detail)`.
-    async fn delete(&self, decision: &VersionDecision) -> (Outcome, String, Option<String>) {
+    async fn delete(&self, decision: &VersionDecision) -> (Outcome, JournalReason, Option<String>) {
         let Ok(id) = i64::try_from(decision.id) else {
             return (
                 Outcome::Failed,
-                "invalid-input".into(),
+                JournalReason::Failed(ErrorKind::InvalidInput),
                 Some(format!("version id {} is out of range", decision.id)),
             );
         };
         match self.package.version(id).delete().await {
-            Ok(()) => (Outcome::Deleted, decision.reason.as_str().to_string(), None),
+            Ok(()) => (Outcome::Deleted, JournalReason::Plan(decision.reason), None),
             // The package was just listed, so a 404 means this version alone is gone.
             Err(error) if error.is_not_found() => (
                 Outcome::AlreadyGone,
-                decision.reason.as_str().to_string(),
+                JournalReason::Plan(decision.reason),
                 None,
             ),
             Err(Error::Refused {
                 reason, message, ..
-            }) => (Outcome::Refused, reason.as_str().to_string(), Some(message)),
+            }) => (
+                Outcome::Refused,
+                JournalReason::Refused(reason),
+                Some(message),
+            ),
             Err(error) => (
                 Outcome::Failed,
-                error.kind().as_str().to_string(),
+                JournalReason::Failed(error.kind()),
                 Some(error.to_string()),
             ),
         }
@@ -553,7 +574,7 @@ impl PackageRun<'_> {
         &self,
         decision: &VersionDecision,
         outcome: Outcome,
-        reason: &str,
+        reason: JournalReason,
         detail: Option<String>,
     ) -> JournalEntry {
         let target = &self.plan.inputs.target;
@@ -569,7 +590,7 @@ impl PackageRun<'_> {
             name: decision.name.clone(),
             tags: decision.tags.clone(),
             outcome,
-            reason: reason.to_string(),
+            reason,
             detail,
         }
     }
@@ -697,7 +718,7 @@ pub async fn restore_from_journal(
         let (outcome, reason, detail) = if now - deleted.at > RESTORE_WINDOW {
             (
                 Outcome::NotRestored,
-                "outside-restore-window".to_string(),
+                JournalReason::OutsideRestoreWindow,
                 Some(format!(
                     "deleted on {}; GitHub restores within 30 days",
                     deleted.at.format("%Y-%m-%d")
@@ -709,7 +730,7 @@ pub async fn restore_from_journal(
                 Ok(()) => (Outcome::Restored, deleted.reason.clone(), None),
                 Err(error) => (
                     Outcome::NotRestored,
-                    error.kind().as_str().to_string(),
+                    JournalReason::Failed(error.kind()),
                     Some(error.to_string()),
                 ),
             }
