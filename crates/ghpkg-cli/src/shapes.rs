@@ -21,7 +21,7 @@ use schemars::schema::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, FailureKind};
 
 /// Whose packages a command acted on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -463,13 +463,8 @@ pub struct ErrorReport {
 /// What went wrong, for programs.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorInfo {
-    /// A stable kind: the library's (`not-found`, `missing-scopes`, `forbidden`,
-    /// `unauthorized`, `refused`, `rate-limited`, `invalid-input`, `invalid-name`,
-    /// `invalid-token`, `http`, `transport`, `decode`, `pagination`, `redirected`,
-    /// `too-large`), an apply's (`over-budget`, `wrong-host`, `journal`), or the command
-    /// line's (`usage`, `invalid-rules`, `invalid-plan`, `plan-changed`, `invalid-facts`,
-    /// `confirmation-required`, `declined`, `io`, `demo`).
-    pub kind: String,
+    /// A stable kind (the schema lists them all).
+    pub kind: FailureKind,
     /// What happened.
     pub message: String,
     /// What to do next.
@@ -483,7 +478,7 @@ pub struct ErrorInfo {
 impl From<&Failure> for ErrorInfo {
     fn from(failure: &Failure) -> ErrorInfo {
         ErrorInfo {
-            kind: failure.kind.clone(),
+            kind: failure.kind,
             message: failure.message.clone(),
             hint: failure.hint.clone(),
             status: failure.status,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use ghpkg::apply::SkipReason;
 use ghpkg::journal::JournalReason;
 use ghpkg_cli::Exit;
-use ghpkg_cli::failure::ADVICE_ON_THE_COMMAND_LINE;
+use ghpkg_cli::failure::{ADVICE_ON_THE_COMMAND_LINE, FailureKind};
 use ghpkg_cli::shapes::{SCHEMAS, schema_text};
 
 use crate::support::{ghpkg, json_of, schemas_dir};
@@ -173,6 +173,43 @@ fn the_readme_names_every_refusal_a_journal_records_and_only_journal_reasons() {
             "README.md does not name the refusal `{refusal}`"
         );
     }
+}
+
+#[test]
+fn the_readme_and_the_schema_list_exactly_the_error_kinds_by_family() {
+    let all = FailureKind::all();
+    let family = |keep: fn(&FailureKind) -> bool| -> Vec<&'static str> {
+        all.iter()
+            .filter(|kind| keep(kind))
+            .map(|kind| kind.as_str())
+            .collect()
+    };
+    let table = [
+        family(|kind| matches!(kind, FailureKind::Library(_))),
+        family(|kind| matches!(kind, FailureKind::Apply(_))),
+        family(|kind| matches!(kind, FailureKind::Cli(_))),
+    ];
+    let readme = readme_passage("An error's `kind` is stable:", "; `hint`");
+    let groups: Vec<Vec<&str>> = readme
+        .split('(')
+        .skip(1)
+        .map(|group| backquoted(group.split(')').next().unwrap()))
+        .collect();
+    assert_eq!(
+        groups, table,
+        "README.md's error kinds: the library's, an apply's, the CLI's"
+    );
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(schemas_dir().join("error.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let listed: Vec<&str> = schema["definitions"]["FailureKind"]["enum"]
+        .as_array()
+        .expect("the error kinds are an enum")
+        .iter()
+        .map(|code| code.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, table.concat(), "error.schema.json's error kinds");
 }
 
 /// The library crates, whose messages must name library concepts, not the CLI's flags.
