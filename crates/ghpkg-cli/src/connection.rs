@@ -203,7 +203,7 @@ impl Connection {
             .await
             .map_err(|error| {
                 Failure::new(
-                    "demo",
+                    crate::failure::CliKind::Demo,
                     Exit::Failure,
                     format!("cannot start the demo emulator: {error}"),
                 )
@@ -236,7 +236,7 @@ impl Connection {
             (false, Some(scale)) if endpoint.is_loopback() => Some(scale),
             (false, Some(_)) => {
                 return Err(Failure::new(
-                    "invalid-input",
+                    ghpkg::ErrorKind::InvalidInput,
                     Exit::Usage,
                     "--time-scale speeds up GitHub's rate-limit windows: against GitHub itself \
                      it would trip them",
@@ -330,7 +330,7 @@ fn read_token_from_stdin() -> Result<Token, Failure> {
         .read_to_string(&mut input)
         .map_err(|error| {
             Failure::new(
-                "invalid-token",
+                ghpkg::ErrorKind::InvalidToken,
                 Exit::Failure,
                 format!("cannot read the token from standard input: {error}"),
             )
@@ -338,7 +338,7 @@ fn read_token_from_stdin() -> Result<Token, Failure> {
     let token = input.lines().next().unwrap_or_default().trim();
     if token.is_empty() {
         return Err(Failure::new(
-            "invalid-token",
+            ghpkg::ErrorKind::InvalidToken,
             Exit::Usage,
             "--with-token read no token from standard input",
         )

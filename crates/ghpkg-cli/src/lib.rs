@@ -64,7 +64,11 @@ pub fn run(args: Vec<OsString>) -> Exit {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            let failure = Failure::new("io", Exit::Failure, format!("cannot start: {error}"));
+            let failure = Failure::new(
+                failure::CliKind::Io,
+                Exit::Failure,
+                format!("cannot start: {error}"),
+            );
             out.failure(&failure);
             return failure.exit;
         }

@@ -10,14 +10,18 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use ghpkg::journal::{JournalEntry, Outcome};
+use ghpkg::apply::SkipReason;
+use ghpkg::journal::{JournalEntry, JournalReason, Outcome};
 use ghpkg::retention::{Plan, Target};
 use ghpkg::{Owner, Package, PackageVersion, RateLimitStatus};
 use schemars::JsonSchema;
-use schemars::schema::RootSchema;
+use schemars::r#gen::SchemaGenerator;
+use schemars::schema::{
+    InstanceType, Metadata, ObjectValidation, RootSchema, Schema, SchemaObject,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::failure::Failure;
+use crate::failure::{Failure, FailureKind};
 
 /// Whose packages a command acted on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -296,12 +300,12 @@ pub struct RunReport {
     pub target: Target,
     /// Versions by outcome, in this run.
     pub counts: OutcomeCounts,
-    /// Skipped versions by reason (`gone`, `tags-changed`, `changed`, `parent-not-deleted`,
-    /// `now-in-use`, `graph-unreadable`, `package-gone`, `listing-failed`).
-    pub skipped: BTreeMap<String, usize>,
-    /// Refused, failed and not restored versions by reason (GitHub's refusal, or the error
-    /// kind).
-    pub not_done: BTreeMap<String, usize>,
+    /// Skipped versions by reason: each key is a skip reason (the schema lists them).
+    #[schemars(schema_with = "skip_counts_schema")]
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Refused, failed and not restored versions by reason (GitHub's refusal, the error kind,
+    /// or `outside-restore-window`).
+    pub not_done: BTreeMap<JournalReason, usize>,
     /// Versions an earlier run of the same journal finished, left alone.
     pub resumed: usize,
     /// Versions found deleted without a journal line (an earlier run was killed), counted as
@@ -372,8 +376,10 @@ pub struct RunEntry {
     pub tags: Vec<String>,
     /// `deleted`, `already-gone`, `refused`, `failed`, `skipped`, `restored` or `not-restored`.
     pub outcome: String,
-    /// The plan's reason code for a deletion, or the skip, refusal or error kind.
-    pub reason: String,
+    /// The plan's reason code for a deletion or restore, or the skip reason, GitHub's refusal
+    /// or the error kind (the schema lists them all).
+    #[schemars(schema_with = "journal_reason_schema")]
+    pub reason: JournalReason,
     /// More detail, when there is any.
     pub detail: Option<String>,
 }
@@ -391,6 +397,51 @@ impl From<&JournalEntry> for RunEntry {
             detail: entry.detail.clone(),
         }
     }
+}
+
+/// A string that is one of `codes`, described by `description`.
+fn code_schema(codes: impl IntoIterator<Item = &'static str>, description: String) -> Schema {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        enum_values: Some(codes.into_iter().map(Into::into).collect()),
+        metadata: Some(Box::new(Metadata {
+            description: Some(description),
+            ..Metadata::default()
+        })),
+        ..SchemaObject::default()
+    }
+    .into()
+}
+
+/// The schema of skip counts: an object whose keys are [`SkipReason`]'s codes.
+fn skip_counts_schema(generator: &mut SchemaGenerator) -> Schema {
+    let reasons: String = SkipReason::ALL
+        .iter()
+        .map(|reason| format!("\n- `{reason}`: {}", reason.description()))
+        .collect();
+    SchemaObject {
+        instance_type: Some(InstanceType::Object.into()),
+        object: Some(Box::new(ObjectValidation {
+            property_names: Some(Box::new(code_schema(
+                SkipReason::ALL.iter().map(|reason| reason.as_str()),
+                format!("Why a planned version was not deleted.{reasons}"),
+            ))),
+            additional_properties: Some(Box::new(generator.subschema_for::<usize>())),
+            ..ObjectValidation::default()
+        })),
+        ..SchemaObject::default()
+    }
+    .into()
+}
+
+/// The schema of a journal line's reason: one of [`JournalReason`]'s codes.
+fn journal_reason_schema(_: &mut SchemaGenerator) -> Schema {
+    code_schema(
+        JournalReason::all_codes(),
+        "A plan reason code, a skip reason, GitHub's refusal, an error kind, or \
+         `outside-restore-window`."
+            .into(),
+    )
 }
 
 /// `completions`: the script.
@@ -412,13 +463,8 @@ pub struct ErrorReport {
 /// What went wrong, for programs.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorInfo {
-    /// A stable kind: the library's (`not-found`, `missing-scopes`, `forbidden`,
-    /// `unauthorized`, `refused`, `rate-limited`, `invalid-input`, `invalid-name`,
-    /// `invalid-token`, `http`, `transport`, `decode`, `pagination`, `redirected`,
-    /// `too-large`), an apply's (`over-budget`, `wrong-host`, `journal`), or the command
-    /// line's (`usage`, `invalid-rules`, `invalid-plan`, `plan-changed`, `invalid-facts`,
-    /// `confirmation-required`, `declined`, `io`, `demo`).
-    pub kind: String,
+    /// A stable kind (the schema lists them all).
+    pub kind: FailureKind,
     /// What happened.
     pub message: String,
     /// What to do next.
@@ -432,7 +478,7 @@ pub struct ErrorInfo {
 impl From<&Failure> for ErrorInfo {
     fn from(failure: &Failure) -> ErrorInfo {
         ErrorInfo {
-            kind: failure.kind.clone(),
+            kind: failure.kind,
             message: failure.message.clone(),
             hint: failure.hint.clone(),
             status: failure.status,

@@ -224,7 +224,7 @@ fn protected_version_problem(value: &str) -> Option<&'static str> {
 pub enum RulesError {
     /// No rule says which versions to delete.
     #[error(
-        "say which versions to delete: give keep_newest (--keep), older_than (--older-than), include_tags (--include), tag_selection (--tagged/--untagged) or orphans (--orphans)"
+        "say which versions to delete: give keep_newest, older_than, include_tags, tag_selection or orphans"
     )]
     NothingSelected,
     /// Tag patterns together with `tag_selection: untagged`, where they could never match.

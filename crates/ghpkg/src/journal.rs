@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use ghpkg_retention::{Owner, Target};
-use serde::{Deserialize, Serialize};
+use ghpkg_retention::{Decision, Owner, ReasonCode, Target};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::apply::SkipReason;
+use crate::error::{ErrorKind, RefusalReason};
 
 /// The journal format this version writes and reads.
 pub const JOURNAL_VERSION: u32 = 1;
@@ -67,6 +70,155 @@ impl Outcome {
     }
 }
 
+/// Why a version's outcome happened: the family of the reason, with its typed code.
+///
+/// A journal line carries the code alone (`delete:older-than`, `tags-changed`,
+/// `last-tagged-version`, `rate-limited`, `outside-restore-window`): the families' codes never
+/// overlap, so the code says which family it is. Two reasons are equal (and ordered) by their
+/// codes.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum JournalReason {
+    /// The plan's reason for deleting it (a `delete:` code): of a version deleted or found
+    /// already gone, and of its restore.
+    Plan(ReasonCode),
+    /// Why the apply skipped the version.
+    Skipped(SkipReason),
+    /// Why GitHub refused to delete it. Read back from a journal, [`RefusalReason::Other`]
+    /// carries GitHub's message from the line's detail.
+    Refused(RefusalReason),
+    /// The kind of the error that failed its delete or restore.
+    Failed(ErrorKind),
+    /// Its restore was not tried: it was deleted longer ago than GitHub restores
+    /// ([`RESTORE_WINDOW`](crate::apply::RESTORE_WINDOW)).
+    OutsideRestoreWindow,
+}
+
+impl JournalReason {
+    /// The stable code a journal line carries.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            JournalReason::Plan(code) => code.as_str(),
+            JournalReason::Skipped(reason) => reason.as_str(),
+            JournalReason::Refused(reason) => reason.as_str(),
+            JournalReason::Failed(kind) => kind.as_str(),
+            JournalReason::OutsideRestoreWindow => "outside-restore-window",
+        }
+    }
+
+    /// The reason whose code is `code`, whichever family it belongs to (a refusal of
+    /// [`RefusalReason::Other`] without GitHub's message).
+    pub fn from_code(code: &str) -> Option<JournalReason> {
+        if let Some(code) = ReasonCode::from_code(code).filter(is_deletion) {
+            return Some(JournalReason::Plan(code));
+        }
+        if let Some(reason) = SkipReason::from_code(code) {
+            return Some(JournalReason::Skipped(reason));
+        }
+        if let Some(reason) = refusal_from_code(code) {
+            return Some(JournalReason::Refused(reason));
+        }
+        if let Some(&kind) = ErrorKind::ALL.iter().find(|kind| kind.as_str() == code) {
+            return Some(JournalReason::Failed(kind));
+        }
+        (code == JournalReason::OutsideRestoreWindow.as_str())
+            .then_some(JournalReason::OutsideRestoreWindow)
+    }
+
+    /// Every code a journal line may carry: the plan's deletion codes, the skip reasons,
+    /// GitHub's refusals, the error kinds and `outside-restore-window`, in that order.
+    pub fn all_codes() -> Vec<&'static str> {
+        let plan = ReasonCode::ALL
+            .iter()
+            .copied()
+            .filter(is_deletion)
+            .map(|code| code.as_str());
+        let skipped = SkipReason::ALL.iter().map(|reason| reason.as_str());
+        let refused = every_refusal().map(|reason| reason.as_str());
+        let failed = ErrorKind::ALL.iter().map(|kind| kind.as_str());
+        plan.chain(skipped)
+            .chain(refused)
+            .chain(failed)
+            .chain([JournalReason::OutsideRestoreWindow.as_str()])
+            .collect()
+    }
+}
+
+/// Whether `code` is a reason to delete (the only plan reasons a journal records).
+fn is_deletion(code: &ReasonCode) -> bool {
+    code.decision() == Decision::Delete
+}
+
+/// Every refusal, `Other` without a message.
+fn every_refusal() -> [RefusalReason; 4] {
+    // A refusal added to `RefusalReason` stops this from compiling until it is listed below.
+    let _listed_below = |reason: &RefusalReason| match reason {
+        RefusalReason::LastTaggedVersion
+        | RefusalReason::LastVersion
+        | RefusalReason::TooManyDownloads
+        | RefusalReason::Other(_) => (),
+    };
+    [
+        RefusalReason::LastTaggedVersion,
+        RefusalReason::LastVersion,
+        RefusalReason::TooManyDownloads,
+        RefusalReason::Other(String::new()),
+    ]
+}
+
+fn refusal_from_code(code: &str) -> Option<RefusalReason> {
+    every_refusal()
+        .into_iter()
+        .find(|reason| reason.as_str() == code)
+}
+
+impl std::fmt::Display for JournalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for JournalReason {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for JournalReason {}
+
+impl PartialOrd for JournalReason {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for JournalReason {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for JournalReason {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl Serialize for JournalReason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for JournalReason {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        JournalReason::from_code(&code).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("unknown journal reason `{code}`"))
+        })
+    }
+}
+
 /// One line of the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,8 +245,9 @@ pub struct JournalEntry {
     pub tags: Vec<String>,
     /// What happened.
     pub outcome: Outcome,
-    /// Why: the plan's reason code for a deletion, or the skip, refusal or error kind.
-    pub reason: String,
+    /// Why: the plan's reason code for a deletion or restore, or the skip reason, GitHub's
+    /// refusal or the error kind.
+    pub reason: JournalReason,
     /// More detail, when there is any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -405,8 +558,14 @@ fn parse_line(
             found: u32::try_from(found).unwrap_or(u32::MAX),
         });
     }
-    let entry: JournalEntry =
+    let mut entry: JournalEntry =
         serde_json::from_value(value).map_err(|error| corrupt(error.to_string()))?;
+    if let (JournalReason::Refused(RefusalReason::Other(message)), Some(detail)) =
+        (&mut entry.reason, &entry.detail)
+    {
+        // The line keeps GitHub's message as its detail.
+        message.clone_from(detail);
+    }
     if entry.version_id == 0 {
         return Err(corrupt("version id 0".into()));
     }
@@ -519,7 +678,7 @@ mod tests {
             name: format!("sha256:{id:064x}"),
             tags: vec![],
             outcome,
-            reason: "delete:older-than".into(),
+            reason: JournalReason::Plan(ReasonCode::OlderThan),
             detail: None,
         }
     }
@@ -601,6 +760,90 @@ mod tests {
         let error = Journal::read(&path, Some(&scope())).unwrap_err();
         assert!(
             matches!(error, JournalError::FutureFormat { found: 99, .. }),
+            "{error}"
+        );
+    }
+
+    /// Lines as ghpkg wrote them while the reason was a bare string: one per reason family.
+    const LINES_OF_UNTYPED_REASONS: &str = concat!(
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":1,"name":"sha256:1","tags":[],"outcome":"deleted","reason":"delete:older-than"}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":2,"name":"sha256:2","tags":["v2"],"outcome":"skipped","reason":"tags-changed","detail":"tags were [v2] when planned, now [v2, v3]"}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":3,"name":"sha256:3","tags":[],"outcome":"refused","reason":"last-tagged-version","detail":"You cannot delete the last tagged version of a package."}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":4,"name":"sha256:4","tags":[],"outcome":"refused","reason":"other","detail":"Something GitHub said."}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":5,"name":"sha256:5","tags":[],"outcome":"failed","reason":"rate-limited","detail":"rate limited"}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":1,"name":"sha256:1","tags":[],"outcome":"not-restored","reason":"outside-restore-window","detail":"deleted on 2023-11-14; GitHub restores within 30 days"}"#,
+        "\n",
+        r#"{"journal":1,"at":"2023-11-14T22:13:20Z","plan":"abc","host":"github.com","owner":{"org":"acme"},"package_type":"container","package":"web/app","version_id":1,"name":"sha256:1","tags":[],"outcome":"restored","reason":"delete:older-than"}"#,
+        "\n",
+    );
+
+    #[test]
+    fn a_journal_written_with_untyped_reasons_loads_and_writes_back_the_same_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        std::fs::write(&path, LINES_OF_UNTYPED_REASONS).unwrap();
+        let state = Journal::read(&path, Some(&scope())).unwrap();
+        let reasons: Vec<&JournalReason> = state.entries.iter().map(|e| &e.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                &JournalReason::Plan(ReasonCode::OlderThan),
+                &JournalReason::Skipped(SkipReason::TagsChanged),
+                &JournalReason::Refused(RefusalReason::LastTaggedVersion),
+                &JournalReason::Refused(RefusalReason::Other(String::new())),
+                &JournalReason::Failed(ErrorKind::RateLimited),
+                &JournalReason::OutsideRestoreWindow,
+                &JournalReason::Plan(ReasonCode::OlderThan),
+            ]
+        );
+        assert!(matches!(
+            &state.entries[3].reason,
+            JournalReason::Refused(RefusalReason::Other(message)) if message == "Something GitHub said."
+        ));
+        let written: String = state
+            .entries
+            .iter()
+            .map(|entry| serde_json::to_string(entry).unwrap() + "\n")
+            .collect();
+        assert_eq!(written, LINES_OF_UNTYPED_REASONS);
+    }
+
+    #[test]
+    fn every_reason_code_names_exactly_one_reason_and_round_trips() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in JournalReason::all_codes() {
+            assert!(seen.insert(code), "{code} is in two reason families");
+            let reason = JournalReason::from_code(code).expect(code);
+            assert_eq!(reason.as_str(), code);
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(
+                serde_json::from_str::<JournalReason>(&json).unwrap(),
+                reason
+            );
+        }
+    }
+
+    #[test]
+    fn a_plan_reason_to_keep_is_no_journal_reason() {
+        assert!(JournalReason::from_code(ReasonCode::NewestN.as_str()).is_none());
+        assert!(!JournalReason::all_codes().contains(&"keep:newest-n"));
+    }
+
+    #[test]
+    fn a_line_with_an_unknown_reason_is_not_a_journal_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut line = serde_json::to_value(entry(1, Outcome::Deleted)).unwrap();
+        line["reason"] = "because".into();
+        std::fs::write(&path, line.to_string() + "\n").unwrap();
+        let error = Journal::read(&path, Some(&scope())).unwrap_err();
+        assert!(
+            matches!(&error, JournalError::Corrupt { problem, .. } if problem.contains("unknown journal reason `because`")),
             "{error}"
         );
     }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use ghpkg::apply::{self, ApplyOptions, Event};
-use ghpkg::journal::{Journal, Outcome};
+use ghpkg::apply::{self, ApplyErrorKind, ApplyOptions, Event, SkipReason};
+use ghpkg::journal::{Journal, JournalReason, Outcome};
 use ghpkg::retention::{Age, Plan, Rules};
 use ghpkg::{Client, Pacing, PackageType};
 use ghpkg_mock::{Fixture, MockOptions, MockServer, SyntheticSpec};
@@ -211,7 +211,10 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
         .unwrap();
 
     let logged = deletions_logged(&server);
-    for (version, reason) in [(&retagged, "tags-changed"), (&updated, "changed")] {
+    for (version, reason) in [
+        (&retagged, SkipReason::TagsChanged),
+        (&updated, SkipReason::Changed),
+    ] {
         let key = (version.package.clone(), version.id as i64);
         assert!(!logged.contains_key(&key), "{key:?} was deleted");
         let entry = journal
@@ -221,8 +224,8 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
             .find(|e| e.package == version.package && e.version_id == version.id)
             .expect("a journal line for the skipped version");
         assert_eq!(
-            (entry.outcome, entry.reason.as_str()),
-            (Outcome::Skipped, reason)
+            (entry.outcome, &entry.reason),
+            (Outcome::Skipped, &JournalReason::Skipped(reason))
         );
     }
     assert_eq!(report.count(Outcome::Skipped), 2);
@@ -285,7 +288,7 @@ async fn a_plan_over_budget_or_for_another_host_is_refused_before_anything_is_se
     let error = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), "over-budget", "{error}");
+    assert_eq!(error.kind(), ApplyErrorKind::OverBudget, "{error}");
     assert!(error.to_string().contains('7'), "{error}");
 
     plan.budget.refused = false;
@@ -293,6 +296,6 @@ async fn a_plan_over_budget_or_for_another_host_is_refused_before_anything_is_se
     let error = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), "wrong-host", "{error}");
+    assert_eq!(error.kind(), ApplyErrorKind::WrongHost, "{error}");
     assert_eq!(server.stats().total_requests, before);
 }

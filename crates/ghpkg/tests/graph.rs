@@ -446,7 +446,8 @@ async fn planning_the_demo_again_after_applying_its_plan_plans_nothing() {
 /// and spares the planned platform image it reuses (and only that).
 #[tokio::test]
 async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
-    use ghpkg::journal::Outcome;
+    use ghpkg::apply::SkipReason;
+    use ghpkg::journal::{JournalReason, Outcome};
     use ghpkg_mock::{OnVersionsPage, Push, WorldChange};
     use graphs::push_between_plan_and_apply::*;
     let server = MockServer::start(MockOptions {
@@ -501,7 +502,10 @@ async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
         .find(|e| e.version_id == PLATFORM as u64)
         .unwrap();
     assert_eq!(platform_entry.outcome, Outcome::Skipped);
-    assert_eq!(platform_entry.reason, "now-in-use");
+    assert_eq!(
+        platform_entry.reason,
+        JournalReason::Skipped(SkipReason::NowInUse)
+    );
     assert!(
         platform_entry
             .detail

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ghpkg::apply::{ApplyOptions, Event, journal_scope};
+use ghpkg::ErrorKind;
+use ghpkg::apply::{ApplyErrorKind, ApplyOptions, Event, journal_scope};
 use ghpkg::journal::{Journal, JournalEntry};
 use ghpkg::retention::{MAX_PLAN_BYTES, NoteKind, Owner, Plan, Target};
 
@@ -75,7 +76,7 @@ async fn check_planned_user(connection: &Connection, target: &Target) -> Result<
     };
     match connection.authenticated_login().await {
         Some(login) if !login.eq_ignore_ascii_case(planned) => Err(Failure::new(
-            "invalid-input",
+            ErrorKind::InvalidInput,
             Exit::Failure,
             format!(
                 "the plan is for the packages of {planned}, but the token is {login}'s; \
@@ -129,7 +130,7 @@ pub fn over_budget(plan: &Plan) -> Failure {
         .unwrap_or_else(|| {
             "the plan is over its deletion budget, so it must not be applied".into()
         });
-    Failure::new("over-budget", Exit::OverBudget, message)
+    Failure::new(ApplyErrorKind::OverBudget, Exit::OverBudget, message)
         .with_hint("Narrow the rules, or raise --max-deletions/--max-percent, and make a new plan.")
 }
 

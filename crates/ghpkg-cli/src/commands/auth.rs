@@ -25,7 +25,7 @@ pub async fn run(context: &Context<'_>, command: &AuthCommand) -> Result<Exit, F
     let rejected = status
         .problems
         .iter()
-        .any(|problem| problem.kind == ErrorKind::Unauthorized.as_str());
+        .any(|problem| problem.kind == ErrorKind::Unauthorized.into());
     let exit = if connection.token == TokenSource::None || rejected {
         Exit::Failure
     } else {

@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use ghpkg::apply::Event;
+use ghpkg::apply::{ApplyErrorKind, Event};
 use ghpkg::journal::{Journal, Outcome};
 use ghpkg::retention::Target;
 
@@ -24,7 +24,7 @@ pub async fn run(context: &Context<'_>, args: &RestoreArgs) -> Result<Exit, Fail
     let state = Journal::read(path, None)?;
     let Some(first) = state.entries.first() else {
         return Err(Failure::new(
-            "journal",
+            ApplyErrorKind::Journal,
             Exit::Failure,
             format!("the journal {} records nothing", path.display()),
         )

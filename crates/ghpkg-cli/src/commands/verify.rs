@@ -21,7 +21,7 @@ pub async fn run(context: &Context<'_>, args: &VerifyArgs) -> Result<Exit, Failu
         PackageType::Container | PackageType::Docker
     ) {
         return Err(Failure::new(
-            "invalid-input",
+            ghpkg::ErrorKind::InvalidInput,
             Exit::Usage,
             format!(
                 "verify checks container images; {} packages have no image graph",

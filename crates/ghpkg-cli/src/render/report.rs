@@ -91,7 +91,7 @@ pub fn report(report: &RunReport) -> String {
                 Cell::new(&entry.package),
                 Cell::new(entry.version_id.to_string()),
                 Cell::new(&entry.outcome).style(WARN),
-                Cell::new(&entry.reason),
+                Cell::new(entry.reason.as_str()),
                 Cell::new(entry.detail.as_deref().unwrap_or("")).style(DIM),
             ]);
         }

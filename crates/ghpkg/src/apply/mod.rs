@@ -4,7 +4,8 @@
 //! [`apply`] re-lists each package of the plan first and skips, with a reason, every planned
 //! version that changed since the plan was made (gone, a tag added or moved, updated), every
 //! child whose parent was not deleted, and — for container images — every planned version that
-//! a version pushed since the plan now lists (`now-in-use`, naming it). That re-check runs
+//! a version pushed since the plan now lists ([`SkipReason::NowInUse`], naming it); each skip's
+//! reason is a [`SkipReason`]. That re-check runs
 //! again every [`DEFAULT_RECHECK_INTERVAL`] (or [`ApplyOptions::recheck_every`]) during a long
 //! apply, listing the newest versions until a page holds nothing new and reading only what is
 //! new; the window that remains is a push between the last check and a delete. It deletes through the client's pacing, parents before
@@ -26,14 +27,18 @@ use chrono::{TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
 use ghpkg_retention::{Decision, PackagePlan, Plan, Target, VersionDecision};
 
+mod codes;
 mod recheck;
 
+pub use codes::{ApplyErrorKind, SkipReason};
 pub use recheck::DEFAULT_RECHECK_INTERVAL;
 use recheck::{Hold, Recheck};
 
 use crate::client::Client;
-use crate::error::Error;
-use crate::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalScope, Outcome};
+use crate::error::{Error, ErrorKind};
+use crate::journal::{
+    JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalReason, JournalScope, Outcome,
+};
 use crate::owner::Owner;
 use crate::owner_scope::Scope;
 use crate::pacing::RateLimitStatus;
@@ -50,13 +55,19 @@ pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
 pub enum ApplyError {
     /// The plan is over its deletion budget.
     #[error(
-        "the plan is over its deletion budget ({0}); it was printed but will not be applied — \
-         raise --max-deletions/--max-percent or narrow the rules"
+        "the plan is over its deletion budget ({}), so it will not be applied; raise \
+         Rules::max_deletions or Rules::max_percent, or narrow the rules, and plan again",
+        overrun(*.over_by_count)
     )]
-    OverBudget(String),
+    OverBudget {
+        /// How many deletions over `Rules::max_deletions`; `None` when a package is over
+        /// `Rules::max_percent` instead.
+        over_by_count: Option<usize>,
+    },
     /// The plan is for another host than the client's.
     #[error(
-        "the plan is for {plan}, but the client talks to {client}; use --host/--api-url for {plan}"
+        "the plan is for {plan}, but the client talks to {client}; build the client for {plan} \
+         (ClientBuilder::enterprise or ClientBuilder::base_url)"
     )]
     WrongHost {
         /// The plan's host.
@@ -71,7 +82,7 @@ pub enum ApplyError {
     /// nothing pushed since the plan uses what it deletes.
     #[error(
         "the plan deletes container images, and applying it needs their registry, to check that \
-         nothing pushed since the plan uses them; pass a registry in ApplyOptions"
+         nothing pushed since the plan uses them; pass one with ApplyOptions::registry"
     )]
     RegistryNeeded,
     /// The journal cannot be read or written.
@@ -80,15 +91,23 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
-    /// A stable name for programs (`over-budget`, `wrong-host`, …).
-    pub fn kind(&self) -> &'static str {
+    /// Its stable kind for programs (`over-budget`, `wrong-host`, …).
+    pub fn kind(&self) -> ApplyErrorKind {
         match self {
-            ApplyError::OverBudget(_) => "over-budget",
-            ApplyError::WrongHost { .. } => "wrong-host",
-            ApplyError::UnknownPackageType(_) => "invalid-input",
-            ApplyError::RegistryNeeded => "registry-needed",
-            ApplyError::Journal(_) => "journal",
+            ApplyError::OverBudget { .. } => ApplyErrorKind::OverBudget,
+            ApplyError::WrongHost { .. } => ApplyErrorKind::WrongHost,
+            ApplyError::UnknownPackageType(_) => ApplyErrorKind::InvalidInput,
+            ApplyError::RegistryNeeded => ApplyErrorKind::RegistryNeeded,
+            ApplyError::Journal(_) => ApplyErrorKind::Journal,
         }
+    }
+}
+
+/// How far over its budget a plan is, in the rules' terms.
+fn overrun(over_by_count: Option<usize>) -> String {
+    match over_by_count {
+        Some(count) => format!("{count} deletions over Rules::max_deletions"),
+        None => "a package over Rules::max_percent".into(),
     }
 }
 
@@ -116,9 +135,10 @@ pub struct Report {
     /// Versions by outcome, in this run.
     pub outcomes: BTreeMap<Outcome, usize>,
     /// Skipped versions by reason, in this run.
-    pub skipped: BTreeMap<String, usize>,
-    /// Refusals and failures by reason (GitHub's refusal, or the error's kind), in this run.
-    pub not_done: BTreeMap<String, usize>,
+    pub skipped: BTreeMap<SkipReason, usize>,
+    /// Refusals and failures by reason (GitHub's refusal, the error's kind, or why a restore
+    /// was not tried), in this run.
+    pub not_done: BTreeMap<JournalReason, usize>,
     /// Versions an earlier run finished (from the journal), left alone.
     pub resumed: usize,
     /// Planned versions found deleted with no journal line (a line lost in a crash), counted as
@@ -145,10 +165,12 @@ impl Report {
 
     fn record(&mut self, entry: &JournalEntry) {
         *self.outcomes.entry(entry.outcome).or_default() += 1;
-        match entry.outcome {
-            Outcome::Skipped => *self.skipped.entry(entry.reason.clone()).or_default() += 1,
-            Outcome::Refused | Outcome::Failed | Outcome::NotRestored => {
-                *self.not_done.entry(entry.reason.clone()).or_default() += 1
+        match (entry.outcome, &entry.reason) {
+            (Outcome::Skipped, JournalReason::Skipped(reason)) => {
+                *self.skipped.entry(*reason).or_default() += 1
+            }
+            (Outcome::Refused | Outcome::Failed | Outcome::NotRestored, reason) => {
+                *self.not_done.entry(reason.clone()).or_default() += 1
             }
             _ => {}
         }
@@ -227,12 +249,9 @@ pub async fn apply(
     on_event: &(dyn Fn(Event<'_>) + Send + Sync),
 ) -> Result<Report, ApplyError> {
     if plan.is_refused() {
-        let over = plan
-            .budget
-            .over_by_count
-            .map(|count| format!("{count} deletions over --max-deletions"))
-            .unwrap_or_else(|| "over --max-percent".into());
-        return Err(ApplyError::OverBudget(over));
+        return Err(ApplyError::OverBudget {
+            over_by_count: plan.budget.over_by_count,
+        });
     }
     let (scope, package_type) = scope_of(client, &plan.inputs.target)?;
     let registry = if plan.inputs.target.is_container() {
@@ -320,13 +339,17 @@ impl PackageRun<'_> {
             Err(error) => {
                 // Nothing can be checked, so nothing of this package is deleted.
                 let reason = if error.is_not_found() {
-                    "package-gone"
+                    SkipReason::PackageGone
                 } else {
-                    "listing-failed"
+                    SkipReason::ListingFailed
                 };
                 for decision in to_do {
-                    let entry =
-                        self.entry(decision, Outcome::Skipped, reason, Some(error.to_string()));
+                    let entry = self.entry(
+                        decision,
+                        Outcome::Skipped,
+                        JournalReason::Skipped(reason),
+                        Some(error.to_string()),
+                    );
                     self.write(journal, entry, on_event, report)?;
                 }
                 return Ok(());
@@ -360,7 +383,7 @@ impl PackageRun<'_> {
                     if outcome == Outcome::Deleted {
                         report.recovered += 1;
                     }
-                    let entry = self.entry(decision, outcome, &reason, detail);
+                    let entry = self.entry(decision, outcome, reason, detail);
                     self.write(journal, entry, on_event, report)?;
                     continue;
                 }
@@ -376,10 +399,15 @@ impl PackageRun<'_> {
                             to_send.push(decision);
                             continue;
                         }
-                        Some(Hold::InUse(why)) => ("now-in-use", why),
-                        Some(Hold::Unreadable(why)) => ("graph-unreadable", why),
+                        Some(Hold::InUse(why)) => (SkipReason::NowInUse, why),
+                        Some(Hold::Unreadable(why)) => (SkipReason::GraphUnreadable, why),
                     };
-                    let entry = self.entry(decision, Outcome::Skipped, reason, Some(detail));
+                    let entry = self.entry(
+                        decision,
+                        Outcome::Skipped,
+                        JournalReason::Skipped(reason),
+                        Some(detail),
+                    );
                     self.write(journal, entry, on_event, report)?;
                 }
                 // Each deletion writes and syncs its own line, off the runtime's threads, so
@@ -389,7 +417,7 @@ impl PackageRun<'_> {
                 let mut written = futures::stream::iter(to_send)
                     .map(|decision| async move {
                         let (outcome, reason, detail) = self.delete(decision).await;
-                        let entry = self.entry(decision, outcome, &reason, detail);
+                        let entry = self.entry(decision, outcome, reason, detail);
                         writer.write(&entry).await.map(|()| entry)
                     })
                     .buffer_unordered(in_flight);
@@ -411,7 +439,7 @@ impl PackageRun<'_> {
         current: &HashMap<u64, &PackageVersion>,
         journal: &Journal,
         deleted_since_plan: &mut Option<BTreeSet<u64>>,
-    ) -> Option<(Outcome, String, Option<String>)> {
+    ) -> Option<(Outcome, JournalReason, Option<String>)> {
         let name = self.package.name();
         if let Some(graph) = &decision.graph {
             let planned_parent_not_deleted = graph.parents.iter().find(|parent| {
@@ -424,7 +452,7 @@ impl PackageRun<'_> {
             if let Some(parent) = planned_parent_not_deleted {
                 return Some((
                     Outcome::Skipped,
-                    "parent-not-deleted".into(),
+                    JournalReason::Skipped(SkipReason::ParentNotDeleted),
                     Some(format!(
                         "its parent {parent} was not deleted, so it is still in use"
                     )),
@@ -440,13 +468,13 @@ impl PackageRun<'_> {
             return Some(if deleted.contains(&decision.id) {
                 (
                     Outcome::Deleted,
-                    decision.reason.as_str().to_string(),
+                    JournalReason::Plan(decision.reason),
                     Some("found deleted since the plan was made, with no journal line".into()),
                 )
             } else {
                 (
                     Outcome::Skipped,
-                    "gone".into(),
+                    JournalReason::Skipped(SkipReason::Gone),
                     Some("no longer listed".into()),
                 )
             });
@@ -458,7 +486,7 @@ impl PackageRun<'_> {
         if tags_now != tags_then {
             return Some((
                 Outcome::Skipped,
-                "tags-changed".into(),
+                JournalReason::Skipped(SkipReason::TagsChanged),
                 Some(format!(
                     "tags were [{}] when planned, now [{}]",
                     tags_then.join(", "),
@@ -469,7 +497,7 @@ impl PackageRun<'_> {
         if now.name != decision.name || now.updated_at != decision.updated_at {
             return Some((
                 Outcome::Skipped,
-                "changed".into(),
+                JournalReason::Skipped(SkipReason::Changed),
                 Some(format!(
                     "updated at {} since the plan (planned at {})",
                     now.updated_at.to_rfc3339(),
@@ -506,28 +534,32 @@ impl PackageRun<'_> {
     }
 
     /// Sends one delete: `(outcome, reason, detail)`.
-    async fn delete(&self, decision: &VersionDecision) -> (Outcome, String, Option<String>) {
+    async fn delete(&self, decision: &VersionDecision) -> (Outcome, JournalReason, Option<String>) {
         let Ok(id) = i64::try_from(decision.id) else {
             return (
                 Outcome::Failed,
-                "invalid-input".into(),
+                JournalReason::Failed(ErrorKind::InvalidInput),
                 Some(format!("version id {} is out of range", decision.id)),
             );
         };
         match self.package.version(id).delete().await {
-            Ok(()) => (Outcome::Deleted, decision.reason.as_str().to_string(), None),
+            Ok(()) => (Outcome::Deleted, JournalReason::Plan(decision.reason), None),
             // The package was just listed, so a 404 means this version alone is gone.
             Err(error) if error.is_not_found() => (
                 Outcome::AlreadyGone,
-                decision.reason.as_str().to_string(),
+                JournalReason::Plan(decision.reason),
                 None,
             ),
             Err(Error::Refused {
                 reason, message, ..
-            }) => (Outcome::Refused, reason.as_str().to_string(), Some(message)),
+            }) => (
+                Outcome::Refused,
+                JournalReason::Refused(reason),
+                Some(message),
+            ),
             Err(error) => (
                 Outcome::Failed,
-                error.kind().as_str().to_string(),
+                JournalReason::Failed(error.kind()),
                 Some(error.to_string()),
             ),
         }
@@ -537,7 +569,7 @@ impl PackageRun<'_> {
         &self,
         decision: &VersionDecision,
         outcome: Outcome,
-        reason: &str,
+        reason: JournalReason,
         detail: Option<String>,
     ) -> JournalEntry {
         let target = &self.plan.inputs.target;
@@ -553,7 +585,7 @@ impl PackageRun<'_> {
             name: decision.name.clone(),
             tags: decision.tags.clone(),
             outcome,
-            reason: reason.to_string(),
+            reason,
             detail,
         }
     }
@@ -681,7 +713,7 @@ pub async fn restore_from_journal(
         let (outcome, reason, detail) = if now - deleted.at > RESTORE_WINDOW {
             (
                 Outcome::NotRestored,
-                "outside-restore-window".to_string(),
+                JournalReason::OutsideRestoreWindow,
                 Some(format!(
                     "deleted on {}; GitHub restores within 30 days",
                     deleted.at.format("%Y-%m-%d")
@@ -693,7 +725,7 @@ pub async fn restore_from_journal(
                 Ok(()) => (Outcome::Restored, deleted.reason.clone(), None),
                 Err(error) => (
                     Outcome::NotRestored,
-                    error.kind().as_str().to_string(),
+                    JournalReason::Failed(error.kind()),
                     Some(error.to_string()),
                 ),
             }

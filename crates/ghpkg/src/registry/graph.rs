@@ -91,7 +91,8 @@ impl PackageHandle {
                     .owner_login()
                     .ok_or_else(|| {
                         Error::invalid_input(format!(
-                            "GitHub did not name the owner of {}; pass --user or --org",
+                            "GitHub did not name the owner of {}; address it through Client::org \
+                             or Client::user instead of Client::authenticated_user",
                             self.name()
                         ))
                     })?
