@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use ghpkg_retention::{Decision, Owner, ReasonCode, Target};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::apply::SkipReason;
+use crate::apply::codes::SkipReason;
 use crate::error::{ErrorKind, RefusalReason};
 
 /// The journal format this version writes and reads.

@@ -27,7 +27,7 @@ use chrono::{TimeDelta, Utc};
 use futures::{StreamExt, TryStreamExt};
 use ghpkg_retention::{Decision, PackagePlan, Plan, Target, VersionDecision};
 
-mod codes;
+pub(crate) mod codes;
 mod recheck;
 
 pub use codes::{ApplyErrorKind, SkipReason};
