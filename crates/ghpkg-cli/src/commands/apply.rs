@@ -53,7 +53,7 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         &format!(
             "Delete {} of {}",
             counted(plan.deletions.len(), "version"),
-            plan.inputs.target.to_string()
+            plan.inputs.target
         ),
         &format!("delete {}", counted(plan.deletions.len(), "version")),
         args.yes,

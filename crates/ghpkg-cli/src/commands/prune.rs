@@ -179,7 +179,7 @@ async fn settle(
     let question = format!(
         "Delete {} of {}",
         counted(plan.deletions.len(), "version"),
-        plan.inputs.target.to_string()
+        plan.inputs.target
     );
     let action = format!("delete {}", counted(plan.deletions.len(), "version"));
     if let Err(failure) = confirm(&question, &action, args.yes) {
