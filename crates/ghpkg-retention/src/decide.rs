@@ -471,7 +471,7 @@ fn candidate_verdict(
     total: usize,
 ) -> Verdict {
     let rules = context.rules;
-    let when = format!("{} {}", rules.order_by.field(), time(versions.keys[i]));
+    let when = format!("{} {}", rules.order_by.word(), time(versions.keys[i]));
     let position = format!("{} newest of {total} selected", ordinal(rank + 1));
     if let Some(keep) = rules.keep_newest
         && rank < keep
@@ -532,7 +532,7 @@ fn orphan_verdict(
             ReasonCode::TooNew,
             format!(
                 "an orphan ({why}), but {} {}, not before the cut-off {} (older_than {age}); it may be part of a push in progress",
-                context.rules.order_by.field(),
+                context.rules.order_by.word(),
                 time(versions.keys[i]),
                 time(cutoff)
             ),

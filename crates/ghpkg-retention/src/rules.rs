@@ -73,7 +73,8 @@ pub enum OrderBy {
 }
 
 impl OrderBy {
-    pub(crate) fn field(self) -> &'static str {
+    /// The timestamp in words, as plans say it: `created` or `updated`.
+    pub fn word(self) -> &'static str {
         match self {
             OrderBy::CreatedAt => "created",
             OrderBy::UpdatedAt => "updated",

@@ -73,10 +73,7 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
             .join(", ")
     };
     let mut parts = Vec::new();
-    let order = match rules.order_by {
-        ghpkg::retention::OrderBy::CreatedAt => "created",
-        ghpkg::retention::OrderBy::UpdatedAt => "updated",
-    };
+    let order = rules.order_by.word();
     if let Some(keep) = rules.keep_newest {
         parts.push(format!("keep the newest {keep} (by {order})"));
     }
