@@ -283,6 +283,12 @@ impl Connection {
         self.client.scope(self.owner.clone())
     }
 
+    /// The owner's package that `package` names.
+    pub fn package(&self, package: &crate::cli::PackageRef) -> ghpkg::PackageHandle {
+        self.scope()
+            .package(package.package_type.clone(), package.name.clone())
+    }
+
     /// The token's login when the owner is the authenticated user (`None` for `--org`/`--user`,
     /// and when GitHub will not say, as for GitHub Actions' `GITHUB_TOKEN`): plans record it, and
     /// an apply refuses a plan made for another user.

@@ -43,7 +43,7 @@ pub async fn run(context: &Context<'_>, command: &PackagesCommand) -> Result<Exi
             }
         }
         PackagesCommand::Get(package) => {
-            let found = handle(&connection, package).get().await?;
+            let found = connection.package(package).get().await?;
             let info = PackageInfo::from(&found);
             if context.out.json {
                 context.out.json(&info);
@@ -61,21 +61,15 @@ pub async fn run(context: &Context<'_>, command: &PackagesCommand) -> Result<Exi
                 &format!("delete {what}"),
                 *yes,
             )?;
-            handle(&connection, package).delete().await?;
+            connection.package(package).delete().await?;
             report_change(context, &connection, package, "deleted");
         }
         PackagesCommand::Restore(package) => {
-            handle(&connection, package).restore().await?;
+            connection.package(package).restore().await?;
             report_change(context, &connection, package, "restored");
         }
     }
     Ok(Exit::Success)
-}
-
-fn handle(connection: &Connection, package: &PackageRef) -> ghpkg::PackageHandle {
-    connection
-        .scope()
-        .package(package.package_type.clone(), package.name.clone())
 }
 
 fn report_change(

@@ -3,7 +3,7 @@
 use futures::TryStreamExt;
 use ghpkg::{PackageVersion, VersionState};
 
-use crate::cli::{PackageRef, VersionRef, VersionsCommand};
+use crate::cli::{VersionRef, VersionsCommand};
 use crate::connection::{Connection, owner_flag};
 use crate::exit::Exit;
 use crate::failure::Failure;
@@ -20,7 +20,7 @@ pub async fn run(context: &Context<'_>, command: &VersionsCommand) -> Result<Exi
     let connection = context.connect().await?;
     match command {
         VersionsCommand::List { package, state } => {
-            let mut listing = handle(&connection, package).versions();
+            let mut listing = connection.package(package).versions();
             if let Some(state) = state {
                 listing = listing.state(state.clone());
             }
@@ -45,7 +45,8 @@ pub async fn run(context: &Context<'_>, command: &VersionsCommand) -> Result<Exi
             }
         }
         VersionsCommand::Get(version) => {
-            let found = handle(&connection, &version.package)
+            let found = connection
+                .package(&version.package)
                 .version(version.id)
                 .get()
                 .await?;
@@ -57,14 +58,16 @@ pub async fn run(context: &Context<'_>, command: &VersionsCommand) -> Result<Exi
             }
         }
         VersionsCommand::Delete(version) => {
-            handle(&connection, &version.package)
+            connection
+                .package(&version.package)
                 .version(version.id)
                 .delete()
                 .await?;
             report_change(context, &connection, version, "deleted");
         }
         VersionsCommand::Restore(version) => {
-            handle(&connection, &version.package)
+            connection
+                .package(&version.package)
                 .version(version.id)
                 .restore()
                 .await?;
@@ -72,12 +75,6 @@ pub async fn run(context: &Context<'_>, command: &VersionsCommand) -> Result<Exi
         }
     }
     Ok(Exit::Success)
-}
-
-fn handle(connection: &Connection, package: &PackageRef) -> ghpkg::PackageHandle {
-    connection
-        .scope()
-        .package(package.package_type.clone(), package.name.clone())
 }
 
 fn report_change(
