@@ -924,6 +924,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
             owner: "",
             action: "",
+            slash_params: &[],
         },
         ::ghpkg_api::OperationSpec {
             id: "users/get-authenticated",
@@ -935,6 +936,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/users/users#get-the-authenticated-user",
             owner: "",
             action: "",
+            slash_params: &[],
         },
         ::ghpkg_api::OperationSpec {
             id: "users/get-by-username",
@@ -946,6 +948,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/users/users#get-a-user",
             owner: "",
             action: "",
+            slash_params: &[],
         },
     ];
     ///`rate-limit/get`: Get rate limit status for the authenticated user

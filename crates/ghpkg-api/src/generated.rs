@@ -6294,6 +6294,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-list-of-conflicting-packages-during-docker-migration-for-organization",
             owner: "org",
             action: "list-docker-conflicts",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-organization",
@@ -6305,6 +6306,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-packages-for-an-organization",
             owner: "org",
             action: "list-packages",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-organization",
@@ -6316,6 +6318,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-for-an-organization",
             owner: "org",
             action: "get-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-org",
@@ -6327,6 +6330,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-a-package-for-an-organization",
             owner: "org",
             action: "delete-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-org",
@@ -6338,6 +6342,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-a-package-for-an-organization",
             owner: "org",
             action: "restore-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-org",
@@ -6349,6 +6354,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-package-versions-for-a-package-owned-by-an-organization",
             owner: "org",
             action: "list-versions",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-organization",
@@ -6360,6 +6366,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-version-for-an-organization",
             owner: "org",
             action: "get-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-org",
@@ -6371,6 +6378,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-package-version-for-an-organization",
             owner: "org",
             action: "delete-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-org",
@@ -6382,6 +6390,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-package-version-for-an-organization",
             owner: "org",
             action: "restore-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
@@ -6393,6 +6402,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-list-of-conflicting-packages-during-docker-migration-for-authenticated-user",
             owner: "authenticated-user",
             action: "list-docker-conflicts",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-authenticated-user",
@@ -6404,6 +6414,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-packages-for-the-authenticated-users-namespace",
             owner: "authenticated-user",
             action: "list-packages",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-authenticated-user",
@@ -6415,6 +6426,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "get-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-authenticated-user",
@@ -6426,6 +6438,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-a-package-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "delete-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-authenticated-user",
@@ -6437,6 +6450,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-a-package-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "restore-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
@@ -6448,6 +6462,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-package-versions-for-a-package-owned-by-the-authenticated-user",
             owner: "authenticated-user",
             action: "list-versions",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-authenticated-user",
@@ -6459,6 +6474,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-version-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "get-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-authenticated-user",
@@ -6470,6 +6486,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-a-package-version-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "delete-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-authenticated-user",
@@ -6481,6 +6498,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-a-package-version-for-the-authenticated-user",
             owner: "authenticated-user",
             action: "restore-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-user",
@@ -6492,6 +6510,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-list-of-conflicting-packages-during-docker-migration-for-user",
             owner: "user",
             action: "list-docker-conflicts",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-user",
@@ -6503,6 +6522,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-packages-for-a-user",
             owner: "user",
             action: "list-packages",
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-user",
@@ -6514,6 +6534,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-for-a-user",
             owner: "user",
             action: "get-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-user",
@@ -6525,6 +6546,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-a-package-for-a-user",
             owner: "user",
             action: "delete-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-user",
@@ -6536,6 +6558,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-a-package-for-a-user",
             owner: "user",
             action: "restore-package",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-user",
@@ -6547,6 +6570,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#list-package-versions-for-a-package-owned-by-a-user",
             owner: "user",
             action: "list-versions",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-user",
@@ -6558,6 +6582,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#get-a-package-version-for-a-user",
             owner: "user",
             action: "get-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-user",
@@ -6569,6 +6594,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#delete-package-version-for-a-user",
             owner: "user",
             action: "delete-version",
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-user",
@@ -6580,6 +6606,7 @@ pub mod operations {
             docs_url: "https://docs.github.com/rest/packages/packages#restore-package-version-for-a-user",
             owner: "user",
             action: "restore-version",
+            slash_params: &["package_name"],
         },
     ];
     ///`packages/list-docker-migration-conflicting-packages-for-organization`: Get list of conflicting packages during Docker migration for organization

@@ -53,7 +53,7 @@ mod operation;
 mod token;
 
 pub use generated::*;
-pub use operation::{OperationSpec, PathError, encode_segment};
+pub use operation::{OperationSpec, PathError, check_path_value, encode_segment};
 pub use token::{MAX_TOKEN_LEN, Token, TokenKind, TokenProblem};
 
 /// The REST API root of github.com.

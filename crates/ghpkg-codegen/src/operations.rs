@@ -1,5 +1,7 @@
 //! The operations table written next to the client: each operation's identity, method, path
-//! template, classic token scopes and documentation, from the spec and nowhere else.
+//! template, classic token scopes, documentation and the path parameters that may hold `/`
+//! (`x-ghpkg-allow-slash`), from the spec and nowhere else. The hooks check every path
+//! parameter's value against the table before a request is sent.
 //!
 //! When the spec groups its operations by owner and action (`x-ghpkg-owner` and
 //! `x-ghpkg-action` on every operation, described once in the top-level `x-ghpkg-owners` and
@@ -8,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use openapiv3::{OpenAPI, Operation, ReferenceOr};
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -25,6 +27,7 @@ struct Entry {
     docs_url: String,
     owner: String,
     action: String,
+    slash_params: Vec<String>,
 }
 
 /// progenitor's method name for an operationId: snake case, anything else an underscore.
@@ -65,6 +68,54 @@ fn string_extension(operation: &Operation, name: &str) -> Option<String> {
     operation.extensions.get(name)?.as_str().map(str::to_string)
 }
 
+/// The path parameters of `operation` (and of its path item) marked `x-ghpkg-allow-slash: true`.
+fn slash_params(
+    document: &OpenAPI,
+    shared: &[ReferenceOr<Parameter>],
+    operation: &Operation,
+    id: &str,
+) -> Result<Vec<String>, Error> {
+    let mut names = Vec::new();
+    for parameter in shared.iter().chain(&operation.parameters) {
+        let parameter = match parameter {
+            ReferenceOr::Item(parameter) => parameter,
+            ReferenceOr::Reference { reference } => {
+                let name = reference
+                    .strip_prefix("#/components/parameters/")
+                    .ok_or_else(|| {
+                        Error::Spec(format!(
+                            "{id}: parameter $ref {reference} is not a component"
+                        ))
+                    })?;
+                document
+                    .components
+                    .as_ref()
+                    .and_then(|components| components.parameters.get(name))
+                    .and_then(ReferenceOr::as_item)
+                    .ok_or_else(|| {
+                        Error::Spec(format!(
+                            "{id}: parameter {reference} is not defined inline in components"
+                        ))
+                    })?
+            }
+        };
+        let Parameter::Path { parameter_data, .. } = parameter else {
+            continue;
+        };
+        match parameter_data.extensions.get("x-ghpkg-allow-slash") {
+            None | Some(serde_json::Value::Bool(false)) => {}
+            Some(serde_json::Value::Bool(true)) => names.push(parameter_data.name.clone()),
+            Some(_) => {
+                return Err(Error::Spec(format!(
+                    "{id}: x-ghpkg-allow-slash on {} must be true or false",
+                    parameter_data.name
+                )));
+            }
+        }
+    }
+    Ok(names)
+}
+
 fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
     let mut entries = Vec::new();
     for (path, item) in &document.paths.paths {
@@ -86,7 +137,9 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     ))
                 })?,
             };
+            let slash_params = slash_params(document, &item.parameters, operation, &id)?;
             entries.push(Entry {
+                slash_params,
                 name: method_name(&id),
                 summary: operation.summary.clone().unwrap_or_default(),
                 id,
@@ -140,6 +193,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
             docs_url,
             owner,
             action,
+            slash_params,
         } = entry;
         quote! {
             #api::OperationSpec {
@@ -152,6 +206,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
                 docs_url: #docs_url,
                 owner: #owner,
                 action: #action,
+                slash_params: &[#(#slash_params),*],
             }
         }
     });
