@@ -234,7 +234,9 @@ pub(crate) async fn the_package(
         .send()
         .await?;
     let package = page.items.first().context("the fixture has a package")?;
-    Ok(client.org(ORG).package(package_type, package.name.clone()))
+    Ok(client
+        .org(ORG)
+        .package(package_type, package.name().to_string()))
 }
 
 /// One round trip: a full page of 100 versions of `package`, fetched alone, median of five.
@@ -270,16 +272,16 @@ async fn list_versions(emulator: &EmulatorProcess) -> Result<Vec<Figure>> {
     for _ in 0..REPETITIONS {
         let before = requests_of(&emulator.stats().await?, VERSIONS_OPERATION);
         let started = Instant::now();
-        let ids: Vec<i64> = package
+        let ids: Vec<u64> = package
             .versions()
             .stream()
-            .map_ok(|v| v.id)
+            .map_ok(|v| v.id())
             .try_collect()
             .await?;
         walls.push(started.elapsed().as_secs_f64());
         let after = requests_of(&emulator.stats().await?, VERSIONS_OPERATION);
         requests.push(after - before);
-        let unique: HashSet<i64> = ids.iter().copied().collect();
+        let unique: HashSet<u64> = ids.iter().copied().collect();
         ensure!(
             ids.len() == LISTED_VERSIONS as usize && unique.len() == ids.len(),
             "listed {} versions ({} distinct), expected {LISTED_VERSIONS}",
@@ -333,10 +335,10 @@ async fn bulk_delete(emulator: &EmulatorProcess, window: Duration) -> Result<Vec
         .concurrency(DELETES_IN_FLIGHT)
         .build()?;
     let package = the_package(&client, PackageType::Npm).await?;
-    let ids: Vec<i64> = package
+    let ids: Vec<u64> = package
         .versions()
         .stream()
-        .map_ok(|v| v.id)
+        .map_ok(|v| v.id())
         .try_collect()
         .await?;
     ensure!(
@@ -344,7 +346,7 @@ async fn bulk_delete(emulator: &EmulatorProcess, window: Duration) -> Result<Vec
         "the fixture has enough versions"
     );
     // The oldest 900; the newest stays, so GitHub's last-version rule never applies.
-    let doomed: Vec<i64> = ids[ids.len() - DELETED_VERSIONS..].to_vec();
+    let doomed: Vec<u64> = ids[ids.len() - DELETED_VERSIONS..].to_vec();
     // Let the listing's points leave the window, so that the run starts from an empty budget.
     tokio::time::sleep(window + Duration::from_millis(200)).await;
 

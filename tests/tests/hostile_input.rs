@@ -82,10 +82,9 @@ async fn bad_ids_page_sizes_types_and_states_are_refused_before_any_request() {
     let package = client
         .org("acme")
         .package(PackageType::Container, "web/app");
-    for id in [0, -1, i64::MIN] {
-        let error = package.version(id).delete().await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{id}");
-    }
+    // Ids are `u64`, so a negative one cannot be written; 0 is refused.
+    let error = package.version(0).delete().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     for per_page in [0, 101, u32::MAX] {
         let error = package
             .versions()

@@ -109,7 +109,7 @@ fn the_token_never_reaches_trace_logs_errors_or_debug_output() {
                 .org(demo::ACME)
                 .package(PackageType::Container, demo::WEB_APP);
             let _: Vec<_> = web_app.versions().stream().take(150).collect().await;
-            let ids = [demo::WEB_APP_OLDEST_VERSION_ID, 999_999_999];
+            let ids = [demo::WEB_APP_OLDEST_VERSION_ID as u64, 999_999_999];
             let outcomes: Vec<_> = web_app.delete_versions(ids).collect().await;
             printed.push_str(&format!("{outcomes:?}"));
             let missing = client

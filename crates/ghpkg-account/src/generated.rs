@@ -925,6 +925,7 @@ pub mod operations {
             owner: "",
             action: "",
             allows_anonymous: true,
+            slash_params: &[],
         },
         ::ghpkg_api::OperationSpec {
             id: "users/get-authenticated",
@@ -937,6 +938,7 @@ pub mod operations {
             owner: "",
             action: "",
             allows_anonymous: false,
+            slash_params: &[],
         },
         ::ghpkg_api::OperationSpec {
             id: "users/get-by-username",
@@ -949,6 +951,7 @@ pub mod operations {
             owner: "",
             action: "",
             allows_anonymous: true,
+            slash_params: &[],
         },
     ];
     ///`rate-limit/get`: Get rate limit status for the authenticated user

@@ -110,3 +110,46 @@ async fn library_and_extension_calls_on_one_token_share_one_budget() {
     assert_eq!(stats.count_status(403) + stats.count_status(429), 0);
     assert!(stats.count_operation("users/get-by-username") >= 30);
 }
+
+#[tokio::test]
+async fn the_generated_client_refuses_a_login_that_is_not_a_name_and_sends_nothing() {
+    // The generated builder straight, as the README's recipe uses it: no name check of its own.
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server, Pacing::default());
+    let api = ghpkg_account::Client::from_api(client.api());
+    let before = server.stats().total_requests;
+    for login in [
+        "../acme", "acme/..", "acme/x", "..", "", "a?b", "a%2Fb", "a\\b", "a\nb",
+    ] {
+        let request = api.users_get_by_username().username(login).send();
+        let error = client
+            .run(ghpkg_account::operations::USERS_GET_BY_USERNAME, request)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{login:?}: {error}");
+    }
+    assert_eq!(
+        server.stats().total_requests,
+        before,
+        "nothing reached the server"
+    );
+    assert_eq!(client.requests_sent(), 0, "nothing reached the transport");
+}
+
+#[tokio::test]
+async fn a_404_of_an_extension_operation_gets_a_hint_about_that_operation() {
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server, Pacing::default());
+    let missing = client.account("no-such-account").await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+    let hint = missing.hint();
+    assert!(!hint.contains("package"), "{hint}");
+    assert!(hint.contains("users/get-by-username"), "{hint}");
+    let package = client
+        .org(ACME)
+        .package(PackageType::Container, "no-such-package")
+        .get()
+        .await
+        .unwrap_err();
+    assert!(package.hint().contains("package name"), "{package}");
+}

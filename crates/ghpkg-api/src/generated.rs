@@ -6295,6 +6295,7 @@ pub mod operations {
             owner: "org",
             action: "list-docker-conflicts",
             allows_anonymous: true,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-organization",
@@ -6307,6 +6308,7 @@ pub mod operations {
             owner: "org",
             action: "list-packages",
             allows_anonymous: false,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-organization",
@@ -6319,6 +6321,7 @@ pub mod operations {
             owner: "org",
             action: "get-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-org",
@@ -6331,6 +6334,7 @@ pub mod operations {
             owner: "org",
             action: "delete-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-org",
@@ -6343,6 +6347,7 @@ pub mod operations {
             owner: "org",
             action: "restore-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-org",
@@ -6355,6 +6360,7 @@ pub mod operations {
             owner: "org",
             action: "list-versions",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-organization",
@@ -6367,6 +6373,7 @@ pub mod operations {
             owner: "org",
             action: "get-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-org",
@@ -6379,6 +6386,7 @@ pub mod operations {
             owner: "org",
             action: "delete-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-org",
@@ -6391,6 +6399,7 @@ pub mod operations {
             owner: "org",
             action: "restore-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-authenticated-user",
@@ -6403,6 +6412,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "list-docker-conflicts",
             allows_anonymous: false,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-authenticated-user",
@@ -6415,6 +6425,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "list-packages",
             allows_anonymous: false,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-authenticated-user",
@@ -6427,6 +6438,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "get-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-authenticated-user",
@@ -6439,6 +6451,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "delete-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-authenticated-user",
@@ -6451,6 +6464,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "restore-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-authenticated-user",
@@ -6463,6 +6477,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "list-versions",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-authenticated-user",
@@ -6475,6 +6490,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "get-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-authenticated-user",
@@ -6487,6 +6503,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "delete-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-authenticated-user",
@@ -6499,6 +6516,7 @@ pub mod operations {
             owner: "authenticated-user",
             action: "restore-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/list-docker-migration-conflicting-packages-for-user",
@@ -6511,6 +6529,7 @@ pub mod operations {
             owner: "user",
             action: "list-docker-conflicts",
             allows_anonymous: true,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/list-packages-for-user",
@@ -6523,6 +6542,7 @@ pub mod operations {
             owner: "user",
             action: "list-packages",
             allows_anonymous: false,
+            slash_params: &[],
         },
         crate::OperationSpec {
             id: "packages/get-package-for-user",
@@ -6535,6 +6555,7 @@ pub mod operations {
             owner: "user",
             action: "get-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-for-user",
@@ -6547,6 +6568,7 @@ pub mod operations {
             owner: "user",
             action: "delete-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-for-user",
@@ -6559,6 +6581,7 @@ pub mod operations {
             owner: "user",
             action: "restore-package",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-all-package-versions-for-package-owned-by-user",
@@ -6571,6 +6594,7 @@ pub mod operations {
             owner: "user",
             action: "list-versions",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/get-package-version-for-user",
@@ -6583,6 +6607,7 @@ pub mod operations {
             owner: "user",
             action: "get-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/delete-package-version-for-user",
@@ -6595,6 +6620,7 @@ pub mod operations {
             owner: "user",
             action: "delete-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
         crate::OperationSpec {
             id: "packages/restore-package-version-for-user",
@@ -6607,6 +6633,7 @@ pub mod operations {
             owner: "user",
             action: "restore-version",
             allows_anonymous: false,
+            slash_params: &["package_name"],
         },
     ];
     ///`packages/list-docker-migration-conflicting-packages-for-organization`: Get list of conflicting packages during Docker migration for organization

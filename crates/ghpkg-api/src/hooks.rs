@@ -3,8 +3,10 @@
 //! every downstream client share them.
 //!
 //! - [`pre`] refuses a request whose URL does not have its operation's shape (a parameter
-//!   that became a dot segment or a separator would move it to another resource) or whose token
-//!   cannot be sent, then sets GitHub's headers and the bearer token.
+//!   that became a dot segment or a separator would move it to another resource), whose path
+//!   parameters are not names ([`check_path_value`](crate::check_path_value): `../acme`
+//!   is refused, whether or not the caller checked it), or whose token cannot be sent, then sets
+//!   GitHub's headers and the bearer token. Nothing refused here reaches the transport.
 //! - [`exec`] sends it through the context's [`Transport`](crate::Transport) (in `ghpkg`, the
 //!   pacer), or straight through `reqwest` when there is none.
 
@@ -68,8 +70,8 @@ pub async fn exec(
     }
 }
 
-/// Refuses a URL that is not on the base URL's origin and below its path, or whose path does not
-/// have the shape of the operation's template.
+/// Refuses a URL that is not on the base URL's origin and below its path, whose path does not
+/// have the shape of the operation's template, or whose path parameters are not names.
 fn check_shape(
     baseurl: &str,
     url: &reqwest::Url,
@@ -94,9 +96,15 @@ fn check_shape(
         .path()
         .strip_prefix(base_path)
         .filter(|rest| rest.starts_with('/'));
-    match below {
-        Some(path) if operation.match_path(path).is_some() => Ok(()),
-        _ => refuse(format!(
+    let params = below.and_then(|path| operation.match_path(path));
+    match params {
+        Some(params) => operation.check_params(&params).map_err(|error| {
+            format!(
+                "refusing to send {} {}: {error}; check the value passed for it",
+                operation.method, operation.path
+            )
+        }),
+        None => refuse(format!(
             "refusing to send {} {}: its path does not have the shape {} of {}; a parameter \
              would have moved the request to another resource",
             operation.method,

@@ -55,8 +55,8 @@ mod token;
 
 pub use generated::*;
 pub use operation::{
-    OperationSpec, PathError, encode_segment, method_is_repeatable, method_is_write,
-    secondary_limit_points,
+    OperationSpec, PathError, check_path_value, encode_segment, method_is_repeatable,
+    method_is_write, secondary_limit_points,
 };
 pub use token::{MAX_TOKEN_LEN, Token, TokenKind, TokenProblem};
 

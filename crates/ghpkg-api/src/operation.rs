@@ -11,6 +11,13 @@
 //! characters are percent-encoded (so `/` becomes `%2F` and `\` becomes `%5C`), and a value
 //! that would be an empty, `.` or `..` segment is refused, since URL parsers resolve dot
 //! segments and would move the request to another resource.
+//!
+//! And every value is a name, checked by [`check_path_value`] before any request of any
+//! generated client is sent (in [`crate::hooks::pre`]): not empty, not `.` or `..`, without
+//! control characters, `\`, `?`, `#` or `%`, and without `/` unless the spec marks the parameter
+//! `x-ghpkg-allow-slash` (a container package's `web/app`), and then with no empty or dot
+//! component. A server or proxy that decodes `%2F` before routing would otherwise read
+//! `../acme` as a path.
 
 use std::fmt;
 
@@ -76,6 +83,9 @@ pub struct OperationSpec {
     /// Whether GitHub answers it without a token, for public resources
     /// (`x-github-allows-anonymous`; `false` when the spec does not say).
     pub allows_anonymous: bool,
+    /// The path parameters whose values may hold `/` (`x-ghpkg-allow-slash` on the parameter),
+    /// such as `package_name`; see [`check_path_value`].
+    pub slash_params: &'static [&'static str],
 }
 
 /// A path parameter that cannot be one path segment.
@@ -119,6 +129,40 @@ pub fn encode_segment(value: &str) -> Result<String, &'static str> {
     }
 }
 
+/// Why `value` cannot be a path parameter's value, if it cannot: the name rule every generated
+/// client applies before sending. `may_hold_slash` is whether the spec lets the parameter hold
+/// `/` (`x-ghpkg-allow-slash`).
+pub fn check_path_value(value: &str, may_hold_slash: bool) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return Err("is empty");
+    }
+    if value == "." || value == ".." {
+        return Err("is a dot segment, which would move the request to another path");
+    }
+    if value.chars().any(char::is_control) {
+        return Err("contains a control character");
+    }
+    if value.contains(['\\', '?', '#', '%']) {
+        return Err("contains \\, ?, # or %, which no GitHub name holds");
+    }
+    if !value.contains('/') {
+        return Ok(());
+    }
+    if !may_hold_slash {
+        return Err(
+            "contains /, which only a parameter the spec marks x-ghpkg-allow-slash (a package \
+             name) may hold",
+        );
+    }
+    if value
+        .split('/')
+        .any(|component| component.is_empty() || component == "." || component == "..")
+    {
+        return Err("has an empty or dot component between its slashes (//, ./ or ../)");
+    }
+    Ok(())
+}
+
 /// Whether an encoded segment is one a URL parser resolves away or treats as a separator.
 fn is_unsafe_segment(encoded: &str) -> bool {
     let lower = encoded.to_ascii_lowercase();
@@ -149,7 +193,22 @@ impl OperationSpec {
         secondary_limit_points(self.method)
     }
 
-    /// The path below the API root with `params` filled in, each value as one encoded segment.
+
+    /// Checks each path parameter's value of `params` (name, decoded value) with
+    /// [`check_path_value`].
+    pub fn check_params<V: AsRef<str>>(&self, params: &[(&str, V)]) -> Result<(), PathError> {
+        for (name, value) in params {
+            let may_hold_slash = self.slash_params.contains(name);
+            check_path_value(value.as_ref(), may_hold_slash).map_err(|problem| PathError {
+                parameter: name.to_string(),
+                problem,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The path below the API root with `params` filled in, each value checked with
+    /// [`check_path_value`] and encoded as one segment.
     pub fn path_with(&self, params: &[(&str, &str)]) -> Result<String, PathError> {
         let mut path = String::new();
         for piece in pieces(self.path) {
@@ -165,10 +224,12 @@ impl OperationSpec {
                             parameter: name.to_string(),
                             problem: "was not given",
                         })?;
-                    let encoded = encode_segment(value).map_err(|problem| PathError {
+                    let refused = |problem| PathError {
                         parameter: name.to_string(),
                         problem,
-                    })?;
+                    };
+                    check_path_value(value, self.slash_params.contains(&name)).map_err(refused)?;
+                    let encoded = encode_segment(value).map_err(refused)?;
                     path.push_str(&encoded);
                 }
             }
@@ -215,6 +276,7 @@ mod tests {
         owner: "org",
         action: "delete-version",
         allows_anonymous: false,
+        slash_params: &["package_name"],
     };
 
     fn params(name: &str) -> [(&'static str, &str); 4] {
@@ -251,14 +313,14 @@ mod tests {
 
     #[test]
     fn every_parameter_is_one_segment_whatever_it_holds() {
-        let path = VERSION.path_with(&params(r"web/app\..\x")).unwrap();
+        let path = VERSION.path_with(&params("web/app..x y")).unwrap();
         assert_eq!(
             path,
-            "/orgs/acme/packages/container/web%2Fapp%5C..%5Cx/versions/7"
+            "/orgs/acme/packages/container/web%2Fapp..x%20y/versions/7"
         );
         assert_eq!(
             VERSION.match_path(&path).unwrap()[2],
-            ("package_name", r"web/app\..\x".to_string())
+            ("package_name", "web/app..x y".to_string())
         );
     }
 
@@ -268,10 +330,27 @@ mod tests {
             let error = VERSION.path_with(&params(name)).unwrap_err();
             assert_eq!(error.parameter, "package_name");
         }
-        assert!(
-            VERSION.path_with(&params("%2e%2e")).is_ok(),
-            "a literal % is encoded"
-        );
+    }
+
+    #[test]
+    fn values_that_are_not_names_are_refused_whichever_parameter_holds_them() {
+        for name in [
+            "web/../x", "../web", "web/", "/web", "web//x", "./x", r"web\x", "%2e%2e", "a?b",
+            "a#b", "a\u{7f}", "a\nb",
+        ] {
+            let error = VERSION.path_with(&params(name)).unwrap_err();
+            assert_eq!(error.parameter, "package_name", "{name:?}");
+        }
+        for login in ["../acme", "acme/x", "acme%2Fx"] {
+            let with_login = [
+                ("org", login),
+                ("package_type", "npm"),
+                ("package_name", "x"),
+            ];
+            let error = VERSION.check_params(&with_login).unwrap_err();
+            assert_eq!(error.parameter, "org", "{login:?}");
+        }
+        assert!(VERSION.check_params(&params("web/app")).is_ok());
     }
 
     #[test]

@@ -326,8 +326,8 @@ pub struct VersionRef {
     #[command(flatten)]
     pub package: PackageRef,
     /// The version id (from `versions list`).
-    #[arg(value_name = "ID", value_parser = clap::value_parser!(i64).range(1..))]
-    pub id: i64,
+    #[arg(value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+    pub id: u64,
 }
 
 /// `ghpkg auth …`

@@ -63,7 +63,7 @@ pub struct PackageList {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PackageInfo {
     /// GitHub's package id.
-    pub id: i64,
+    pub id: u64,
     /// The package name.
     pub name: String,
     /// `container`, `docker`, `npm`, `maven`, `nuget` or `rubygems`.
@@ -73,7 +73,7 @@ pub struct PackageInfo {
     /// The owner's login, when GitHub sent one.
     pub owner: Option<String>,
     /// How many versions it has.
-    pub version_count: i64,
+    pub version_count: u64,
     /// The repository it is linked to (`owner/name`), if any.
     pub repository: Option<String>,
     /// Its page on GitHub.
@@ -87,19 +87,16 @@ pub struct PackageInfo {
 impl From<&Package> for PackageInfo {
     fn from(package: &Package) -> PackageInfo {
         PackageInfo {
-            id: package.id,
-            name: package.name.clone(),
+            id: package.id(),
+            name: package.name().to_string(),
             package_type: package.package_type().as_str().to_string(),
             visibility: package.visibility().as_str().to_string(),
             owner: package.owner_login().map(str::to_string),
-            version_count: package.version_count,
-            repository: package
-                .repository
-                .as_ref()
-                .map(|repository| repository.full_name.clone()),
-            html_url: package.html_url.clone(),
-            created_at: package.created_at,
-            updated_at: package.updated_at,
+            version_count: package.version_count(),
+            repository: package.repository_full_name().map(str::to_string),
+            html_url: package.html_url().to_string(),
+            created_at: package.created_at(),
+            updated_at: package.updated_at(),
         }
     }
 }
@@ -123,7 +120,7 @@ pub struct VersionList {
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VersionInfo {
     /// GitHub's version id.
-    pub id: i64,
+    pub id: u64,
     /// The version name: a digest (`sha256:…`) for container images, the version string
     /// otherwise.
     pub name: String,
@@ -146,15 +143,15 @@ pub struct VersionInfo {
 impl From<&PackageVersion> for VersionInfo {
     fn from(version: &PackageVersion) -> VersionInfo {
         VersionInfo {
-            id: version.id,
-            name: version.name.clone(),
+            id: version.id(),
+            name: version.name().to_string(),
             tags: version.tags().to_vec(),
-            created_at: version.created_at,
-            updated_at: version.updated_at,
-            deleted_at: version.deleted_at,
-            html_url: version.html_url.clone(),
-            license: version.license.clone(),
-            description: version.description.clone(),
+            created_at: version.created_at(),
+            updated_at: version.updated_at(),
+            deleted_at: version.deleted_at(),
+            html_url: version.html_url().map(str::to_string),
+            license: version.license().map(str::to_string),
+            description: version.description().map(str::to_string),
         }
     }
 }
@@ -171,7 +168,7 @@ pub struct Change {
     /// The package name.
     pub package: String,
     /// The version id; `null` when the whole package changed.
-    pub version_id: Option<i64>,
+    pub version_id: Option<u64>,
 }
 
 /// `conflicts`: packages that conflicted in the Docker-to-Container-registry migration.

@@ -7,8 +7,10 @@
 //! `ClientHooks` impl calls `ghpkg_api::hooks`, so every request goes through the same transport
 //! as the library (one pacing budget per token, the same retries and failure classification).
 //! Next to the client it writes `operations::OPERATIONS`, a table of the fragment's operations
-//! (operationId, method, path template, classic token scopes, documentation URL) that the hooks
-//! use to refuse a request whose URL does not have its operation's shape.
+//! (operationId, method, path template, classic token scopes, documentation URL, the path
+//! parameters marked `x-ghpkg-allow-slash`) that the hooks use to refuse a request whose URL
+//! does not have its operation's shape or whose path parameters are not names
+//! (`ghpkg_api::check_path_value`: `../acme` is never sent).
 //!
 //! In a downstream crate's `build.rs` (or its own xtask):
 //!
@@ -62,8 +64,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// For a crate that depends on `ghpkg-api` (and `progenitor-client`, `reqwest`, `serde`,
-    /// `serde_json`, `schemars`, `chrono`, `futures`, as the generated code uses them).
+    /// For a crate that depends on `ghpkg-api` and on the crates the generated code names:
+    /// `progenitor-client` (exactly ghpkg-api's version, `=0.15.1`), `reqwest`, `serde` (with
+    /// `derive`) and `schemars` (`0.8`), plus `chrono` (with `serde`) when the fragment has
+    /// `format: date-time` fields.
     pub fn downstream() -> Self {
         Self {
             api: ApiPath::Dependency,

@@ -1,6 +1,8 @@
 //! The operations table written next to the client: each operation's identity, method, path
-//! template, classic token scopes, documentation and whether GitHub answers it without a token
-//! (`x-github-allows-anonymous`), from the spec and nowhere else.
+//! template, classic token scopes, documentation, whether GitHub answers it without a token
+//! (`x-github-allows-anonymous`) and the path parameters that may hold `/`
+//! (`x-ghpkg-allow-slash`), from the spec and nowhere else. The hooks check every path
+//! parameter's value against the table before a request is sent.
 //!
 //! When the spec groups its operations by owner and action (`x-ghpkg-owner` and
 //! `x-ghpkg-action` on every operation, described once in the top-level `x-ghpkg-owners` and
@@ -9,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use openapiv3::{OpenAPI, Operation, ReferenceOr};
+use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -27,6 +29,7 @@ struct Entry {
     owner: String,
     action: String,
     allows_anonymous: bool,
+    slash_params: Vec<String>,
 }
 
 /// progenitor's method name for an operationId: snake case, anything else an underscore.
@@ -67,6 +70,54 @@ fn string_extension(operation: &Operation, name: &str) -> Option<String> {
     operation.extensions.get(name)?.as_str().map(str::to_string)
 }
 
+/// The path parameters of `operation` (and of its path item) marked `x-ghpkg-allow-slash: true`.
+fn slash_params(
+    document: &OpenAPI,
+    shared: &[ReferenceOr<Parameter>],
+    operation: &Operation,
+    id: &str,
+) -> Result<Vec<String>, Error> {
+    let mut names = Vec::new();
+    for parameter in shared.iter().chain(&operation.parameters) {
+        let parameter = match parameter {
+            ReferenceOr::Item(parameter) => parameter,
+            ReferenceOr::Reference { reference } => {
+                let name = reference
+                    .strip_prefix("#/components/parameters/")
+                    .ok_or_else(|| {
+                        Error::Spec(format!(
+                            "{id}: parameter $ref {reference} is not a component"
+                        ))
+                    })?;
+                document
+                    .components
+                    .as_ref()
+                    .and_then(|components| components.parameters.get(name))
+                    .and_then(ReferenceOr::as_item)
+                    .ok_or_else(|| {
+                        Error::Spec(format!(
+                            "{id}: parameter {reference} is not defined inline in components"
+                        ))
+                    })?
+            }
+        };
+        let Parameter::Path { parameter_data, .. } = parameter else {
+            continue;
+        };
+        match parameter_data.extensions.get("x-ghpkg-allow-slash") {
+            None | Some(serde_json::Value::Bool(false)) => {}
+            Some(serde_json::Value::Bool(true)) => names.push(parameter_data.name.clone()),
+            Some(_) => {
+                return Err(Error::Spec(format!(
+                    "{id}: x-ghpkg-allow-slash on {} must be true or false",
+                    parameter_data.name
+                )));
+            }
+        }
+    }
+    Ok(names)
+}
+
 fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
     let mut entries = Vec::new();
     for (path, item) in &document.paths.paths {
@@ -94,7 +145,9 @@ fn entries(document: &OpenAPI) -> Result<Vec<Entry>, Error> {
                     Error::Spec(format!("{id}: x-github-allows-anonymous must be a boolean"))
                 })?,
             };
+            let slash_params = slash_params(document, &item.parameters, operation, &id)?;
             entries.push(Entry {
+                slash_params,
                 name: method_name(&id),
                 summary: operation.summary.clone().unwrap_or_default(),
                 id,
@@ -150,6 +203,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
             owner,
             action,
             allows_anonymous,
+            slash_params,
         } = entry;
         quote! {
             #api::OperationSpec {
@@ -163,6 +217,7 @@ pub(crate) fn table(document: &OpenAPI, api: &TokenStream) -> Result<TokenStream
                 owner: #owner,
                 action: #action,
                 allows_anonymous: #allows_anonymous,
+                slash_params: &[#(#slash_params),*],
             }
         }
     });

@@ -47,11 +47,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .org(demo::ACME)
         .package(PackageType::Container, demo::WEB_APP);
 
-    let untagged: Vec<i64> = web_app
+    let untagged: Vec<u64> = web_app
         .versions()
         .stream()
         .try_filter(|version| std::future::ready(!version.is_tagged()))
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .take(HOW_MANY)
         .try_collect()
         .await?;

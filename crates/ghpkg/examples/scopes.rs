@@ -42,8 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         println!(
             "  {:>7}  {}  {tags}",
-            version.id,
-            version.digest().unwrap_or(&version.name)
+            version.id(),
+            version.digest().unwrap_or(version.name())
         );
     }
 
@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let refused = read_only
         .org(demo::ACME)
         .package(PackageType::Npm, demo::LEFT_PAD)
-        .version(demo::LEFT_PAD_VERSION_IDS[0])
+        .version(demo::LEFT_PAD_VERSION_IDS[0] as u64)
         .delete()
         .await;
     if let Err(error) = refused {
@@ -75,14 +75,14 @@ async fn describe(scope: &Scope) -> ghpkg::Result<()> {
             println!(
                 "  {:<9} {:<14} {:<8} {} versions",
                 package.package_type(),
-                package.name,
+                package.name(),
                 package.visibility(),
-                package.version_count
+                package.version_count()
             );
         }
     }
     let conflicts = scope.docker_conflicts().await?;
-    let names: Vec<&str> = conflicts.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<&str> = conflicts.iter().map(|p| p.name()).collect();
     println!("  Docker migration conflicts: {}", names.join(", "));
     Ok(())
 }

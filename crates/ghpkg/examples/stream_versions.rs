@@ -49,14 +49,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             versions.len() - tagged,
             started.elapsed()
         );
-        runs.push(versions.into_iter().map(|v| v.id).collect::<Vec<_>>());
+        runs.push(versions.into_iter().map(|v| v.id()).collect::<Vec<_>>());
     }
     println!("same sequence both ways: {}", runs[0] == runs[1]);
 
     // Streams are lazy: take what you need and stop.
     let newest: Vec<PackageVersion> = web_app.versions().per_page(5).page(1).send().await?.items;
     for version in newest {
-        println!("  {} {:?}", version.id, version.tags());
+        println!("  {} {:?}", version.id(), version.tags());
     }
 
     server.stop().await;

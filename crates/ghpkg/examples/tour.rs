@@ -53,9 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_ok(|p| {
                 format!(
                     "{} ({}, {} versions)",
-                    p.name,
+                    p.name(),
                     p.visibility(),
-                    p.version_count
+                    p.version_count()
                 )
             })
             .try_collect()
@@ -77,7 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cutoff = Utc::now() - Duration::days(365);
     let stale: Vec<&PackageVersion> = versions
         .iter()
-        .filter(|v| !v.is_tagged() && v.created_at < cutoff)
+        .filter(|v| !v.is_tagged() && v.created_at() < cutoff)
         .collect();
     println!(
         "\n{}: {} versions listed in {:.0?}; {} tagged; {} untagged and older than a year",
@@ -90,15 +90,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for version in stale.iter().take(3) {
         println!(
             "  would delete {} {} (created {})",
-            version.id,
-            version.digest().unwrap_or(&version.name),
-            version.created_at.date_naive()
+            version.id(),
+            version.digest().unwrap_or(version.name()),
+            version.created_at().date_naive()
         );
     }
 
     // Delete them, paced to 900 points a minute; one outcome per version.
     let started = Instant::now();
-    let ids: Vec<i64> = stale.iter().map(|v| v.id).collect();
+    let ids: Vec<u64> = stale.iter().map(|v| v.id()).collect();
     let summary: BulkSummary = web_app
         .delete_versions(ids.clone())
         .collect::<Vec<_>>()
@@ -129,7 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let refused = read_only
         .org(demo::ACME)
         .package(PackageType::Container, demo::WEB_APP)
-        .version(versions[0].id)
+        .version(versions[0].id())
         .delete()
         .await;
     if let Err(error @ Error::MissingScopes { .. }) = refused {
@@ -138,7 +138,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let popular = client
         .org(demo::ACME)
         .package(PackageType::Container, demo::API)
-        .version(demo::API_POPULAR_VERSION_ID)
+        .version(demo::API_POPULAR_VERSION_ID as u64)
         .delete()
         .await;
     if let Err(error @ Error::Refused { .. }) = popular {

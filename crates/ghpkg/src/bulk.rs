@@ -34,7 +34,7 @@ pub enum ItemResult {
 #[derive(Debug)]
 pub struct BulkOutcome {
     /// The version id.
-    pub id: i64,
+    pub id: u64,
     /// What happened to it.
     pub result: ItemResult,
 }
@@ -105,10 +105,12 @@ enum PackageCheck {
 impl PackageHandle {
     /// Deletes the versions `ids`, keeping the client's concurrency in flight, and yields one
     /// outcome per id in the order given. A `404` counts as [`ItemResult::AlreadyGone`] only if
-    /// the package exists (see the module docs).
+    /// the package exists: the first `404` of a run asks GitHub for the package once, and if the
+    /// package (or its owner) is missing, or the token cannot see it, every `404` of the run
+    /// fails with [`Error::NotFound`] instead.
     pub fn delete_versions(
         &self,
-        ids: impl IntoIterator<Item = i64>,
+        ids: impl IntoIterator<Item = u64>,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
         let check: Arc<OnceCell<PackageCheck>> = Arc::new(OnceCell::new());
         self.for_each_version(ids, move |version| {
@@ -141,7 +143,7 @@ impl PackageHandle {
     /// outcome per id in the order given.
     pub fn restore_versions(
         &self,
-        ids: impl IntoIterator<Item = i64>,
+        ids: impl IntoIterator<Item = u64>,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static {
         self.for_each_version(ids, |version| async move {
             match version.restore().await {
@@ -154,7 +156,7 @@ impl PackageHandle {
     /// Runs `act` on each version of `ids` with the client's concurrency, outcomes in order.
     fn for_each_version<F, Fut>(
         &self,
-        ids: impl IntoIterator<Item = i64>,
+        ids: impl IntoIterator<Item = u64>,
         act: F,
     ) -> impl Stream<Item = BulkOutcome> + Send + Unpin + 'static
     where
@@ -163,7 +165,7 @@ impl PackageHandle {
     {
         let package = self.clone();
         let in_flight = self.scope().client().concurrency();
-        let ids: Vec<i64> = ids.into_iter().collect();
+        let ids: Vec<u64> = ids.into_iter().collect();
         stream::iter(ids)
             .map(move |id| {
                 let outcome = act(package.version(id));

@@ -53,7 +53,7 @@ struct Inner {
 pub(crate) struct Resource<'a> {
     pub owner: &'a Owner,
     pub package: Option<(&'a PackageType, &'a str)>,
-    pub version: Option<i64>,
+    pub version: Option<u64>,
 }
 
 impl Resource<'_> {
@@ -65,12 +65,10 @@ impl Resource<'_> {
             names::check_package(package_type, name)
                 .map_err(|problem| Error::invalid_name(NameKind::Package, name, problem))?;
         }
-        if let Some(id) = self.version
-            && id <= 0
-        {
-            return Err(Error::invalid_input(format!(
-                "package version ids are positive, got {id}; take ids from a version listing"
-            )));
+        if self.version == Some(0) {
+            return Err(Error::invalid_input(
+                "package version ids are positive, got 0; take ids from a version listing",
+            ));
         }
         Ok(())
     }

@@ -66,7 +66,7 @@ impl Scope {
             let listed: Vec<String> = self
                 .packages(package_type.clone())
                 .stream()
-                .map_ok(|package| package.name.clone())
+                .map_ok(|package| package.name().to_string())
                 .try_collect()
                 .await?;
             names.extend(listed.into_iter().filter(|name| globs.is_match(name)));
@@ -100,17 +100,17 @@ impl PackageHandle {
                 .stream()
                 .try_collect::<Vec<PackageVersion>>();
             let (before, listed) = futures::join!(self.get(), listing);
-            let (before, listed) = (before?.version_count, listed?);
-            let after = self.get().await?.version_count;
+            let (before, listed) = (before?.version_count(), listed?);
+            let after = self.get().await?.version_count();
             versions = Vec::with_capacity(listed.len());
             let mut seen = std::collections::HashSet::with_capacity(listed.len());
             for version in &listed {
-                let facts = version_facts(version)?;
+                let facts = version_facts(version);
                 if seen.insert(facts.id) {
                     versions.push(facts);
                 }
             }
-            let distinct = versions.len() as i64;
+            let distinct = versions.len() as u64;
             if before == after && after == distinct && listed.len() == versions.len() {
                 return Ok(PackageFacts {
                     name: self.name().to_string(),
@@ -138,24 +138,15 @@ impl PackageHandle {
     }
 }
 
-/// One listed version as facts; a non-positive id (which GitHub never sends) is refused.
-pub(crate) fn version_facts(version: &PackageVersion) -> Result<VersionFacts> {
-    let id = u64::try_from(version.id)
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            Error::invalid_input(format!(
-                "GitHub listed a version with id {}; ids are positive",
-                version.id
-            ))
-        })?;
-    Ok(VersionFacts {
-        id,
-        name: version.name.clone(),
+/// One listed version as facts.
+pub(crate) fn version_facts(version: &PackageVersion) -> VersionFacts {
+    VersionFacts {
+        id: version.id(),
+        name: version.name().to_string(),
         tags: version.tags().to_vec(),
-        created_at: version.created_at,
-        updated_at: version.updated_at,
-    })
+        created_at: version.created_at(),
+        updated_at: version.updated_at(),
+    }
 }
 
 #[cfg(test)]

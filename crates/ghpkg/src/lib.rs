@@ -19,11 +19,11 @@
 //!
 //! // Every version of acme's container image, as one stream over all 30 pages.
 //! let web_app = client.org("acme").package(PackageType::Container, "web/app");
-//! let untagged: Vec<i64> = web_app
+//! let untagged: Vec<u64> = web_app
 //!     .versions()
 //!     .stream()
 //!     .try_filter(|version| std::future::ready(!version.is_tagged()))
-//!     .map_ok(|version| version.id)
+//!     .map_ok(|version| version.id())
 //!     .try_collect()
 //!     .await?;
 //! println!("{} untagged versions", untagged.len());
@@ -112,11 +112,15 @@ pub use owner_scope::{ListPackages, Scope};
 pub use pacing::{Pacing, RateLimitStatus, request_points};
 pub use package::{ListVersions, PackageHandle};
 pub use pagination::{Page, Paging};
-pub use types::{Package, PackageType, PackageVersion, VersionState, Visibility};
+pub use types::{InvalidNumber, Package, PackageType, PackageVersion, VersionState, Visibility};
 pub use version::VersionHandle;
 
 /// The retention engine (`ghpkg-retention`): rules, plans and their reason codes.
 pub use ghpkg_retention as retention;
+
+/// The `chrono` this crate's times are ([`DateTime<Utc>`](chrono::DateTime)), so that a program
+/// can name them without its own dependency.
+pub use chrono;
 
 /// The README's Rust examples, compiled as doc tests so that they stay true.
 #[doc = include_str!("../../../README.md")]

@@ -112,17 +112,9 @@ impl Scope {
     pub async fn docker_conflicts(&self) -> Result<Vec<Package>> {
         let response = self
             .client
-            .call::<Vec<ghpkg_api::types::Package>>(
-                Action::ListDockerConflicts,
-                self.resource(),
-                &[],
-            )
+            .call::<Vec<Package>>(Action::ListDockerConflicts, self.resource(), &[])
             .await?;
-        Ok(response
-            .into_inner()
-            .into_iter()
-            .map(Package::from)
-            .collect())
+        Ok(response.into_inner())
     }
 }
 
@@ -189,7 +181,7 @@ impl ListPackages {
             let owner = owner.clone();
             async move {
                 client
-                    .get_page::<Vec<ghpkg_api::types::Package>>(Action::ListPackages, &owner, &url)
+                    .get_page::<Vec<Package>>(Action::ListPackages, &owner, &url)
                     .await
                     .map(Page::from_response)
             }
@@ -235,11 +227,7 @@ impl ListPackages {
         let response = self
             .scope
             .client
-            .call::<Vec<ghpkg_api::types::Package>>(
-                Action::ListPackages,
-                self.scope.resource(),
-                &query,
-            )
+            .call::<Vec<Package>>(Action::ListPackages, self.scope.resource(), &query)
             .await?;
         Ok(Page::from_response(response))
     }

@@ -50,7 +50,7 @@ impl PackageHandle {
     }
 
     /// The resource that addresses this package (and version `version`, if given).
-    pub(crate) fn resource(&self, version: Option<i64>) -> Resource<'_> {
+    pub(crate) fn resource(&self, version: Option<u64>) -> Resource<'_> {
         Resource {
             owner: self.scope.owner(),
             package: Some((&self.package_type, &self.name)),
@@ -63,9 +63,9 @@ impl PackageHandle {
         let response = self
             .scope
             .client()
-            .call::<ghpkg_api::types::Package>(Action::GetPackage, self.resource(None), &[])
+            .call::<Package>(Action::GetPackage, self.resource(None), &[])
             .await?;
-        Ok(Package::from(response.into_inner()))
+        Ok(response.into_inner())
     }
 
     /// Deletes the whole package with all its versions. It can be restored for 30 days.
@@ -176,11 +176,7 @@ impl ListVersions {
             let owner = owner.clone();
             async move {
                 client
-                    .get_page::<Vec<ghpkg_api::types::PackageVersion>>(
-                        Action::ListVersions,
-                        &owner,
-                        &url,
-                    )
+                    .get_page::<Vec<PackageVersion>>(Action::ListVersions, &owner, &url)
                     .await
                     .map(Page::from_response)
             }
@@ -230,11 +226,7 @@ impl ListVersions {
             .package
             .scope
             .client()
-            .call::<Vec<ghpkg_api::types::PackageVersion>>(
-                Action::ListVersions,
-                self.package.resource(None),
-                &query,
-            )
+            .call::<Vec<PackageVersion>>(Action::ListVersions, self.package.resource(None), &query)
             .await?;
         Ok(Page::from_response(response))
     }

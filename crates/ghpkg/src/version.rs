@@ -8,7 +8,7 @@ use crate::types::PackageVersion;
 
 impl PackageHandle {
     /// A handle on version `id` of this package; sends nothing by itself.
-    pub fn version(&self, id: i64) -> VersionHandle {
+    pub fn version(&self, id: u64) -> VersionHandle {
         VersionHandle {
             package: self.clone(),
             id,
@@ -21,7 +21,7 @@ impl PackageHandle {
 #[derive(Clone, Debug)]
 pub struct VersionHandle {
     package: PackageHandle,
-    id: i64,
+    id: u64,
 }
 
 impl VersionHandle {
@@ -31,7 +31,7 @@ impl VersionHandle {
     }
 
     /// The version id.
-    pub fn id(&self) -> i64 {
+    pub fn id(&self) -> u64 {
         self.id
     }
 
@@ -41,13 +41,13 @@ impl VersionHandle {
             .package
             .scope()
             .client()
-            .call::<ghpkg_api::types::PackageVersion>(
+            .call::<PackageVersion>(
                 Action::GetVersion,
                 self.package.resource(Some(self.id)),
                 &[],
             )
             .await?;
-        Ok(PackageVersion::from(response.into_inner()))
+        Ok(response.into_inner())
     }
 
     /// Deletes the version. It can be restored for 30 days.

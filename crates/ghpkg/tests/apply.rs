@@ -76,7 +76,7 @@ async fn make_plan(client: &Client) -> Plan {
 fn quiet(_: Event<'_>) {}
 
 /// Deleted version ids per package, from the emulator's own change log.
-fn deletions_logged(server: &MockServer) -> BTreeMap<(String, i64), usize> {
+fn deletions_logged(server: &MockServer) -> BTreeMap<(String, u64), usize> {
     let mut counts = BTreeMap::new();
     for change in server.changes() {
         if change
@@ -84,17 +84,20 @@ fn deletions_logged(server: &MockServer) -> BTreeMap<(String, i64), usize> {
             .starts_with("packages/delete-package-version")
         {
             *counts
-                .entry((change.package_name.clone(), change.version_id.unwrap()))
+                .entry((
+                    change.package_name.clone(),
+                    change.version_id.unwrap() as u64,
+                ))
                 .or_default() += 1;
         }
     }
     counts
 }
 
-fn planned(plan: &Plan) -> BTreeMap<(String, i64), usize> {
+fn planned(plan: &Plan) -> BTreeMap<(String, u64), usize> {
     plan.deletions
         .iter()
-        .map(|d| ((d.package.clone(), d.id as i64), 1))
+        .map(|d| ((d.package.clone(), d.id), 1))
         .collect()
 }
 
@@ -165,7 +168,7 @@ async fn planned_versions_deleted_since_the_plan_are_counted_and_never_sent_agai
         client
             .org(ORG)
             .package(PackageType::Npm, deletion.package.clone())
-            .version(deletion.id as i64)
+            .version(deletion.id)
             .delete()
             .await
             .unwrap();
@@ -215,7 +218,7 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
         (&retagged, SkipReason::TagsChanged),
         (&updated, SkipReason::Changed),
     ] {
-        let key = (version.package.clone(), version.id as i64);
+        let key = (version.package.clone(), version.id);
         assert!(!logged.contains_key(&key), "{key:?} was deleted");
         let entry = journal
             .state()

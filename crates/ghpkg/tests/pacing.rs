@@ -50,21 +50,22 @@ fn one_second_minute() -> Pacing {
     }
 }
 
-async fn untagged_versions(client: &Client, how_many: usize) -> Vec<i64> {
+async fn untagged_versions(client: &Client, how_many: usize) -> Vec<u64> {
     client
         .org(ACME)
         .package(PackageType::Container, WEB_APP)
         .versions()
         .stream()
         .try_filter(|v| std::future::ready(!v.is_tagged()))
-        .map_ok(|v| v.id)
+        .map_ok(|v| v.id())
         .take(how_many)
         .try_collect()
         .await
         .expect("web/app lists")
 }
 
-fn deleted_in_web_app(server: &MockServer) -> HashSet<i64> {
+/// The emulator's deleted web/app versions (its records keep the wire model's `i64` ids).
+fn deleted_in_web_app(server: &MockServer) -> HashSet<u64> {
     server
         .state()
         .packages
@@ -72,7 +73,7 @@ fn deleted_in_web_app(server: &MockServer) -> HashSet<i64> {
         .filter(|p| p.name == WEB_APP)
         .flat_map(|p| p.versions.iter())
         .filter(|v| v.is_deleted())
-        .map(|v| v.id)
+        .map(|v| v.id as u64)
         .collect()
 }
 
@@ -195,7 +196,7 @@ async fn injected_server_errors_and_dropped_connections_are_retried_without_dele
         100,
         "each version was deleted exactly once"
     );
-    let newly_deleted: HashSet<i64> = deleted_in_web_app(&server)
+    let newly_deleted: HashSet<u64> = deleted_in_web_app(&server)
         .difference(&deleted_before)
         .copied()
         .collect();

@@ -128,7 +128,7 @@ pub fn package_table(
         table.row(vec![
             Cell::new(&package.name).style(HEADING),
             package.visibility.as_str().into(),
-            Cell::new(count(package.version_count.max(0) as u64)).right(),
+            Cell::new(count(package.version_count)).right(),
             package.repository.as_deref().unwrap_or("-").into(),
             relative(package.updated_at, context.now).into(),
         ]);
@@ -157,7 +157,7 @@ pub fn package_details(context: &Context<'_>, package: &PackageInfo) -> String {
     ]);
     table.row(vec![
         Cell::new("versions").style(DIM),
-        count(package.version_count.max(0) as u64).into(),
+        count(package.version_count).into(),
     ]);
     table.row(vec![
         Cell::new("repository").style(DIM),

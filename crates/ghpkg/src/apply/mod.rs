@@ -35,7 +35,7 @@ pub use recheck::DEFAULT_RECHECK_INTERVAL;
 use recheck::{Hold, Recheck};
 
 use crate::client::Client;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::journal::{
     JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalReason, JournalScope, Outcome,
 };
@@ -362,7 +362,7 @@ impl PackageRun<'_> {
         });
         let current: HashMap<u64, &PackageVersion> = listed
             .iter()
-            .filter_map(|version| Some((u64::try_from(version.id).ok()?, version)))
+            .map(|version| (version.id(), version))
             .collect();
         let mut deleted_since_plan: Option<BTreeSet<u64>> = None;
         let mut recheck = Recheck::new(
@@ -494,13 +494,13 @@ impl PackageRun<'_> {
                 )),
             ));
         }
-        if now.name != decision.name || now.updated_at != decision.updated_at {
+        if now.name() != decision.name || now.updated_at() != decision.updated_at {
             return Some((
                 Outcome::Skipped,
                 JournalReason::Skipped(SkipReason::Changed),
                 Some(format!(
                     "updated at {} since the plan (planned at {})",
-                    now.updated_at.to_rfc3339(),
+                    now.updated_at().to_rfc3339(),
                     decision.updated_at.to_rfc3339()
                 )),
             ));
@@ -526,23 +526,16 @@ impl PackageRun<'_> {
             .iter()
             .filter(|version| {
                 version
-                    .deleted_at
+                    .deleted_at()
                     .is_some_and(|at| at >= plan.created_at - TimeDelta::seconds(1))
             })
-            .filter_map(|version| u64::try_from(version.id).ok())
+            .map(|version| version.id())
             .collect()
     }
 
     /// Sends one delete: `(outcome, reason, detail)`.
     async fn delete(&self, decision: &VersionDecision) -> (Outcome, JournalReason, Option<String>) {
-        let Ok(id) = i64::try_from(decision.id) else {
-            return (
-                Outcome::Failed,
-                JournalReason::Failed(ErrorKind::InvalidInput),
-                Some(format!("version id {} is out of range", decision.id)),
-            );
-        };
-        match self.package.version(id).delete().await {
+        match self.package.version(decision.id).delete().await {
             Ok(()) => (Outcome::Deleted, JournalReason::Plan(decision.reason), None),
             // The package was just listed, so a 404 means this version alone is gone.
             Err(error) if error.is_not_found() => (
@@ -720,8 +713,7 @@ pub async fn restore_from_journal(
                 )),
             )
         } else {
-            let id = i64::try_from(deleted.version_id).unwrap_or(i64::MAX);
-            match package.version(id).restore().await {
+            match package.version(deleted.version_id).restore().await {
                 Ok(()) => (Outcome::Restored, deleted.reason.clone(), None),
                 Err(error) => (
                     Outcome::NotRestored,

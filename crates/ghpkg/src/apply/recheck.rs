@@ -100,7 +100,7 @@ impl<'a> Recheck<'a> {
         }
         let fresh: Vec<&PackageVersion> = listed
             .iter()
-            .filter(|version| !u64::try_from(version.id).is_ok_and(|id| self.known.contains(&id)))
+            .filter(|version| !self.known.contains(&version.id()))
             .collect();
         self.read_new(&fresh).await;
         self.last = Instant::now();
@@ -126,7 +126,7 @@ impl<'a> Recheck<'a> {
                     return;
                 }
             };
-            if u64::try_from(version.id).is_ok_and(|id| self.known.contains(&id)) {
+            if self.known.contains(&version.id()) {
                 known_in_a_row += 1;
                 if known_in_a_row >= STREAM_PER_PAGE {
                     break;
@@ -166,10 +166,8 @@ impl<'a> Recheck<'a> {
         };
         let mut queue: VecDeque<(String, String)> = VecDeque::new();
         for version in fresh {
-            if let Ok(id) = u64::try_from(version.id) {
-                self.known.insert(id);
-            }
-            queue.push_back((version.name.clone(), label(version)));
+            self.known.insert(version.id());
+            queue.push_back((version.name().to_string(), label(version)));
         }
         let mut seen: HashSet<String> = HashSet::new();
         while let Some((digest, user)) = queue.pop_front() {
@@ -213,7 +211,7 @@ impl<'a> Recheck<'a> {
 /// `version 123 (v2, latest)` or `version 123`.
 fn label(version: &PackageVersion) -> String {
     match version.tags() {
-        [] => format!("version {}", version.id),
-        tags => format!("version {} ({})", version.id, tags.join(", ")),
+        [] => format!("version {}", version.id()),
+        tags => format!("version {} ({})", version.id(), tags.join(", ")),
     }
 }

@@ -499,6 +499,18 @@ impl Error {
             Error::MissingScopes {
                 required, granted, ..
             } => how_to_fix(required, granted),
+            // An extension's operation (from another fragment): the Packages advice below is
+            // not about it.
+            Error::NotFound { operation, .. } if operation.action().is_none() => format!(
+                "Check the parameters of {} against GitHub's documentation{}. GitHub also \
+                 answers 404 when the token's account may not see the resource, so check its \
+                 access too.",
+                operation.id(),
+                match operation.spec().docs_url {
+                    "" => String::new(),
+                    url => format!(" ({url})"),
+                }
+            ),
             Error::Forbidden {
                 token: Some(TokenKind::FineGrained),
                 ..

@@ -69,22 +69,23 @@ impl PackageHandle {
                 let verified = if attachment_subject(tag).is_some() {
                     // A signature or attestation: it must resolve; it has no children.
                     match registry.resolve(&repository, tag).await {
-                        Ok(Some(resolved)) if resolved.digest == version.name => Ok(1),
+                        Ok(Some(resolved)) if resolved.digest == version.name() => Ok(1),
                         Ok(Some(resolved)) => Err(format!(
                             "the tag resolves to {}, but GitHub lists it on {}",
-                            resolved.digest, version.name
+                            resolved.digest,
+                            version.name()
                         )),
                         Ok(None) => Err("the tag does not resolve in the registry".into()),
                         Err(problem) => Err(problem),
                     }
                 } else {
-                    walk.tag(tag, &version.name).await
+                    walk.tag(tag, version.name()).await
                 };
                 match verified {
                     Ok(count) => report.manifests += count,
                     Err(problem) => report.broken.push(BrokenTag {
                         tag: tag.clone(),
-                        digest: version.name.clone(),
+                        digest: version.name().to_string(),
                         problem,
                     }),
                 }

@@ -12,11 +12,11 @@ async fn bulk_delete_reports_each_version_and_a_second_run_finds_them_gone() {
     let web_app = client
         .org(demo::ACME)
         .package(PackageType::Container, demo::WEB_APP);
-    let untagged: Vec<i64> = web_app
+    let untagged: Vec<u64> = web_app
         .versions()
         .stream()
         .try_filter(|version| std::future::ready(!version.is_tagged()))
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .take(50)
         .try_collect()
         .await
@@ -67,7 +67,9 @@ async fn bulk_failures_are_per_item() {
         .org(demo::ACME)
         .package(PackageType::Container, demo::API);
     let outcomes: Vec<BulkOutcome> = api
-        .delete_versions([demo::API_UNTAGGED_VERSION_ID, demo::API_POPULAR_VERSION_ID])
+        .delete_versions(
+            [demo::API_UNTAGGED_VERSION_ID, demo::API_POPULAR_VERSION_ID].map(|id| id as u64),
+        )
         .collect()
         .await;
     assert!(

@@ -38,7 +38,7 @@ async fn a_read_only_token_cannot_delete_and_is_told_which_scope_to_add() {
     let error = client(&server, tokens::OCTOCAT_READ)
         .org(demo::ACME)
         .package(PackageType::Npm, demo::LEFT_PAD)
-        .version(demo::LEFT_PAD_VERSION_IDS[0])
+        .version(demo::LEFT_PAD_VERSION_IDS[0] as u64)
         .delete()
         .await
         .unwrap_err();
@@ -131,7 +131,7 @@ async fn the_preflight_check_refuses_before_sending() {
     package.get().await.unwrap();
     let before = requests(&server);
     let error = package
-        .version(demo::LEFT_PAD_VERSION_IDS[0])
+        .version(demo::LEFT_PAD_VERSION_IDS[0] as u64)
         .delete()
         .await
         .unwrap_err();
@@ -204,7 +204,7 @@ async fn an_org_member_without_admin_rights_cannot_delete() {
     let error = client(&server, tokens::HUBOT_ALL)
         .org(demo::ACME)
         .package(PackageType::Npm, demo::LEFT_PAD)
-        .version(demo::LEFT_PAD_VERSION_IDS[0])
+        .version(demo::LEFT_PAD_VERSION_IDS[0] as u64)
         .delete()
         .await
         .unwrap_err();
@@ -220,7 +220,7 @@ async fn deleting_the_last_version_is_refused() {
     let left_pad = client(&server, tokens::OCTOCAT_ALL)
         .org(demo::ACME)
         .package(PackageType::Npm, demo::LEFT_PAD);
-    let [first, second, last] = demo::LEFT_PAD_VERSION_IDS;
+    let [first, second, last] = demo::LEFT_PAD_VERSION_IDS.map(|id| id as u64);
     left_pad.version(first).delete().await.unwrap();
     left_pad.version(second).delete().await.unwrap();
     let error = left_pad.version(last).delete().await.unwrap_err();
@@ -241,7 +241,7 @@ async fn deleting_the_last_tagged_version_is_refused() {
         .user(demo::OCTOCAT)
         .package(PackageType::Container, demo::HELLO_DOCKER);
     // Newest first: three tagged versions, then two untagged ones.
-    let [newest, middle, oldest_tagged, ..] = demo::HELLO_DOCKER_VERSION_IDS;
+    let [newest, middle, oldest_tagged, ..] = demo::HELLO_DOCKER_VERSION_IDS.map(|id| id as u64);
     hello.version(newest).delete().await.unwrap();
     hello.version(middle).delete().await.unwrap();
     let error = hello.version(oldest_tagged).delete().await.unwrap_err();
@@ -263,7 +263,7 @@ async fn a_popular_public_version_cannot_be_deleted() {
     let error = client(&server, tokens::OCTOCAT_ALL)
         .org(demo::ACME)
         .package(PackageType::Container, demo::API)
-        .version(demo::API_POPULAR_VERSION_ID)
+        .version(demo::API_POPULAR_VERSION_ID as u64)
         .delete()
         .await
         .unwrap_err();
@@ -336,7 +336,7 @@ async fn invalid_input_is_caught_before_any_request() {
             .await
             .unwrap_err(),
         web_app.version(0).delete().await.unwrap_err(),
-        web_app.version(-5).restore().await.unwrap_err(),
+        web_app.version(0).restore().await.unwrap_err(),
         client
             .user(demo::OCTOCAT)
             .package(PackageType::Container, demo::HELLO_DOCKER)

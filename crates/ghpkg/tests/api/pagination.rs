@@ -16,31 +16,31 @@ async fn streaming_web_app_yields_every_version_exactly_once_in_the_same_order_e
         .package(PackageType::Container, demo::WEB_APP);
 
     let before = requests(&server);
-    let concurrent: Vec<i64> = web_app
+    let concurrent: Vec<u64> = web_app
         .versions()
         .paging(Paging::Concurrent(4))
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();
     let pages = demo::WEB_APP_VERSION_COUNT.div_ceil(100) as u64;
     assert_eq!(requests(&server) - before, pages, "one request per page");
 
-    let sequential: Vec<i64> = web_app
+    let sequential: Vec<u64> = web_app
         .versions()
         .sequential()
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();
 
     assert_eq!(concurrent.len(), demo::WEB_APP_VERSION_COUNT);
-    let unique: HashSet<i64> = concurrent.iter().copied().collect();
+    let unique: HashSet<u64> = concurrent.iter().copied().collect();
     assert_eq!(unique.len(), demo::WEB_APP_VERSION_COUNT, "duplicates");
-    assert!(unique.contains(&demo::WEB_APP_OLDEST_VERSION_ID));
-    assert!(unique.contains(&demo::WEB_APP_LATEST_VERSION_ID));
+    assert!(unique.contains(&(demo::WEB_APP_OLDEST_VERSION_ID as u64)));
+    assert!(unique.contains(&(demo::WEB_APP_LATEST_VERSION_ID as u64)));
     assert_eq!(concurrent, sequential);
 }
 
@@ -48,17 +48,17 @@ async fn streaming_web_app_yields_every_version_exactly_once_in_the_same_order_e
 async fn small_pages_follow_links_to_the_end() {
     let server = mock().await;
     let client = client(&server, tokens::OCTOCAT_ALL);
-    let ids: Vec<i64> = client
+    let ids: Vec<u64> = client
         .user(demo::OCTOCAT)
         .package(PackageType::Container, demo::HELLO_DOCKER)
         .versions()
         .per_page(2)
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(ids, demo::HELLO_DOCKER_VERSION_IDS);
+    assert_eq!(ids, demo::HELLO_DOCKER_VERSION_IDS.map(|id| id as u64));
 }
 
 #[tokio::test]
@@ -92,17 +92,17 @@ async fn a_stream_may_start_at_a_later_page() {
         .org(demo::ACME)
         .package(PackageType::Container, demo::WEB_APP)
         .versions();
-    let all: Vec<i64> = versions
+    let all: Vec<u64> = versions
         .clone()
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();
-    let from_page_29: Vec<i64> = versions
+    let from_page_29: Vec<u64> = versions
         .page(29)
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();
@@ -118,7 +118,7 @@ async fn package_listings_stream_too() {
         .packages(PackageType::Container)
         .per_page(1)
         .stream()
-        .map_ok(|package| package.name.clone())
+        .map_ok(|package| package.name().to_string())
         .try_collect()
         .await
         .unwrap();

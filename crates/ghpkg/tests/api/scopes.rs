@@ -12,7 +12,7 @@ struct Walk {
     listed: (PackageType, &'static str),
     /// A package with versions, one of which may be deleted and restored.
     versioned: (PackageType, &'static str),
-    deletable_version: i64,
+    deletable_version: u64,
     version_count: usize,
     /// A package that may be deleted and restored.
     deletable_package: (PackageType, &'static str),
@@ -29,7 +29,7 @@ async fn walk_all_nine(walk: Walk) {
     assert!(
         page.items
             .iter()
-            .any(|package| package.name == walk.listed.1),
+            .any(|package| package.name() == walk.listed.1),
         "{} not listed for {}",
         walk.listed.1,
         scope.owner()
@@ -43,18 +43,18 @@ async fn walk_all_nine(walk: Walk) {
     // get package
     let package = scope.package(walk.versioned.0.clone(), walk.versioned.1);
     let got = package.get().await.unwrap();
-    assert_eq!(got.name, walk.versioned.1);
+    assert_eq!(got.name(), walk.versioned.1);
     assert_eq!(got.package_type(), walk.versioned.0);
-    assert_eq!(got.version_count, walk.version_count as i64);
+    assert_eq!(got.version_count(), walk.version_count as u64);
 
     // list versions
     let versions: Vec<_> = package.versions().stream().try_collect().await.unwrap();
     assert_eq!(versions.len(), walk.version_count);
-    assert!(versions.iter().any(|v| v.id == walk.deletable_version));
+    assert!(versions.iter().any(|v| v.id() == walk.deletable_version));
 
     // get version
     let version = package.version(walk.deletable_version);
-    assert_eq!(version.get().await.unwrap().id, walk.deletable_version);
+    assert_eq!(version.get().await.unwrap().id(), walk.deletable_version);
 
     // delete version: gone, or (where the owner may still see it) marked deleted
     version.delete().await.unwrap();
@@ -75,17 +75,17 @@ async fn walk_all_nine(walk: Walk) {
 
     // restore package
     doomed.restore().await.unwrap();
-    assert_eq!(doomed.get().await.unwrap().name, walk.deletable_package.1);
+    assert_eq!(doomed.get().await.unwrap().name(), walk.deletable_package.1);
 
     // Docker migration conflicts
     let conflicts = scope.docker_conflicts().await.unwrap();
     assert!(
         conflicts
             .iter()
-            .any(|package| package.name == walk.conflict),
+            .any(|package| package.name() == walk.conflict),
         "{} not among {:?}",
         walk.conflict,
-        conflicts.iter().map(|p| &p.name).collect::<Vec<_>>()
+        conflicts.iter().map(|p| p.name()).collect::<Vec<_>>()
     );
 }
 
@@ -94,7 +94,7 @@ fn org_walk(client: &Client) -> Walk {
         scope: client.org(demo::ACME),
         listed: (PackageType::Container, demo::WEB_APP),
         versioned: (PackageType::Npm, demo::LEFT_PAD),
-        deletable_version: demo::LEFT_PAD_VERSION_IDS[0],
+        deletable_version: demo::LEFT_PAD_VERSION_IDS[0] as u64,
         version_count: demo::LEFT_PAD_VERSION_IDS.len(),
         deletable_package: (PackageType::Rubygems, demo::ACME_GEM),
         conflict: demo::LEGACY_IMAGE,
@@ -106,7 +106,7 @@ fn user_walk(client: &Client) -> Walk {
         scope: client.user(demo::OCTOCAT),
         listed: (PackageType::Container, demo::HELLO_DOCKER),
         versioned: (PackageType::Container, demo::HELLO_DOCKER),
-        deletable_version: demo::HELLO_DOCKER_VERSION_IDS[4],
+        deletable_version: demo::HELLO_DOCKER_VERSION_IDS[4] as u64,
         version_count: demo::HELLO_DOCKER_VERSION_IDS.len(),
         deletable_package: (PackageType::Rubygems, demo::OCTO_NAME),
         conflict: demo::OCTO_LEGACY,
@@ -118,7 +118,7 @@ fn authenticated_user_walk(client: &Client) -> Walk {
         scope: client.authenticated_user(),
         listed: (PackageType::Npm, demo::OCTO_NPM),
         versioned: (PackageType::Container, demo::HELLO_DOCKER),
-        deletable_version: demo::HELLO_DOCKER_VERSION_IDS[3],
+        deletable_version: demo::HELLO_DOCKER_VERSION_IDS[3] as u64,
         version_count: demo::HELLO_DOCKER_VERSION_IDS.len(),
         deletable_package: (PackageType::Rubygems, demo::OCTO_NAME),
         conflict: demo::OCTO_LEGACY_PUBLIC,
@@ -185,9 +185,9 @@ async fn deleted_versions_are_listed_with_state_deleted_and_can_be_restored() {
     assert!(
         deleted
             .iter()
-            .any(|version| version.id == demo::API_RESTORABLE_VERSION_ID)
+            .any(|version| version.id() == demo::API_RESTORABLE_VERSION_ID as u64)
     );
-    api.version(demo::API_RESTORABLE_VERSION_ID)
+    api.version(demo::API_RESTORABLE_VERSION_ID as u64)
         .restore()
         .await
         .unwrap();
@@ -195,7 +195,7 @@ async fn deleted_versions_are_listed_with_state_deleted_and_can_be_restored() {
     assert!(
         active
             .iter()
-            .any(|version| version.id == demo::API_RESTORABLE_VERSION_ID)
+            .any(|version| version.id() == demo::API_RESTORABLE_VERSION_ID as u64)
     );
 }
 
@@ -213,7 +213,7 @@ async fn container_versions_expose_tags_and_digests() {
         .unwrap();
     let newest = versions
         .iter()
-        .find(|v| v.id == demo::HELLO_DOCKER_VERSION_IDS[0])
+        .find(|v| v.id() == demo::HELLO_DOCKER_VERSION_IDS[0] as u64)
         .unwrap();
     assert!(
         newest.tags().iter().any(|tag| tag == "latest"),
@@ -222,7 +222,7 @@ async fn container_versions_expose_tags_and_digests() {
     assert!(newest.digest().unwrap().starts_with("sha256:"));
     let untagged = versions
         .iter()
-        .find(|v| v.id == demo::HELLO_DOCKER_VERSION_IDS[4])
+        .find(|v| v.id() == demo::HELLO_DOCKER_VERSION_IDS[4] as u64)
         .unwrap();
     assert!(!untagged.is_tagged());
 }
@@ -240,12 +240,12 @@ async fn an_enterprise_style_base_url_with_a_path_works_the_same() {
         "{}",
         client.base_url()
     );
-    let ids: Vec<i64> = client
+    let ids: Vec<u64> = client
         .org(demo::ACME)
         .package(PackageType::Container, demo::WEB_APP)
         .versions()
         .stream()
-        .map_ok(|version| version.id)
+        .map_ok(|version| version.id())
         .try_collect()
         .await
         .unwrap();

@@ -73,7 +73,7 @@ async fn the_token_never_appears_in_debug_display_errors_or_logs() {
     package.get().await.unwrap();
     errors.push(
         package
-            .version(demo::LEFT_PAD_VERSION_IDS[0])
+            .version(demo::LEFT_PAD_VERSION_IDS[0] as u64)
             .delete()
             .await
             .unwrap_err(),

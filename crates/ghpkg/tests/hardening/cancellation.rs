@@ -20,7 +20,7 @@ async fn dropping_a_thousand_in_flight_requests_leaks_no_budget() {
     // the client for good.
     let client = client_with(&server.base_url(), tokens::OCTOCAT_ALL, Pacing::default());
     let package = client.org(ACME).package(PackageType::Container, WEB_APP);
-    let ids: Vec<i64> = package
+    let ids: Vec<u64> = package
         .versions()
         .per_page(100)
         .send()
@@ -29,7 +29,7 @@ async fn dropping_a_thousand_in_flight_requests_leaks_no_budget() {
         .items
         .iter()
         .filter(|v| !v.is_tagged())
-        .map(|v| v.id)
+        .map(|v| v.id())
         .collect();
     let dropped = (0..1000).map(|n| {
         let version = package.version(ids[n % ids.len()]);
@@ -44,7 +44,7 @@ async fn dropping_a_thousand_in_flight_requests_leaks_no_budget() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // The client still runs at full speed: 40 more deletes take a few round trips, not a minute.
-    let still_there: Vec<i64> = package
+    let still_there: Vec<u64> = package
         .versions()
         .per_page(100)
         .page(2)
@@ -54,7 +54,7 @@ async fn dropping_a_thousand_in_flight_requests_leaks_no_budget() {
         .items
         .iter()
         .filter(|v| !v.is_tagged())
-        .map(|v| v.id)
+        .map(|v| v.id())
         .take(40)
         .collect();
     let started = Instant::now();

@@ -30,11 +30,11 @@ async fn delete_under(faults: Faults, seed: u64, count: usize) {
         },
     );
     let package = client.org(ACME).package(PackageType::Container, WEB_APP);
-    let ids: Vec<i64> = package
+    let ids: Vec<u64> = package
         .versions()
         .stream()
         .try_filter(|v| std::future::ready(!v.is_tagged()))
-        .map_ok(|v| v.id)
+        .map_ok(|v| v.id())
         .take(count)
         .try_collect()
         .await
@@ -53,15 +53,17 @@ async fn delete_under(faults: Faults, seed: u64, count: usize) {
             outcome.result
         );
     }
-    let mut deletions: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut deletions: BTreeMap<u64, usize> = BTreeMap::new();
     for change in server.changes() {
         assert_eq!(
             change.operation_id,
             "packages/delete-package-version-for-org"
         );
-        *deletions.entry(change.version_id.unwrap()).or_default() += 1;
+        *deletions
+            .entry(change.version_id.unwrap() as u64)
+            .or_default() += 1;
     }
-    let planned: HashSet<i64> = ids.into_iter().collect();
+    let planned: HashSet<u64> = ids.into_iter().collect();
     assert_eq!(
         deletions.keys().copied().collect::<HashSet<_>>(),
         planned,
