@@ -10,19 +10,24 @@
 //! 4. an extension trait, [`AccountExt`], that makes the operations read like the library's own,
 //!    with [`ghpkg::Client::run`] giving them the same errors.
 //!
-//! It uses only public items of `ghpkg`, `ghpkg-api` and `ghpkg-codegen`.
+//! It uses only public items of `ghpkg`, `ghpkg-api` and `ghpkg-codegen`. Its path parameters
+//! are checked by the generated hooks before anything is sent (`../acme` never reaches the
+//! server); [`AccountExt::account`] also checks the login against GitHub's rule, for a sharper
+//! error.
 //!
 //! ```no_run
-//! # async fn run() -> ghpkg::Result<()> {
 //! use ghpkg_account::AccountExt;
 //!
-//! let client = ghpkg::Client::builder().build()?;
-//! let me = client.authenticated_account().await?;
-//! let acme = client.account("acme").await?;
-//! println!("{} ({}); acme is an organization: {}", me.login, me.type_, acme.is_organization());
-//! let limits = client.rate_limits().await?;
-//! println!("{} of {} requests left", limits.rate.remaining, limits.rate.limit);
-//! # Ok(()) }
+//! #[tokio::main]
+//! async fn main() -> ghpkg::Result<()> {
+//!     let client = ghpkg::Client::builder().build()?;
+//!     let me = client.authenticated_account().await?;
+//!     let acme = client.account("acme").await?;
+//!     println!("{} ({}); acme is an organization: {}", me.login, me.type_, acme.is_organization());
+//!     let limits = client.rate_limits().await?;
+//!     println!("{} of {} requests left", limits.rate.remaining, limits.rate.limit);
+//!     Ok(())
+//! }
 //! ```
 
 use std::future::Future;
