@@ -1,8 +1,6 @@
 //! Owner scopes: one [`Scope`] over the three families of operations (organization, user,
 //! authenticated user), and the package listing builder.
 
-use std::sync::Arc;
-
 use futures::FutureExt;
 use futures::stream::Stream;
 use ghpkg_api::operations::Action;
@@ -10,7 +8,7 @@ use ghpkg_api::operations::Action;
 use crate::client::{Client, Resource};
 use crate::error::{Error, Result};
 use crate::owner::Owner;
-use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE, Walk};
+use crate::pagination::{self, Page, Paging, STREAM_PER_PAGE};
 use crate::types::{Package, PackageType, Visibility};
 
 /// GitHub's page size limit.
@@ -172,29 +170,9 @@ impl ListPackages {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.scope.client.clone();
         let owner = self.scope.owner.clone();
-        let owner_family = crate::owner::family(&owner);
-        let paging = self
-            .paging
-            .unwrap_or(Paging::Concurrent(client.concurrency()));
-        let fetch: FetchPage<Package> = Arc::new(move |url: String| {
-            let client = client.clone();
-            let owner = owner.clone();
-            async move {
-                client
-                    .get_page::<Vec<Package>>(Action::ListPackages, &owner, &url)
-                    .await
-                    .map(Page::from_response)
-            }
-            .boxed()
-        });
+        let paging = self.paging;
         let first = self.fetch(per_page).boxed();
-        let walk = Walk {
-            fetch,
-            paging,
-            per_page,
-            operation: Action::ListPackages.spec(owner_family).into(),
-        };
-        pagination::items(pagination::pages(first, walk))
+        pagination::listing(client, owner, Action::ListPackages, first, per_page, paging)
     }
 
     /// Validates and fetches the configured page with `per_page` items.

@@ -1,7 +1,5 @@
 //! Package handles: what can be done to one package and its versions, whoever owns it.
 
-use std::sync::Arc;
-
 use futures::FutureExt;
 use futures::stream::Stream;
 use ghpkg_api::Token;
@@ -11,7 +9,7 @@ use crate::client::Resource;
 use crate::error::{Error, Result};
 use crate::owner::Owner;
 use crate::owner_scope::{DEFAULT_PER_PAGE, Scope, check_page, check_per_page};
-use crate::pagination::{self, FetchPage, Page, Paging, STREAM_PER_PAGE, Walk};
+use crate::pagination::{self, Page, Paging, STREAM_PER_PAGE};
 use crate::types::{Package, PackageType, PackageVersion, VersionState};
 
 impl Scope {
@@ -167,29 +165,9 @@ impl ListVersions {
         let per_page = self.per_page.unwrap_or(STREAM_PER_PAGE);
         let client = self.package.scope.client().clone();
         let owner = self.package.scope.owner().clone();
-        let owner_family = crate::owner::family(&owner);
-        let paging = self
-            .paging
-            .unwrap_or(Paging::Concurrent(client.concurrency()));
-        let fetch: FetchPage<PackageVersion> = Arc::new(move |url: String| {
-            let client = client.clone();
-            let owner = owner.clone();
-            async move {
-                client
-                    .get_page::<Vec<PackageVersion>>(Action::ListVersions, &owner, &url)
-                    .await
-                    .map(Page::from_response)
-            }
-            .boxed()
-        });
+        let paging = self.paging;
         let first = self.fetch(per_page).boxed();
-        let walk = Walk {
-            fetch,
-            paging,
-            per_page,
-            operation: Action::ListVersions.spec(owner_family).into(),
-        };
-        pagination::items(pagination::pages(first, walk))
+        pagination::listing(client, owner, Action::ListVersions, first, per_page, paging)
     }
 
     /// Validates and fetches the configured page with `per_page` items.

@@ -16,13 +16,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{self, BoxStream, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 use ghpkg_api::ResponseValue;
+use ghpkg_api::operations::Action;
 
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::link::Links;
 use crate::operation::Operation;
+use crate::owner::Owner;
 
 /// The page size streams use unless told otherwise (GitHub's maximum).
 pub const STREAM_PER_PAGE: u32 = 100;
@@ -128,6 +131,42 @@ pub(crate) struct Walk<T> {
     pub per_page: u32,
     /// The listing's operation, for errors.
     pub operation: Operation,
+}
+
+/// Every item of a listing of `action` for `owner`, from its `first` page on: later pages are
+/// fetched through `client` by the URLs the `Link` headers give, walked as `paging` says (the
+/// client's concurrency when `None`). The one way a listing becomes a stream.
+pub(crate) fn listing<T>(
+    client: Client,
+    owner: Owner,
+    action: Action,
+    first: BoxFuture<'static, Result<Page<T>>>,
+    per_page: u32,
+    paging: Option<Paging>,
+) -> impl Stream<Item = Result<T>> + Send + Unpin + 'static
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    let paging = paging.unwrap_or(Paging::Concurrent(client.concurrency()));
+    let operation = action.spec(crate::owner::family(&owner)).into();
+    let fetch: FetchPage<T> = Arc::new(move |url: String| {
+        let client = client.clone();
+        let owner = owner.clone();
+        async move {
+            client
+                .get_page::<Vec<T>>(action, &owner, &url)
+                .await
+                .map(Page::from_response)
+        }
+        .boxed()
+    });
+    let walk = Walk {
+        fetch,
+        paging,
+        per_page,
+        operation,
+    };
+    items(pages(first, walk))
 }
 
 /// Derived pages in flight, in order.
