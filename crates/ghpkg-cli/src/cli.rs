@@ -446,7 +446,8 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Rules")]
 pub struct RuleArgs {
-    /// Keep the N newest selected versions, whatever their age.
+    /// Keep the N newest selected versions, whatever their age; protected versions count among
+    /// the N.
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 
