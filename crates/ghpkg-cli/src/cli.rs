@@ -334,7 +334,8 @@ pub struct VersionRef {
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Where the token came from, its kind and scopes, which actions they allow, the account
-    /// and the rate limit left. Exits 1 when there is no token or GitHub rejects it.
+    /// and the rate limit left. Exits 1 when there is no token, GitHub cannot be reached or
+    /// refuses it; 7 when its scopes do not allow every action.
     #[command(after_help = AUTH_EXAMPLES)]
     Status,
 }
