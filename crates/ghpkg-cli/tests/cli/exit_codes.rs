@@ -293,6 +293,31 @@ fn auth_status_without_a_token_exits_1_and_says_how_to_set_one() {
     );
 }
 
+#[test]
+fn a_request_without_a_token_says_how_to_give_the_command_one() {
+    let emulator = Emulator::demo();
+    let output = ghpkg(&[
+        "--api-url",
+        &emulator.url(),
+        "--org",
+        "acme",
+        "packages",
+        "list",
+        "--type",
+        "npm",
+        "--json",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let error = error_of(&output);
+    assert_eq!(error["kind"], "unauthorized");
+    let hint = error["hint"].as_str().unwrap();
+    assert!(hint.contains("GH_TOKEN or GITHUB_TOKEN"), "{hint}");
+    assert!(hint.contains("--with-token"), "{hint}");
+    assert!(!hint.contains("client builder"), "{hint}");
+}
+
 /// A loopback address nothing listens on.
 fn unreachable_api_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
