@@ -9,6 +9,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use ghpkg::retention::{Age, OrderBy, Rules, TagPattern, TagSelection};
 use ghpkg::{PackageType, VersionState, Visibility};
 
+use crate::exit::Exit;
+
 /// The whole command tree, for completions and for tests that introspect it.
 pub fn command() -> clap::Command {
     Cli::command()
@@ -25,7 +27,24 @@ Examples:
   echo \"$TOKEN\" | ghpkg --with-token auth status
 
 The token comes from GH_TOKEN, then GITHUB_TOKEN, or standard input with --with-token; it is never
-an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budget, 5 not confirmed.";
+an argument.";
+
+/// The top-level help's epilogue: the examples, then every exit code of [`Exit::ALL`] by name, so
+/// that the list cannot fall behind the table.
+fn top_help() -> String {
+    let codes: Vec<String> = Exit::ALL
+        .iter()
+        .map(|exit| format!("{} {}", exit.code(), exit.name()))
+        .collect();
+    let lines: Vec<String> = codes
+        .chunks(4)
+        .map(|line| format!("  {}", line.join(", ")))
+        .collect();
+    format!(
+        "{TOP_EXAMPLES}\n\nExit codes (the README says what each means):\n{}",
+        lines.join(",\n")
+    )
+}
 
 /// `ghpkg`: GitHub Packages from the command line — list, inspect, delete and restore packages
 /// and versions, and prune them with retention plans you review before anything is deleted.
@@ -34,7 +53,7 @@ an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budg
     name = "ghpkg",
     version,
     about = "List, delete, restore and prune GitHub Packages, with plans you review first.",
-    after_help = TOP_EXAMPLES,
+    after_help = top_help(),
     propagate_version = true
 )]
 pub struct Cli {
@@ -664,6 +683,16 @@ mod tests {
             ["v*"]
         );
         assert!(tags(parse(&["--no-default-protect"])).is_empty());
+    }
+
+    #[test]
+    fn the_top_level_help_lists_every_exit_code() {
+        let help = command().render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for exit in Exit::ALL {
+            let entry = format!("{} {}", exit.code(), exit.name());
+            assert!(help.contains(&entry), "the help lacks `{entry}`:\n{help}");
+        }
     }
 
     #[test]
