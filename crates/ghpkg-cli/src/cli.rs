@@ -520,8 +520,9 @@ pub struct RuleArgs {
     #[arg(long, value_name = "N")]
     pub max_deletions: Option<usize>,
 
-    /// Refuse the plan when it deletes more than P percent of any package's versions.
-    #[arg(long, value_name = "P")]
+    /// Refuse the plan when it deletes more than P percent of any package's versions (`5` or
+    /// `5%`).
+    #[arg(long, value_name = "P", value_parser = parse_percent)]
     pub max_percent: Option<f64>,
 }
 
@@ -636,6 +637,19 @@ fn parse_pattern(text: &str) -> Result<TagPattern, String> {
     TagPattern::parse(text).map_err(|error| error.to_string())
 }
 
+/// `--max-percent`: a number, with or without `%` after it (`5`, `5%`, `2.5%`). Whether it is
+/// between 0 and 100 is the rules' to say.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim_end();
+    match number.parse::<f64>() {
+        Ok(percent) if percent.is_finite() => Ok(percent),
+        _ => Err(format!(
+            "{text:?} is not a percentage; give a number of percent, such as 5 or 5%"
+        )),
+    }
+}
+
 fn parse_time_scale(text: &str) -> Result<f64, String> {
     let scale: f64 = text
         .trim()
@@ -692,6 +706,39 @@ mod tests {
         for exit in Exit::ALL {
             let entry = format!("{} {}", exit.code(), exit.name());
             assert!(help.contains(&entry), "the help lacks `{entry}`:\n{help}");
+        }
+    }
+
+    #[test]
+    fn max_percent_takes_a_number_with_or_without_a_percent_sign() {
+        let parse = |value: &str| {
+            let args = [
+                "ghpkg",
+                "prune",
+                "npm",
+                "x",
+                "--keep",
+                "1",
+                "--max-percent",
+                value,
+            ];
+            Cli::try_parse_from(args).map(|cli| match cli.command {
+                Command::Prune(prune) => prune.rules.rules().max_percent,
+                other => panic!("{other:?}"),
+            })
+        };
+        assert_eq!(parse("5%").unwrap(), Some(5.0));
+        assert_eq!(parse("5").unwrap(), Some(5.0));
+        assert_eq!(parse(" 2.5 %").unwrap(), Some(2.5));
+        for garbage in ["five", "5x", "5%%", "%", "", "NaN", "inf%"] {
+            let error = parse(garbage).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            assert!(
+                error
+                    .to_string()
+                    .contains("is not a percentage; give a number of percent, such as 5 or 5%"),
+                "{garbage:?}: {error}"
+            );
         }
     }
 
