@@ -9,6 +9,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use ghpkg::retention::{Age, OrderBy, Rules, TagPattern, TagSelection};
 use ghpkg::{PackageType, VersionState, Visibility};
 
+use crate::exit::Exit;
+
 /// The whole command tree, for completions and for tests that introspect it.
 pub fn command() -> clap::Command {
     Cli::command()
@@ -25,7 +27,24 @@ Examples:
   echo \"$TOKEN\" | ghpkg --with-token auth status
 
 The token comes from GH_TOKEN, then GITHUB_TOKEN, or standard input with --with-token; it is never
-an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budget, 5 not confirmed.";
+an argument.";
+
+/// The top-level help's epilogue: the examples, then every exit code of [`Exit::ALL`] by name, so
+/// that the list cannot fall behind the table.
+fn top_help() -> String {
+    let codes: Vec<String> = Exit::ALL
+        .iter()
+        .map(|exit| format!("{} {}", exit.code(), exit.name()))
+        .collect();
+    let lines: Vec<String> = codes
+        .chunks(4)
+        .map(|line| format!("  {}", line.join(", ")))
+        .collect();
+    format!(
+        "{TOP_EXAMPLES}\n\nExit codes (the README says what each means):\n{}",
+        lines.join(",\n")
+    )
+}
 
 /// `ghpkg`: GitHub Packages from the command line — list, inspect, delete and restore packages
 /// and versions, and prune them with retention plans you review before anything is deleted.
@@ -34,7 +53,7 @@ an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budg
     name = "ghpkg",
     version,
     about = "List, delete, restore and prune GitHub Packages, with plans you review first.",
-    after_help = TOP_EXAMPLES,
+    after_help = top_help(),
     propagate_version = true
 )]
 pub struct Cli {
@@ -334,7 +353,8 @@ pub struct VersionRef {
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Where the token came from, its kind and scopes, which actions they allow, the account
-    /// and the rate limit left. Exits 1 when there is no token or GitHub rejects it.
+    /// and the rate limit left. Exits 1 when there is no token, GitHub cannot be reached or
+    /// refuses it; 7 when its scopes do not allow every action.
     #[command(after_help = AUTH_EXAMPLES)]
     Status,
 }
@@ -446,7 +466,8 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Rules")]
 pub struct RuleArgs {
-    /// Keep the N newest selected versions, whatever their age.
+    /// Keep the N newest selected versions, whatever their age; protected versions count among
+    /// the N.
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 
@@ -499,8 +520,9 @@ pub struct RuleArgs {
     #[arg(long, value_name = "N")]
     pub max_deletions: Option<usize>,
 
-    /// Refuse the plan when it deletes more than P percent of any package's versions.
-    #[arg(long, value_name = "P")]
+    /// Refuse the plan when it deletes more than P percent of any package's versions (`5` or
+    /// `5%`).
+    #[arg(long, value_name = "P", value_parser = parse_percent)]
     pub max_percent: Option<f64>,
 }
 
@@ -615,6 +637,19 @@ fn parse_pattern(text: &str) -> Result<TagPattern, String> {
     TagPattern::parse(text).map_err(|error| error.to_string())
 }
 
+/// `--max-percent`: a number, with or without `%` after it (`5`, `5%`, `2.5%`). Whether it is
+/// between 0 and 100 is the rules' to say.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let number = trimmed.strip_suffix('%').unwrap_or(trimmed).trim_end();
+    match number.parse::<f64>() {
+        Ok(percent) if percent.is_finite() => Ok(percent),
+        _ => Err(format!(
+            "{text:?} is not a percentage; give a number of percent, such as 5 or 5%"
+        )),
+    }
+}
+
 fn parse_time_scale(text: &str) -> Result<f64, String> {
     let scale: f64 = text
         .trim()
@@ -662,6 +697,49 @@ mod tests {
             ["v*"]
         );
         assert!(tags(parse(&["--no-default-protect"])).is_empty());
+    }
+
+    #[test]
+    fn the_top_level_help_lists_every_exit_code() {
+        let help = command().render_long_help().to_string();
+        let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        for exit in Exit::ALL {
+            let entry = format!("{} {}", exit.code(), exit.name());
+            assert!(help.contains(&entry), "the help lacks `{entry}`:\n{help}");
+        }
+    }
+
+    #[test]
+    fn max_percent_takes_a_number_with_or_without_a_percent_sign() {
+        let parse = |value: &str| {
+            let args = [
+                "ghpkg",
+                "prune",
+                "npm",
+                "x",
+                "--keep",
+                "1",
+                "--max-percent",
+                value,
+            ];
+            Cli::try_parse_from(args).map(|cli| match cli.command {
+                Command::Prune(prune) => prune.rules.rules().max_percent,
+                other => panic!("{other:?}"),
+            })
+        };
+        assert_eq!(parse("5%").unwrap(), Some(5.0));
+        assert_eq!(parse("5").unwrap(), Some(5.0));
+        assert_eq!(parse(" 2.5 %").unwrap(), Some(2.5));
+        for garbage in ["five", "5x", "5%%", "%", "", "NaN", "inf%"] {
+            let error = parse(garbage).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            assert!(
+                error
+                    .to_string()
+                    .contains("is not a percentage; give a number of percent, such as 5 or 5%"),
+                "{garbage:?}: {error}"
+            );
+        }
     }
 
     #[test]

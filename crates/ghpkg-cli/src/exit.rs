@@ -10,7 +10,8 @@ pub enum Exit {
     /// since the plan count as done, since skipping them is the safe outcome).
     Success,
     /// `1`: the command failed: GitHub refused or could not be reached, a file could not be
-    /// read or written, a plan or journal was refused.
+    /// read or written, a plan or journal was refused. For `auth status`: no token, GitHub
+    /// could not be reached or answered with an error, or it refused the token.
     Failure,
     /// `2`: the command line is wrong: an unknown flag, a missing argument, an invalid age,
     /// pattern, name or rule set. Nothing was sent.
@@ -28,11 +29,15 @@ pub enum Exit {
     /// `6`: `verify` found damage: a tag that does not resolve, or a child or referrer of a
     /// tagged image that is missing. The output names each broken tag.
     Damaged,
+    /// `7`: `auth status` found a token GitHub accepts, but its classic scopes do not allow
+    /// every operation (deleting needs `delete:packages`, restoring `write:packages`). The
+    /// output names the missing scopes of each operation.
+    Insufficient,
 }
 
 impl Exit {
     /// Every exit code, in numeric order.
-    pub const ALL: [Exit; 7] = [
+    pub const ALL: [Exit; 8] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
@@ -40,6 +45,7 @@ impl Exit {
         Exit::OverBudget,
         Exit::NotConfirmed,
         Exit::Damaged,
+        Exit::Insufficient,
     ];
 
     /// The number the process exits with.
@@ -52,6 +58,7 @@ impl Exit {
             Exit::OverBudget => 4,
             Exit::NotConfirmed => 5,
             Exit::Damaged => 6,
+            Exit::Insufficient => 7,
         }
     }
 
@@ -65,6 +72,7 @@ impl Exit {
             Exit::OverBudget => "over-budget",
             Exit::NotConfirmed => "not-confirmed",
             Exit::Damaged => "damaged",
+            Exit::Insufficient => "insufficient",
         }
     }
 }
@@ -82,6 +90,6 @@ mod tests {
     #[test]
     fn exit_codes_are_distinct_and_in_order() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7]);
     }
 }

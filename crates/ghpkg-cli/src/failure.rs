@@ -270,10 +270,24 @@ impl Failure {
 
 /// Advice a library error gives in the library's terms, and the same advice on the command
 /// line, for errors that carry only a message.
-pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[(
-    "address it through Client::org or Client::user instead of Client::authenticated_user",
-    "pass --user or --org",
-)];
+pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[
+    (
+        "address it through Client::org or Client::user instead of Client::authenticated_user",
+        "pass --user or --org",
+    ),
+    (
+        "(or pass a token to the client builder)",
+        "(or pass --with-token and give the token on standard input)",
+    ),
+    (
+        "(or the one given to the client builder)",
+        "(or the one given on standard input with --with-token)",
+    ),
+    (
+        "GH_TOKEN, GITHUB_TOKEN or the client builder",
+        "GH_TOKEN, GITHUB_TOKEN or standard input with --with-token",
+    ),
+];
 
 /// `message` with the library's advice put in flags.
 fn on_the_command_line(message: String) -> String {
@@ -431,6 +445,24 @@ mod tests {
             failure.message.ends_with(&format!("web/app; {flags}")),
             "{}",
             failure.message
+        );
+    }
+
+    #[test]
+    fn the_no_token_hint_names_the_ways_the_command_line_takes_a_token() {
+        let failure = Failure::from(ghpkg::Error::Unauthorized {
+            operation: ghpkg::Operation::from(
+                ghpkg_api::operations::Action::ListPackages
+                    .spec(ghpkg_api::operations::OwnerFamily::Org),
+            ),
+            message: "Requires authentication".into(),
+            token: None,
+        });
+        let hint = failure.hint.unwrap();
+        assert!(!hint.contains("client builder"), "{hint}");
+        assert!(
+            hint.contains("Set GH_TOKEN or GITHUB_TOKEN (or pass --with-token and give the token on standard input)"),
+            "{hint}"
         );
     }
 

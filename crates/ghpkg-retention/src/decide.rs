@@ -46,10 +46,23 @@ enum TagVerdict {
     Keep(ReasonCode, String),
     /// A root the tag rules select: `keep_newest` and `older_than` decide.
     Candidate,
+    /// A protected root the tag rules would otherwise select: kept whatever its rank, but it
+    /// takes its place among the newest, so `keep_newest` counts it.
+    ProtectedCandidate(ReasonCode, String),
     /// An orphan selected by `orphans`: `older_than` decides.
     Orphan(String),
     /// Not a root, and its own tags do not keep it: it follows its parents.
     Follow,
+}
+
+impl TagVerdict {
+    /// Whether `keep_newest` ranks the version among the selected roots.
+    fn is_ranked(&self) -> bool {
+        matches!(
+            self,
+            TagVerdict::Candidate | TagVerdict::ProtectedCandidate(..)
+        )
+    }
 }
 
 /// A version's own decision, before the graph.
@@ -144,20 +157,19 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
     }
     let versions = Versions::new(package, context.rules);
     let graph = PackageGraph::without_manifests(versions.len());
+    let verdicts: Vec<TagVerdict> = (0..versions.len())
+        .map(|i| tag_verdict(context, &versions, &graph, i))
+        .collect();
     let mut candidates: Vec<usize> = (0..versions.len())
-        .filter(|&i| {
-            matches!(
-                tag_verdict(context, &versions, &graph, i),
-                TagVerdict::Candidate
-            )
-        })
+        .filter(|&i| verdicts[i].is_ranked())
         .collect();
     versions.newest_first(&mut candidates);
     candidates.iter().enumerate().any(|(rank, &i)| {
-        matches!(
-            candidate_verdict(context, &versions, i, rank, candidates.len()),
-            Verdict::Delete(..)
-        )
+        matches!(verdicts[i], TagVerdict::Candidate)
+            && matches!(
+                candidate_verdict(context, &versions, i, rank, candidates.len()),
+                Verdict::Delete(..)
+            )
     })
 }
 
@@ -198,27 +210,47 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
         }
     }
 
-    // 2. keep_newest and older_than, for the selected roots; older_than for selected orphans.
-    let mut candidates: Vec<usize> = (0..versions.len())
-        .filter(|&i| matches!(tag_verdicts[i], TagVerdict::Candidate))
-        .collect();
-    versions.newest_first(&mut candidates);
-    let mut rank = vec![0; versions.len()];
-    for (position, &i) in candidates.iter().enumerate() {
-        rank[i] = position;
-    }
-    let mut verdicts: Vec<Verdict> = tag_verdicts
-        .into_iter()
-        .enumerate()
-        .map(|(i, verdict)| match verdict {
-            TagVerdict::Keep(code, detail) => Verdict::Keep(code, detail),
-            TagVerdict::Follow => Verdict::Follow,
-            TagVerdict::Candidate => {
-                candidate_verdict(context, &versions, i, rank[i], candidates.len())
-            }
-            TagVerdict::Orphan(why) => orphan_verdict(context, &versions, i, why),
+    // 2. keep_newest and older_than, for the selected roots, protected ones included (they take
+    // their places but stay); older_than for selected orphans.
+    // 3. The graph: what a kept version reaches is kept; the rest of the followers go.
+    // A protected version that is not a root, but whose parents all go, is a root once they are
+    // gone: it is ranked as the root it will be, so that the next run ranks the same versions
+    // and plans nothing more. Each round ranks at least one more version, so the loop ends.
+    let ranked_once_alone: Vec<bool> = (0..versions.len())
+        .map(|i| {
+            !graph.is_root(i)
+                && protection(rules, &versions, i).is_some()
+                && matches!(
+                    selection_verdict(context, &versions, &graph, i, true),
+                    TagVerdict::Candidate
+                )
         })
         .collect();
+    let mut tag_verdicts = tag_verdicts;
+    let (candidates, mut verdicts, mut outcomes) = loop {
+        let (candidates, verdicts) = rank(context, &versions, &tag_verdicts);
+        let outcomes = propagate(&verdicts, &graph, &versions);
+        let alone: Vec<usize> = (0..versions.len())
+            .filter(|&i| {
+                ranked_once_alone[i]
+                    && !tag_verdicts[i].is_ranked()
+                    && graph.parents[i]
+                        .iter()
+                        .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete)
+            })
+            .collect();
+        if alone.is_empty() {
+            break (candidates, verdicts, outcomes);
+        }
+        for i in alone {
+            if let TagVerdict::Keep(code, why) = &tag_verdicts[i] {
+                tag_verdicts[i] = TagVerdict::ProtectedCandidate(
+                    *code,
+                    format!("{why}; everything it belongs to is deleted, so it stands alone"),
+                );
+            }
+        }
+    };
     selection_notes(
         context,
         &versions,
@@ -228,9 +260,6 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
         package.graph.is_some(),
         &mut note,
     );
-
-    // 3. The graph: what a kept version reaches is kept; the rest of the followers go.
-    let mut outcomes = propagate(&verdicts, &graph, &versions);
 
     // 4. GitHub's refusals, then failing closed.
     let mut fail_closed = None;
@@ -339,20 +368,53 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
     }
 }
 
+/// The tag rules' verdict on version `i`. A protection keeps the version whatever the rest of
+/// the rules say, but a protected root the rest would select is still ranked, so that it takes
+/// one of the `keep_newest` places.
 fn tag_verdict(
     context: &Context<'_>,
     versions: &Versions<'_>,
     graph: &PackageGraph,
     i: usize,
 ) -> TagVerdict {
-    let rules = context.rules;
-    let tags = &versions.user_tags[i];
+    let verdict = selection_verdict(context, versions, graph, i, false);
+    match (protection(context.rules, versions, i), verdict) {
+        (None, verdict) => verdict,
+        (Some((code, why)), TagVerdict::Candidate) => TagVerdict::ProtectedCandidate(code, why),
+        (Some((code, why)), _) => TagVerdict::Keep(code, why),
+    }
+}
+
+/// What protects version `i`, if anything: `protected_versions` first, then `protected_tags`.
+fn protection(rules: &Rules, versions: &Versions<'_>, i: usize) -> Option<(ReasonCode, String)> {
     if let Some(entry) = rules.protecting_entry(&versions.facts[i]) {
-        return TagVerdict::Keep(
+        return Some((
             ReasonCode::ProtectedVersion,
             format!("protected_versions lists `{entry}`"),
-        );
+        ));
     }
+    versions.user_tags[i].iter().find_map(|tag| {
+        let pattern = rules.protected_tags.iter().find(|p| p.is_match(tag))?;
+        Some((
+            ReasonCode::ProtectedTag,
+            format!("tag `{tag}` matches protected_tags pattern `{pattern}`"),
+        ))
+    })
+}
+
+/// The tag rules' verdict on version `i` as if nothing were protected, except that a protected
+/// tag never makes a match partial: it is accounted for by the protection. `as_root` decides it
+/// as if nothing listed it or were referred to by it.
+fn selection_verdict(
+    context: &Context<'_>,
+    versions: &Versions<'_>,
+    graph: &PackageGraph,
+    i: usize,
+    as_root: bool,
+) -> TagVerdict {
+    let rules = context.rules;
+    let tags = &versions.user_tags[i];
+    let is_root = as_root || graph.is_root(i);
     let only_orphans = || {
         TagVerdict::Keep(
             ReasonCode::NotSelected,
@@ -361,7 +423,7 @@ fn tag_verdict(
         )
     };
     if tags.is_empty() {
-        if !graph.is_root(i) {
+        if !is_root {
             return TagVerdict::Follow;
         }
         if let Some(why) = &graph.orphan[i]
@@ -385,14 +447,6 @@ fn tag_verdict(
         }
         return TagVerdict::Candidate;
     }
-    for tag in tags {
-        if let Some(pattern) = rules.protected_tags.iter().find(|p| p.is_match(tag)) {
-            return TagVerdict::Keep(
-                ReasonCode::ProtectedTag,
-                format!("tag `{tag}` matches protected_tags pattern `{pattern}`"),
-            );
-        }
-    }
     if context.selection == TagSelection::Untagged {
         return TagVerdict::Keep(
             ReasonCode::NotSelected,
@@ -413,9 +467,13 @@ fn tag_verdict(
     let (selected, unselected): (Vec<&str>, Vec<&str>) = tags.iter().partition(|tag| {
         rules.include_tags.is_empty() || rules.include_tags.iter().any(|p| p.is_match(tag))
     });
+    let unselected: Vec<&str> = unselected
+        .into_iter()
+        .filter(|tag| !rules.protected_tags.iter().any(|p| p.is_match(tag)))
+        .collect();
     match (selected.is_empty(), unselected.is_empty()) {
-        (_, true) if graph.is_root(i) => TagVerdict::Candidate,
-        (_, true) => TagVerdict::Follow,
+        (false, true) if is_root => TagVerdict::Candidate,
+        (false, true) => TagVerdict::Follow,
         (false, false) => TagVerdict::Keep(
             ReasonCode::PartialTagMatch,
             format!(
@@ -424,7 +482,7 @@ fn tag_verdict(
                 quoted(&unselected)
             ),
         ),
-        (true, false) => TagVerdict::Keep(
+        (true, _) => TagVerdict::Keep(
             ReasonCode::NotSelected,
             format!(
                 "no tag matches include_tags ({})",
@@ -517,6 +575,59 @@ fn candidate_verdict(
         ReasonCode::TagMatch,
         format!("every tag ({}) is selected: {why}", quoted(tags)),
     )
+}
+
+/// The ranked versions, newest first, and every version's own verdict: `keep_newest` and
+/// `older_than` decide the ranked ones.
+fn rank(
+    context: &Context<'_>,
+    versions: &Versions<'_>,
+    tag_verdicts: &[TagVerdict],
+) -> (Vec<usize>, Vec<Verdict>) {
+    let mut candidates: Vec<usize> = (0..versions.len())
+        .filter(|&i| tag_verdicts[i].is_ranked())
+        .collect();
+    versions.newest_first(&mut candidates);
+    let mut rank = vec![0; versions.len()];
+    for (position, &i) in candidates.iter().enumerate() {
+        rank[i] = position;
+    }
+    let verdicts = tag_verdicts
+        .iter()
+        .enumerate()
+        .map(|(i, verdict)| match verdict {
+            TagVerdict::Keep(code, detail) => Verdict::Keep(*code, detail.clone()),
+            TagVerdict::Follow => Verdict::Follow,
+            TagVerdict::Candidate => {
+                candidate_verdict(context, versions, i, rank[i], candidates.len())
+            }
+            TagVerdict::ProtectedCandidate(code, detail) => Verdict::Keep(
+                *code,
+                protected_candidate_detail(context.rules, detail, rank[i], candidates.len()),
+            ),
+            TagVerdict::Orphan(why) => orphan_verdict(context, versions, i, why.clone()),
+        })
+        .collect();
+    (candidates, verdicts)
+}
+
+/// The detail of a protected version `keep_newest` ranks: its protection, and where it stands
+/// among the N places it counts in.
+fn protected_candidate_detail(
+    rules: &Rules,
+    protection: &str,
+    rank: usize,
+    total: usize,
+) -> String {
+    let Some(keep) = rules.keep_newest else {
+        return protection.to_owned();
+    };
+    let position = format!("{} newest of {total} selected", ordinal(rank + 1));
+    if rank < keep {
+        format!("{protection}; {position}, so it takes one of the keep_newest {keep} places")
+    } else {
+        format!("{protection}; {position}, beyond keep_newest {keep}, but protected")
+    }
 }
 
 fn orphan_verdict(

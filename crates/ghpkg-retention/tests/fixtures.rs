@@ -716,3 +716,40 @@ fn an_incomplete_listing_deletes_nothing_in_its_package() {
     );
     assert!(plan.packages[0].fail_closed.is_some());
 }
+
+#[test]
+fn a_protected_referrer_whose_subject_is_deleted_is_ranked_as_the_root_it_will_be() {
+    // Version 4 refers to version 1; once 1 is deleted, 4 is a root that takes a place, so it
+    // takes it now: planning again after applying the plan must delete nothing more.
+    let package = Package::container("web/app")
+        .image(3, &["v1.2"], 10)
+        .image(2, &["v1.1"], 20)
+        .image(1, &["v1.0"], 40)
+        .version(4, &["v1.9", "latest"], 5)
+        .manifest(4, read(ManifestKind::Image, vec![], Some(digest(1))))
+        .build();
+    let rules = rules(|r| {
+        r.include_tags = patterns(&["v1.*"]);
+        r.keep_newest = Some(1);
+    });
+    let first = plan_ok(&container(), vec![package.clone()], &rules);
+    assert_eq!(reason(&first, 4), ReasonCode::ProtectedTag);
+    assert!(
+        detail(&first, 4).contains("stands alone; 1st newest of 4 selected"),
+        "{}",
+        detail(&first, 4)
+    );
+    assert_eq!(reason(&first, 3), ReasonCode::BeyondNewestN);
+    assert_eq!(deleted(&first), [1, 2, 3]);
+
+    let gone = deleted(&first);
+    let mut applied = package;
+    applied.versions.retain(|v| !gone.contains(&v.id));
+    if let Some(graph) = &mut applied.graph {
+        graph
+            .manifests
+            .retain(|name, _| !gone.iter().any(|&id| *name == digest(id)));
+    }
+    let second = plan_ok(&container(), vec![applied], &rules);
+    assert_eq!(deleted(&second), [] as [u64; 0]);
+}

@@ -220,9 +220,10 @@ proptest! {
         check_universal(&target, &packages, &rules, &plan);
     }
 
-    /// For a package without tags or graph, with `keep_newest` N ≥ 1 and no age rule, the
-    /// versions kept by `keep:newest-n` are exactly the N newest unprotected versions (by the
-    /// `order_by` timestamp, then id), and every other unprotected version is deleted.
+    /// For a package without tags or graph, with `keep_newest` N ≥ 1 and no age rule, the N
+    /// newest versions (by the `order_by` timestamp, then id), protected ones included, are
+    /// kept, the unprotected among them by `keep:newest-n`; every other unprotected version is
+    /// deleted, and every protected one kept.
     #[test]
     fn keep_newest_keeps_exactly_the_n_newest_selected_versions(
         versions in arb_versions(),
@@ -242,26 +243,26 @@ proptest! {
             OrderBy::CreatedAt => v.created_at,
             OrderBy::UpdatedAt => v.updated_at,
         };
-        let mut selected: Vec<&VersionFacts> =
-            versions.iter().filter(|v| !protected.contains(&v.id)).collect();
+        let mut selected: Vec<&VersionFacts> = versions.iter().collect();
         selected.sort_by_key(|v| std::cmp::Reverse((timestamp(v), v.id)));
         let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None, incomplete_listing: None };
         let plan = plan(&npm(), &[package], &rules, now()).unwrap();
         let reasons = reasons(&plan);
         for (rank, version) in selected.iter().enumerate() {
-            let expected = if rank < keep { ReasonCode::NewestN } else { ReasonCode::BeyondNewestN };
+            let expected = if protected.contains(&version.id) {
+                ReasonCode::ProtectedVersion
+            } else if rank < keep {
+                ReasonCode::NewestN
+            } else {
+                ReasonCode::BeyondNewestN
+            };
             prop_assert_eq!(reasons[&version.id], expected, "rank {}", rank);
-        }
-        for id in &protected {
-            if let Some(reason) = reasons.get(id) {
-                prop_assert_eq!(*reason, ReasonCode::ProtectedVersion);
-            }
         }
     }
 
-    /// With any rules: every `keep:newest-n` version is newer than every other candidate that
-    /// keep_newest ranked, and there are min(N, candidates) of them, unless a GitHub refusal
-    /// changed a candidate's reason.
+    /// With any rules: keep_newest ranks the selected versions, protected ones included; the
+    /// min(N, ranked) newest are protected or `keep:newest-n`, and no other is `keep:newest-n`,
+    /// unless a GitHub refusal changed a candidate's reason.
     #[test]
     fn keep_newest_ranks_candidates_newest_first(
         (target, package) in arb_flat_package(),
@@ -281,17 +282,29 @@ proptest! {
             OrderBy::CreatedAt => v.created_at,
             OrderBy::UpdatedAt => v.updated_at,
         }, v.id);
-        let candidates: Vec<&VersionFacts> = packages[0]
-            .versions
+        let protected = [ReasonCode::ProtectedTag, ReasonCode::ProtectedVersion];
+        let details: BTreeMap<u64, &str> = plan.packages[0]
+            .decisions
             .iter()
-            .filter(|v| ranked.contains(&reasons[&v.id]))
+            .map(|d| (d.id, d.detail.as_str()))
             .collect();
-        let (newest, rest): (Vec<&VersionFacts>, Vec<&VersionFacts>) =
-            candidates.iter().partition(|v| reasons[&v.id] == ReasonCode::NewestN);
-        prop_assert_eq!(newest.len(), keep.min(candidates.len()));
-        for kept in &newest {
-            for other in &rest {
-                prop_assert!(key(kept) > key(other));
+        let is_ranked = |v: &VersionFacts| {
+            let reason = reasons[&v.id];
+            ranked.contains(&reason)
+                || (protected.contains(&reason) && details[&v.id].contains(" newest of "))
+        };
+        let mut candidates: Vec<&VersionFacts> =
+            packages[0].versions.iter().filter(|v| is_ranked(v)).collect();
+        candidates.sort_by_key(|v| std::cmp::Reverse(key(v)));
+        for (rank, version) in candidates.iter().enumerate() {
+            let reason = reasons[&version.id];
+            if rank < keep {
+                prop_assert!(
+                    reason == ReasonCode::NewestN || protected.contains(&reason),
+                    "rank {} is {}", rank, reason
+                );
+            } else {
+                prop_assert_ne!(reason, ReasonCode::NewestN, "rank {}", rank);
             }
         }
     }

@@ -213,6 +213,77 @@ fn keep_newest_counts_only_selected_versions() {
 }
 
 #[test]
+fn keep_newest_counts_a_protected_tag_among_its_places() {
+    // `--include 'v1.*' --keep 2` with `latest` on the newest release keeps two releases.
+    let package = Package::container("web/app")
+        .image(4, &["v1.3", "latest"], 10)
+        .image(3, &["v1.2"], 20)
+        .image(2, &["v1.1"], 30)
+        .image(1, &["v1.0"], 40)
+        .build();
+    let rules = rules(|r| {
+        r.include_tags = patterns(&["v1.*"]);
+        r.keep_newest = Some(2);
+    });
+    let plan = plan_ok(&container(), vec![package], &rules);
+    assert_eq!(reason(&plan, 4), ReasonCode::ProtectedTag);
+    assert_eq!(
+        detail(&plan, 4),
+        "tag `latest` matches protected_tags pattern `latest`; 1st newest of 4 selected, so it takes one of the keep_newest 2 places"
+    );
+    assert_eq!(reason(&plan, 3), ReasonCode::NewestN);
+    assert!(
+        detail(&plan, 3).starts_with("2nd newest of 4 selected"),
+        "{}",
+        detail(&plan, 3)
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::BeyondNewestN);
+    assert_eq!(reason(&plan, 1), ReasonCode::BeyondNewestN);
+    assert_eq!(kept(&plan), [4, 3]);
+}
+
+#[test]
+fn keep_newest_counts_a_protected_version_and_keeps_it_whatever_its_rank() {
+    let package = Package::plain("lib")
+        .version(4, &[], 10)
+        .version(3, &[], 20)
+        .version(2, &[], 30)
+        .version(1, &[], 40)
+        .build();
+    let rules = rules(|r| {
+        r.keep_newest = Some(2);
+        r.protected_versions = vec!["4".into(), "1".into()];
+    });
+    let plan = plan_ok(&npm(), vec![package], &rules);
+    assert_eq!(reason(&plan, 4), ReasonCode::ProtectedVersion);
+    assert_eq!(reason(&plan, 3), ReasonCode::NewestN);
+    assert_eq!(reason(&plan, 2), ReasonCode::BeyondNewestN);
+    assert_eq!(reason(&plan, 1), ReasonCode::ProtectedVersion);
+    assert_eq!(
+        detail(&plan, 1),
+        "protected_versions lists `1`; 4th newest of 4 selected, beyond keep_newest 2, but protected"
+    );
+    assert_eq!(deleted(&plan), [2]);
+}
+
+#[test]
+fn a_version_tagged_only_with_protected_tags_takes_no_place_of_an_include_pattern() {
+    let package = Package::container("web/app")
+        .image(3, &["latest"], 10)
+        .image(2, &["v1.1"], 20)
+        .image(1, &["v1.0"], 30)
+        .build();
+    let rules = rules(|r| {
+        r.include_tags = patterns(&["v1.*"]);
+        r.keep_newest = Some(1);
+    });
+    let plan = plan_ok(&container(), vec![package], &rules);
+    assert_eq!(reason(&plan, 3), ReasonCode::ProtectedTag);
+    assert_eq!(reason(&plan, 2), ReasonCode::NewestN);
+    assert_eq!(deleted(&plan), [1]);
+}
+
+#[test]
 fn older_than_deletes_only_what_is_strictly_before_the_cut_off() {
     let package = Package::plain("lib")
         .version(1, &[], 31)

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
@@ -117,17 +117,35 @@ pub(crate) fn is_repeatable(method: &Method) -> bool {
     ghpkg_api::method_is_repeatable(method.as_str())
 }
 
-/// `Retry-After` as seconds (GitHub's form) or an HTTP date. Blank, negative, garbled and
-/// out-of-range values count as absent; a date in the past is zero.
+/// `Retry-After` as seconds (GitHub's form) or an HTTP date, from now. Blank, negative, garbled
+/// and out-of-range values count as absent; a date in the past is zero. A far one is as long as
+/// it says: the pacer does not wait longer than [`Pacing::max_wait`](crate::Pacing::max_wait).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    retry_after_at(headers, Utc::now())
+}
+
+/// [`retry_after`] with `now` given, so that a date can be measured against a known clock.
+pub(crate) fn retry_after_at(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = header_str(headers, RETRY_AFTER.as_str())?;
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let when = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
-    Some((when - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+    let when = http_date(value)?;
+    Some((when - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP date in any of the three forms RFC 9110 (section 5.6.7) says a recipient must
+/// accept: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), and the obsolete RFC 850
+/// (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime (`Sun Nov  6 08:49:37 1994`) forms.
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = DateTime::parse_from_rfc2822(value) {
+        return Some(date.with_timezone(&Utc));
+    }
+    const OBSOLETE_FORMS: [&str; 2] = ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"];
+    OBSOLETE_FORMS
+        .iter()
+        .find_map(|form| NaiveDateTime::parse_from_str(value, form).ok())
+        .map(|naive| naive.and_utc())
 }
 
 /// `x-ratelimit-reset` (seconds since the epoch) as a time; `None` when absent, garbled or out of
@@ -236,6 +254,48 @@ mod tests {
                 None,
                 "{value:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_retry_after_date_in_any_http_form_is_the_time_until_it() {
+        let now = DateTime::parse_from_rfc3339("2026-10-21T07:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |value: &str| retry_after_at(&headers(&[("retry-after", value)]), now);
+        assert_eq!(
+            at("Wed, 21 Oct 2026 07:28:00 GMT"),
+            Some(Duration::from_secs(28 * 60)),
+            "IMF-fixdate"
+        );
+        assert_eq!(
+            at("Wednesday, 21-Oct-26 07:28:00 GMT"),
+            Some(Duration::from_secs(28 * 60)),
+            "RFC 850"
+        );
+        assert_eq!(
+            at("Wed Oct 21 07:28:00 2026"),
+            Some(Duration::from_secs(28 * 60)),
+            "asctime"
+        );
+        assert_eq!(
+            at("Thu Oct  1 07:00:00 2026"),
+            Some(Duration::ZERO),
+            "asctime, day padded with a space, in the past"
+        );
+        assert_eq!(
+            at("Tue, 20 Oct 2026 07:00:00 GMT"),
+            Some(Duration::ZERO),
+            "a past date"
+        );
+        let far = at("Fri, 31 Dec 9999 23:59:59 GMT").expect("a far date is a wait, not absent");
+        assert!(far > Duration::from_secs(7_000 * 365 * 86_400), "{far:?}");
+        for garbled in [
+            "Wed, 32 Oct 2026 07:28:00 GMT",
+            "tomorrow",
+            "Wed Oct 21 2026",
+        ] {
+            assert_eq!(at(garbled), None, "{garbled:?}");
         }
     }
 

@@ -2,7 +2,7 @@
 //! allow, the account and the rate limit left.
 
 use ghpkg::scopes::missing_scopes;
-use ghpkg::{Action, ErrorKind};
+use ghpkg::{Action, TokenKind};
 use ghpkg_account::AccountExt;
 
 use crate::cli::AuthCommand;
@@ -16,27 +16,51 @@ use crate::shapes::{AccountInfo, ActionAccess, AuthStatus, ErrorInfo, RateLimitI
 
 use super::Context;
 
-/// Runs `ghpkg auth status`. Exits 1 when there is no token or GitHub rejects it; the status is
-/// printed either way.
+/// Runs `ghpkg auth status`; the status is printed whatever it finds. Exits 1 when the token
+/// could not be checked or does not work (none, GitHub unreachable, answering with an error or
+/// refusing the token), 7 when it works but its classic scopes do not allow every operation,
+/// and 0 when it works and nothing says it cannot do everything.
 pub async fn run(context: &Context<'_>, command: &AuthCommand) -> Result<Exit, Failure> {
     let AuthCommand::Status = command;
     let connection = context.connect().await?;
     let status = status(&connection).await;
-    let rejected = status
-        .problems
-        .iter()
-        .any(|problem| problem.kind == ErrorKind::Unauthorized.into());
-    let exit = if connection.token == TokenSource::None || rejected {
-        Exit::Failure
-    } else {
-        Exit::Success
-    };
+    let exit = verdict(&connection.token, &status);
     if context.out.json {
         context.out.json(&status);
     } else {
         context.out.text(&human(context, &status));
     }
     Ok(exit)
+}
+
+/// The exit code of a status: any problem means the token could not be checked, or GitHub
+/// refused it.
+fn verdict(token: &TokenSource, status: &AuthStatus) -> Exit {
+    if *token == TokenSource::None || !status.problems.is_empty() {
+        Exit::Failure
+    } else if !missing_everywhere(status).is_empty() {
+        Exit::Insufficient
+    } else {
+        Exit::Success
+    }
+}
+
+/// Every scope some operation needs and the token's classic scopes do not cover, in the order
+/// of the operations; empty when the scopes are unknown (GitHub decides per request).
+fn missing_everywhere(status: &AuthStatus) -> Vec<String> {
+    let Some(granted) = &status.scopes else {
+        return Vec::new();
+    };
+    let mut missing: Vec<String> = Vec::new();
+    for action in &status.actions {
+        let required: Vec<&str> = action.required_scopes.iter().map(String::as_str).collect();
+        for scope in missing_scopes(&required, granted) {
+            if !missing.contains(&scope) {
+                missing.push(scope);
+            }
+        }
+    }
+    missing
 }
 
 async fn status(connection: &Connection) -> AuthStatus {
@@ -68,7 +92,9 @@ async fn status(connection: &Connection) -> AuthStatus {
                 .map(|granted| missing_scopes(action.required_scopes(), granted).is_empty()),
         })
         .collect();
-    let account = if kind.is_some() {
+    // An installation token (GitHub Actions' GITHUB_TOKEN) belongs to no user: GitHub answers
+    // `GET /user` with 403 for it, which says nothing about what it may do with packages.
+    let account = if kind.is_some_and(|kind| kind != TokenKind::Installation) {
         match client.authenticated_account().await {
             Ok(account) => Some(AccountInfo {
                 login: account.login.clone(),
@@ -198,6 +224,25 @@ fn human(context: &Context<'_>, status: &AuthStatus) -> String {
         ]);
     }
     out.push_str(&actions.render());
+    let missing = missing_everywhere(status);
+    if !missing.is_empty() {
+        let mut all: Vec<&str> = Vec::new();
+        for scope in status.actions.iter().flat_map(|a| &a.required_scopes) {
+            if !all.contains(&scope.as_str()) {
+                all.push(scope);
+            }
+        }
+        out.push_str(&format!(
+            "\n{} the token lacks {} for some operations\n{} run `gh auth refresh -s {}`, or \
+             create a personal access token (classic) at \
+             https://github.com/settings/tokens/new?scopes={}\n",
+            styled(WARN, "insufficient:"),
+            missing.join(", "),
+            styled(DIM, "hint:"),
+            missing.join(","),
+            all.join(",")
+        ));
+    }
     for problem in &status.problems {
         out.push_str(&format!(
             "\n{} {}\n",

@@ -142,7 +142,8 @@ fn package_section(package: &PackagePlan, now: DateTime<Utc>, verbose: bool) -> 
         ));
     }
     if !deleted.is_empty() {
-        out.push_str(&format!("\n  {}\n", styled(DELETE, "Deleted")));
+        // A plan is printed before anything is deleted, with or without --apply.
+        out.push_str(&format!("\n  {}\n", styled(DELETE, "To delete")));
         out.push_str(&versions_table(&deleted, package.image_graph, now).render());
     }
     if !kept.is_empty() {

@@ -1,5 +1,6 @@
 //! The documented exit codes, each produced for real: 2 usage, 1 failure, 3 partly failed,
-//! 4 over budget, 5 not confirmed; and `--json` errors that match the error schema.
+//! 4 over budget, 5 not confirmed, 7 insufficient; and `--json` errors that match the error
+//! schema.
 
 use ghpkg_mock::tokens::{OCTOCAT_ALL, OCTOCAT_READ};
 use serde_json::Value;
@@ -289,6 +290,105 @@ fn auth_status_without_a_token_exits_1_and_says_how_to_set_one() {
             .unwrap()
             .iter()
             .all(|action| action["allowed"].is_null())
+    );
+}
+
+#[test]
+fn a_request_without_a_token_says_how_to_give_the_command_one() {
+    let emulator = Emulator::demo();
+    let output = ghpkg(&[
+        "--api-url",
+        &emulator.url(),
+        "--org",
+        "acme",
+        "packages",
+        "list",
+        "--type",
+        "npm",
+        "--json",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let error = error_of(&output);
+    assert_eq!(error["kind"], "unauthorized");
+    let hint = error["hint"].as_str().unwrap();
+    assert!(hint.contains("GH_TOKEN or GITHUB_TOKEN"), "{hint}");
+    assert!(hint.contains("--with-token"), "{hint}");
+    assert!(!hint.contains("client builder"), "{hint}");
+}
+
+/// A loopback address nothing listens on.
+fn unreachable_api_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+#[test]
+fn auth_status_exits_1_when_github_cannot_be_reached() {
+    let output = ghpkg(&[
+        "--api-url",
+        &unreachable_api_url(),
+        "auth",
+        "status",
+        "--json",
+    ])
+    .env("GH_TOKEN", OCTOCAT_ALL)
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let status = json_of(&output, "auth-status.schema.json");
+    assert_eq!(status["problems"][0]["kind"], "transport", "{status}");
+}
+
+#[test]
+fn auth_status_exits_1_when_github_refuses_the_token() {
+    let emulator = Emulator::demo();
+    let output = emulator
+        .ghpkg("ghp_revoked_long_ago", &["auth", "status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let status = json_of(&output, "auth-status.schema.json");
+    assert_eq!(status["problems"][0]["kind"], "unauthorized", "{status}");
+}
+
+#[test]
+fn auth_status_exits_7_when_the_token_lacks_scopes_and_names_them() {
+    let emulator = Emulator::demo();
+    let output = emulator
+        .ghpkg(OCTOCAT_READ, &["auth", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(7), "{}", printed(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("insufficient: the token lacks delete:packages, write:packages"),
+        "{text}"
+    );
+    assert!(text.contains("gh auth refresh -s delete:packages,write:packages"));
+    let json = emulator
+        .ghpkg(OCTOCAT_READ, &["auth", "status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(7));
+    let status = json_of(&json, "auth-status.schema.json");
+    assert!(
+        status["problems"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+
+    let everything = emulator
+        .ghpkg(OCTOCAT_ALL, &["auth", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        everything.status.code(),
+        Some(0),
+        "{}",
+        printed(&everything)
     );
 }
 

@@ -69,6 +69,13 @@ fn verbose_lists_every_kept_version_with_its_place_in_the_graph() {
 }
 
 #[test]
+fn a_dry_run_titles_its_deletions_as_to_be_done_not_done() {
+    let text = demo(&["prune", "npm", "left-pad", "--keep", "1"]);
+    assert!(text.contains("\n  To delete\n"), "{text}");
+    assert!(!text.contains("Deleted"), "{text}");
+}
+
+#[test]
 fn human_output_has_no_colour_when_not_on_a_terminal() {
     let text = demo(&["prune", "npm", "left-pad", "--keep", "1"]);
     assert!(!text.contains('\u{1b}'), "escape codes in piped output");

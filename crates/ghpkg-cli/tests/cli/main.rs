@@ -10,6 +10,7 @@ mod hostile;
 mod human_output;
 mod real_registry;
 mod repository;
+mod retention;
 mod runs;
 mod scopes;
 mod support;

@@ -62,6 +62,51 @@ async fn a_retry_after_beyond_the_ceiling_is_a_typed_error_not_a_wait_or_a_panic
 }
 
 #[tokio::test]
+async fn a_retry_after_date_beyond_the_ceiling_is_a_typed_error_that_says_how_long() {
+    let server = Hostile::start(|_, _| {
+        Reply::json(429, r#"{"message":"Too many requests"}"#)
+            .header("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")
+    })
+    .await;
+    let (result, _) = get(&server, pacing(Duration::from_secs(60))).await;
+    let error = result.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::RateLimited {
+                kind: RateLimitKind::Secondary,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let asked = error.retry_after().expect("the date is read, not ignored");
+    assert!(asked > Duration::from_secs(60), "{asked:?}");
+    assert_eq!(server.requests().len(), 1, "not waited for");
+}
+
+#[tokio::test]
+async fn a_retry_after_date_in_the_past_in_any_http_form_is_retried_at_once() {
+    // Absent, the wait would be the default minute, longer than `get`'s guard.
+    for past in [
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+    ] {
+        let server = Hostile::start(move |_, n| {
+            if n >= 1 {
+                return Reply::json(404, r#"{"message":"Package not found."}"#);
+            }
+            Reply::json(429, "{}").header("retry-after", past)
+        })
+        .await;
+        let (result, _) = get(&server, pacing(Duration::from_secs(60))).await;
+        assert!(result.unwrap_err().is_not_found(), "{past}");
+        assert_eq!(server.requests().len(), 2, "{past}");
+    }
+}
+
+#[tokio::test]
 async fn a_reset_far_in_the_future_is_a_typed_error_that_says_when() {
     let reset = chrono::Utc::now().timestamp() + 10 * 3600;
     let server = Hostile::start(move |_, _| {
