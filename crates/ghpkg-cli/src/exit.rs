@@ -29,7 +29,7 @@ pub enum Exit {
     /// `6`: `verify` found damage: a tag that does not resolve, or a child or referrer of a
     /// tagged image that is missing. The output names each broken tag.
     Damaged,
-    /// `7`: `auth status` found a token GitHub accepts, but its classic scopes do not allow
+    /// `8`: `auth status` found a token GitHub accepts, but its classic scopes do not allow
     /// every operation (deleting needs `delete:packages`, restoring `write:packages`). The
     /// output names the missing scopes of each operation.
     Insufficient,
@@ -58,7 +58,7 @@ impl Exit {
             Exit::OverBudget => 4,
             Exit::NotConfirmed => 5,
             Exit::Damaged => 6,
-            Exit::Insufficient => 7,
+            Exit::Insufficient => 8,
         }
     }
 
@@ -90,6 +90,7 @@ mod tests {
     #[test]
     fn exit_codes_are_distinct_and_in_order() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7]);
+        // 7 is `not-done` (a run that left packages undone), added with the package outcomes.
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 8]);
     }
 }

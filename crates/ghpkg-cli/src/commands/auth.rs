@@ -18,7 +18,7 @@ use super::Context;
 
 /// Runs `ghpkg auth status`; the status is printed whatever it finds. Exits 1 when the token
 /// could not be checked or does not work (none, GitHub unreachable, answering with an error or
-/// refusing the token), 7 when it works but its classic scopes do not allow every operation,
+/// refusing the token), 8 when it works but its classic scopes do not allow every operation,
 /// and 0 when it works and nothing says it cannot do everything.
 pub async fn run(context: &Context<'_>, command: &AuthCommand) -> Result<Exit, Failure> {
     let AuthCommand::Status = command;

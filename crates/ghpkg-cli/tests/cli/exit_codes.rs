@@ -1,5 +1,5 @@
 //! The documented exit codes, each produced for real: 2 usage, 1 failure, 3 partly failed,
-//! 4 over budget, 5 not confirmed, 7 insufficient; and `--json` errors that match the error
+//! 4 over budget, 5 not confirmed, 8 insufficient; and `--json` errors that match the error
 //! schema.
 
 use ghpkg_mock::tokens::{OCTOCAT_ALL, OCTOCAT_READ};
@@ -356,13 +356,13 @@ fn auth_status_exits_1_when_github_refuses_the_token() {
 }
 
 #[test]
-fn auth_status_exits_7_when_the_token_lacks_scopes_and_names_them() {
+fn auth_status_exits_8_when_the_token_lacks_scopes_and_names_them() {
     let emulator = Emulator::demo();
     let output = emulator
         .ghpkg(OCTOCAT_READ, &["auth", "status"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(7), "{}", printed(&output));
+    assert_eq!(output.status.code(), Some(8), "{}", printed(&output));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         text.contains("insufficient: the token lacks delete:packages, write:packages"),
@@ -373,7 +373,7 @@ fn auth_status_exits_7_when_the_token_lacks_scopes_and_names_them() {
         .ghpkg(OCTOCAT_READ, &["auth", "status", "--json"])
         .output()
         .unwrap();
-    assert_eq!(json.status.code(), Some(7));
+    assert_eq!(json.status.code(), Some(8));
     let status = json_of(&json, "auth-status.schema.json");
     assert!(
         status["problems"].as_array().unwrap().is_empty(),

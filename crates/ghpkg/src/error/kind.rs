@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// The stable kind of an [`Error`], for programs: [`ErrorKind::as_str`] never changes for a
+/// The stable kind of an [`Error`](crate::Error), for programs: [`ErrorKind::as_str`] never changes for a
 /// kind, and new kinds may be added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
