@@ -65,9 +65,11 @@ fn operations_of(document: &'static str) -> Result<Vec<OperationSpec>, String> {
         serde_json::from_str(document).map_err(|error| error.to_string())?;
     if document.contains("x-ghpkg-allow-slash") {
         // Routing here matches whole segments; a parameter that may hold `/` needs more.
-        return Err("a parameter may hold `/` (x-ghpkg-allow-slash), which the emulator's \
+        return Err(
+            "a parameter may hold `/` (x-ghpkg-allow-slash), which the emulator's \
                     fragment reader does not route yet"
-            .into());
+                .into(),
+        );
     }
     let mut operations = Vec::new();
     for (path, item) in fragment.paths {
