@@ -3,8 +3,8 @@
 
 use std::sync::Mutex;
 
-use ghpkg::apply::{ApplyErrorKind, Event};
-use ghpkg::journal::{Journal, Outcome};
+use ghpkg::apply::{ApplyErrorKind, Event, RestoreOptions};
+use ghpkg::journal::Journal;
 use ghpkg::retention::Target;
 
 use crate::cli::RestoreArgs;
@@ -39,12 +39,12 @@ pub async fn run(context: &Context<'_>, args: &RestoreArgs) -> Result<Exit, Fail
     let plan_sha256 = first.plan.clone();
     let deleted = state
         .latest
-        .values()
-        .filter(|outcome| **outcome == Outcome::Deleted)
+        .keys()
+        .filter(|(package, id)| state.is_restorable(package, *id))
         .count();
     let connection = context.connect().await?;
     context.out.note(&format!(
-        "Restoring {} that {} records as deleted",
+        "Restoring {} that {} records as deleted by its runs",
         counted(deleted, "version"),
         path.display()
     ));
@@ -56,7 +56,13 @@ pub async fn run(context: &Context<'_>, args: &RestoreArgs) -> Result<Exit, Fail
     );
     let entries = Mutex::new(Vec::new());
     let on_event = |event: Event<'_>| record(&progress, &entries, event);
-    let result = ghpkg::apply::restore_from_journal(&connection.client, path, &on_event).await;
+    let result = ghpkg::apply::restore_from_journal(
+        &connection.client,
+        path,
+        &RestoreOptions::new(),
+        &on_event,
+    )
+    .await;
     progress.finish();
     let report = run_report(
         "restore",

@@ -574,3 +574,118 @@ fn a_plan_for_the_authenticated_user_names_them_and_another_users_token_cannot_a
         .success();
     assert_eq!(emulator.server().changes().len(), 4);
 }
+
+#[test]
+fn an_apply_with_a_token_that_cannot_delete_sends_no_delete_and_says_which_scope_is_missing() {
+    const READ_ONLY: &str = "ghp_user-0_read";
+    let mut fixture = synthetic_fixture(250);
+    fixture.tokens.push(FixtureToken {
+        token: READ_ONLY.into(),
+        user: SYNTHETIC_USER.into(),
+        scopes: vec!["read:packages".into()],
+    });
+    let emulator = Emulator::start(MockOptions {
+        fixture,
+        ..MockOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = emulator
+        .ghpkg(
+            READ_ONLY,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "10",
+                "--apply",
+                "--yes",
+            ],
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let said = printed(&output);
+    assert!(said.contains("delete:packages"), "{said}");
+    assert!(said.contains("nothing was deleted"), "{said}");
+    assert!(
+        said.contains("gh auth refresh -s delete:packages"),
+        "{said}"
+    );
+    let deletes: u64 = emulator
+        .server()
+        .stats()
+        .requests
+        .iter()
+        .filter(|(operation, _)| operation.starts_with("packages/delete-package-version"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum();
+    assert_eq!(deletes, 0, "240 planned, none sent");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no journal left behind"
+    );
+}
+
+#[test]
+fn an_apply_with_an_installation_token_that_may_not_delete_stops_and_names_the_permission() {
+    const ACTIONS: &str = "ghs_user-0_actions";
+    let mut fixture = synthetic_fixture(250);
+    fixture.tokens.push(FixtureToken {
+        token: ACTIONS.into(),
+        user: SYNTHETIC_USER.into(),
+        scopes: vec!["read:packages".into()],
+    });
+    let emulator = Emulator::start(MockOptions {
+        fixture,
+        ..MockOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = emulator
+        .ghpkg(
+            ACTIONS,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "10",
+                "--apply",
+                "--yes",
+            ],
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    let said = printed(&output);
+    let stopped: Vec<&str> = said
+        .lines()
+        .filter(|line| line.contains("not attempted"))
+        .collect();
+    assert_eq!(
+        stopped.len(),
+        1,
+        "one line for the package, not a row each: {said}"
+    );
+    assert!(
+        stopped[0].contains("pkg-0: 237 versions not attempted"),
+        "{said}"
+    );
+    assert!(stopped[0].contains("Manage Actions access"), "{said}");
+    let deletes: u64 = emulator
+        .server()
+        .stats()
+        .requests
+        .iter()
+        .filter(|(operation, _)| operation.starts_with("packages/delete-package-version"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum();
+    assert_eq!(deletes, 3, "the breaker's threshold, not 240");
+}
