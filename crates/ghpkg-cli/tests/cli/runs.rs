@@ -575,6 +575,56 @@ fn a_plan_for_the_authenticated_user_names_them_and_another_users_token_cannot_a
     assert_eq!(emulator.server().changes().len(), 4);
 }
 
+/// Where `GITHUB_API_URL` points in the undo test: a loopback port nothing listens on, so a
+/// restore that followed the environment instead of the journal would fail, and nothing leaves
+/// this machine either way.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+#[test]
+fn restore_from_the_log_goes_to_the_api_the_run_ran_against_without_any_api_flag() {
+    let emulator = Emulator::synthetic(12);
+    let before = emulator.server().state();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let output = emulator
+        .ghpkg(
+            SYNTHETIC_TOKEN,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "3",
+                "--plan-out",
+                plan.to_str().unwrap(),
+                "--apply",
+                "--yes",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", printed(&output));
+    let journal = dir.path().join("plan.journal.jsonl");
+    // The run was off github.com (the emulator); the printed undo command carries no API flag.
+    let undo = format!("ghpkg restore --from-log {}", journal.display());
+    assert!(printed(&output).contains(&undo), "{}", printed(&output));
+
+    let output = crate::support::ghpkg(&["restore", "--from-log", journal.to_str().unwrap()])
+        .env("GH_TOKEN", SYNTHETIC_TOKEN)
+        .env("GITHUB_API_URL", NOWHERE)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", printed(&output));
+    assert!(
+        printed(&output).contains(&format!("through {}", emulator.url())),
+        "{}",
+        printed(&output)
+    );
+    assert_eq!(emulator.server().state(), before, "everything restored");
+}
+
 #[test]
 fn an_apply_with_a_token_that_cannot_delete_sends_no_delete_and_says_which_scope_is_missing() {
     const READ_ONLY: &str = "ghp_user-0_read";
