@@ -193,7 +193,6 @@ impl OperationSpec {
         secondary_limit_points(self.method)
     }
 
-
     /// Checks each path parameter's value of `params` (name, decoded value) with
     /// [`check_path_value`].
     pub fn check_params<V: AsRef<str>>(&self, params: &[(&str, V)]) -> Result<(), PathError> {
