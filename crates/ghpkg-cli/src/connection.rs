@@ -1,9 +1,10 @@
 //! Where requests go and as whom: the API root, the token, the owner, and the embedded emulator
 //! of `--demo`. The precedence rules live here and nowhere else:
 //!
-//! - **API root**: `--demo` (the embedded emulator), else `--api-url`, else `--host`, else the
-//!   environment's `GITHUB_API_URL` (set by GitHub Actions), else `GH_HOST`, else github.com.
-//!   Flags beat the environment; a full URL beats a host.
+//! - **API root**: `--demo` (the embedded emulator), else `--api-url`, else `--host`, else — for
+//!   `restore --from-log` — the API root the journal records, else the environment's
+//!   `GITHUB_API_URL` (set by GitHub Actions), else `GH_HOST`, else github.com. Flags beat the
+//!   journal, the journal beats the environment; a full URL beats a host.
 //! - **Token**: `--with-token` (the first line of standard input), else `GH_TOKEN`, else
 //!   `GITHUB_TOKEN` (blank values are ignored), else none. With `--demo`, `--with-token` or the
 //!   demo token `ghp_octocat_all`; the environment is ignored, so a real token never reaches
@@ -79,8 +80,8 @@ pub enum Api {
 pub struct Endpoint {
     /// Where the API is.
     pub api: Api,
-    /// What chose it: `--demo`, `--api-url`, `--host`, `GITHUB_API_URL`, `GH_HOST` or
-    /// `default`.
+    /// What chose it: `--demo`, `--api-url`, `--host`, `journal`, `GITHUB_API_URL`, `GH_HOST`
+    /// or `default`.
     pub source: &'static str,
 }
 
@@ -115,6 +116,22 @@ impl Endpoint {
         Endpoint {
             api: Api::GitHub,
             source: "default",
+        }
+    }
+
+    /// The endpoint of work recorded against the API root `recorded` (a journal's): `--api-url`
+    /// or `--host` beat it, and it beats the environment.
+    pub fn choose_over_recorded(
+        global: &GlobalArgs,
+        recorded: &str,
+        environment: impl Fn(&str) -> Option<String>,
+    ) -> Endpoint {
+        if global.api_url.is_some() || global.host.is_some() {
+            return Endpoint::choose(global, environment);
+        }
+        Endpoint {
+            api: Api::BaseUrl(recorded.to_string()),
+            source: "journal",
         }
     }
 
@@ -189,6 +206,17 @@ impl Connection {
         global: &GlobalArgs,
         fixed_now: Option<DateTime<Utc>>,
     ) -> Result<Connection, Failure> {
+        Connection::open_over_recorded(global, fixed_now, None).await
+    }
+
+    /// [`Connection::open`] for work recorded against the API root `recorded` (a journal's):
+    /// without `--api-url` or `--host`, the client talks to it, whatever the environment says
+    /// (see [`Endpoint::choose_over_recorded`]).
+    pub async fn open_over_recorded(
+        global: &GlobalArgs,
+        fixed_now: Option<DateTime<Utc>>,
+        recorded: Option<&str>,
+    ) -> Result<Connection, Failure> {
         let environment = |name: &str| std::env::var(name).ok();
         let stdin_token = if global.with_token {
             Some(read_token_from_stdin()?)
@@ -221,7 +249,10 @@ impl Connection {
             };
             (endpoint, Some(server), token, source)
         } else {
-            let endpoint = Endpoint::choose(global, environment);
+            let endpoint = match recorded {
+                Some(recorded) => Endpoint::choose_over_recorded(global, recorded, environment),
+                None => Endpoint::choose(global, environment),
+            };
             let (token, source) = match stdin_token {
                 Some(token) => (Some(token), TokenSource::Stdin),
                 None => token_from_environment(environment),
@@ -394,6 +425,23 @@ mod tests {
         let chosen = Endpoint::choose(&global(&[]), env(&[("GH_HOST", "github.com")]));
         assert_eq!((chosen.api, chosen.source), (Api::GitHub, "GH_HOST"));
         assert_eq!(Endpoint::choose(&global(&[]), env(&[])).source, "default");
+    }
+
+    #[test]
+    fn a_journals_api_root_beats_the_environment_and_flags_beat_it() {
+        let actions = env(&[("GITHUB_API_URL", "https://api.github.com")]);
+        let recorded = "https://ghe.example.com/api/v3";
+        let chosen = Endpoint::choose_over_recorded(&global(&[]), recorded, &actions);
+        assert_eq!(
+            (chosen.api, chosen.source),
+            (Api::BaseUrl(recorded.into()), "journal")
+        );
+        let chosen = Endpoint::choose_over_recorded(
+            &global(&["--host", "other.example.com"]),
+            recorded,
+            &actions,
+        );
+        assert_eq!(chosen.source, "--host");
     }
 
     #[test]

@@ -317,6 +317,12 @@ impl From<ghpkg::Error> for Failure {
 
 impl From<ApplyError> for Failure {
     fn from(error: ApplyError) -> Failure {
+        if let ApplyError::MissingScopes(error) = error {
+            // The library's message and fix, and that the apply sent nothing.
+            let mut failure = Failure::from(error);
+            failure.message.push_str("; nothing was deleted");
+            return failure;
+        }
         let exit = match error {
             ApplyError::OverBudget { .. } => Exit::OverBudget,
             _ => Exit::Failure,

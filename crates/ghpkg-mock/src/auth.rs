@@ -11,6 +11,13 @@ use crate::state::{Account, OwnerKind, Store};
 
 pub use ghpkg_api::scopes::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
 
+/// The prefix of an installation token (GitHub Actions' `GITHUB_TOKEN`, an app's), as GitHub
+/// names its tokens. The emulator treats a fixture token with this prefix as one: its `scopes`
+/// stand for the installation's permissions, GitHub sends no `X-OAuth-Scopes` for it, and what
+/// they do not allow is answered `404 Package not found.`, as GitHub answers a `GITHUB_TOKEN`
+/// whose repository may not manage the package.
+pub const INSTALLATION_TOKEN_PREFIX: &str = "ghs_";
+
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub(crate) struct Caller {
@@ -18,6 +25,8 @@ pub(crate) struct Caller {
     pub login: String,
     pub user_id: i64,
     pub scopes: Vec<String>,
+    /// Whether the token is an installation token ([`INSTALLATION_TOKEN_PREFIX`]).
+    pub installation: bool,
 }
 
 impl Caller {
@@ -65,6 +74,7 @@ pub(crate) fn caller_for_token(secret: &str, store: &Store) -> Option<Caller> {
         login: user.login.clone(),
         user_id: user.id,
         scopes: record.scopes.clone(),
+        installation: secret.starts_with(INSTALLATION_TOKEN_PREFIX),
     })
 }
 

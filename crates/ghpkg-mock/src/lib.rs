@@ -60,7 +60,7 @@ mod upstream;
 mod wire;
 mod world_change;
 
-pub use auth::{DELETE_PACKAGES, READ_PACKAGES, WRITE_PACKAGES};
+pub use auth::{DELETE_PACKAGES, INSTALLATION_TOKEN_PREFIX, READ_PACKAGES, WRITE_PACKAGES};
 pub use changes::AppliedChange;
 pub use clock::MockClock;
 pub use error::messages;

@@ -527,11 +527,14 @@ impl Shared {
                 call.endpoint.docs_url(),
             ));
         };
-        headers.insert("x-oauth-scopes", header_value(&caller.scopes_header()));
-        headers.insert(
-            "x-accepted-oauth-scopes",
-            header_value(&call.endpoint.accepted_scopes_header()),
-        );
+        // GitHub describes the scopes of classic tokens only.
+        if !caller.installation {
+            headers.insert("x-oauth-scopes", header_value(&caller.scopes_header()));
+            headers.insert(
+                "x-accepted-oauth-scopes",
+                header_value(&call.endpoint.accepted_scopes_header()),
+            );
+        }
         Ok(Some(caller))
     }
 
@@ -778,9 +781,19 @@ fn check_scopes(call: &ApiCall<'_>, caller: Option<&Caller>) -> Result<(), Outco
         return Ok(());
     };
     let action = route.action;
-    let Some(missing) = caller.and_then(|c| c.missing_scope(action.required_scopes())) else {
+    let Some(caller) = caller else {
         return Ok(());
     };
+    let Some(missing) = caller.missing_scope(action.required_scopes()) else {
+        return Ok(());
+    };
+    if caller.installation {
+        return Err(refused(
+            StatusCode::NOT_FOUND,
+            messages::PACKAGE_NOT_FOUND,
+            route.operation.docs_url,
+        ));
+    }
     let message = format!(
         "You need at least {missing} scope to {}.",
         routes::purpose(action)

@@ -90,6 +90,21 @@ impl Client {
         }
     }
 
+    /// The REST API root of `host` as plans and journals name it: the inverse of
+    /// [`Client::host`]. `github.com` is `https://api.github.com`; a loopback `host:port` (an
+    /// emulator, see [`is_loopback`]) is `http://host:port`; any other host is Enterprise
+    /// Server's `https://HOST/api/v3`.
+    pub fn api_url_for_host(host: &str) -> String {
+        let host = host.trim().trim_end_matches('/');
+        if host.eq_ignore_ascii_case("github.com") {
+            return GITHUB_API_URL.to_string();
+        }
+        match url::Url::parse(&format!("http://{host}")) {
+            Ok(url) if is_loopback(&url) => format!("http://{host}"),
+            _ => ghpkg_api::enterprise_base_url(host),
+        }
+    }
+
     /// A builder with the defaults: github.com, the token from `GH_TOKEN` or `GITHUB_TOKEN`,
     /// default pacing, no pre-flight scope check.
     pub fn builder() -> ClientBuilder {
@@ -177,8 +192,19 @@ impl Client {
     /// The opt-in pre-flight check: fails with [`Error::MissingScopes`] before sending when the
     /// token's known scopes do not cover `operation`. Skipped for tokens without classic scopes.
     async fn preflight(&self, operation: Operation) -> Result<()> {
+        if !self.inner.preflight_scope_check {
+            return Ok(());
+        }
+        self.check_scopes(operation).await
+    }
+
+    /// Fails with [`Error::MissingScopes`] (status `None`: nothing sent) when the token has
+    /// classic scopes and they, as last seen or learned with one request, do not cover
+    /// `operation`. `Ok` for tokens GitHub describes no scopes of (fine-grained, installation)
+    /// and when the answer carries no `X-OAuth-Scopes`.
+    pub(crate) async fn check_scopes(&self, operation: Operation) -> Result<()> {
         let classic = self.inner.token.is_some_and(TokenKind::has_classic_scopes);
-        if !self.inner.preflight_scope_check || !classic {
+        if !classic {
             return Ok(());
         }
         let granted = match self.inner.pacer.granted_scopes() {
@@ -613,6 +639,24 @@ mod tests {
         assert_eq!(host("https://api.github.com"), "github.com");
         assert_eq!(host("https://ghe.example.com/api/v3"), "ghe.example.com");
         assert_eq!(host("http://127.0.0.1:8080"), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_api_root_of_a_host_is_the_one_whose_host_it_is() {
+        for url in [
+            "https://api.github.com",
+            "https://ghe.example.com/api/v3",
+            "https://ghe.example.com:8443/api/v3",
+            "http://127.0.0.1:8080",
+            "http://localhost:3000",
+        ] {
+            let client = Client::builder()
+                .base_url(url)
+                .without_token()
+                .build()
+                .unwrap();
+            assert_eq!(Client::api_url_for_host(&client.host()), url);
+        }
     }
 
     #[test]

@@ -2,12 +2,21 @@
 //! restore) happens, so that a run killed at any point loses at most its last line, and a rerun
 //! resumes where it stopped. Also the atomic file write used for plans.
 //!
-//! A journal belongs to one plan (each line names the plan's SHA-256) and one target. Reading
-//! it is strict — a line that is not a journal line, names another plan, or comes from a future
-//! format is an error — except for the last line, which may be cut short by a crash and is then
-//! dropped (and cut off the file before anything is appended).
+//! A journal belongs to one plan (each line names the plan's SHA-256) and one target. Its first
+//! line is a [`JournalHeader`]: the plan, the target and the API root the run talked to, so
+//! that an undo goes where the run went. Before each DELETE is sent, an *intent* line
+//! ([`Outcome::Intent`]) is written and synced; the outcome line follows once GitHub answered.
+//! A version found gone later is this journal's deletion only if an intent line says its
+//! DELETE was sent ([`JournalState::sent_delete`]); anything else gone was deleted by someone
+//! else, and is never counted, journaled or restored as ours.
+//!
+//! Reading is strict — a line that is not a journal line, names another plan, or comes from a
+//! future format is an error — except for the last line, which may be cut short by a crash and
+//! is then dropped (and cut off the file before anything is appended). Journals of format 1
+//! (no header, no intent lines) still load: see [`JournalState::sent_delete`] for what they
+//! prove.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -20,8 +29,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::apply::codes::SkipReason;
 use crate::error::{ErrorKind, RefusalReason};
 
-/// The journal format this version writes and reads.
-pub const JOURNAL_VERSION: u32 = 1;
+/// The journal format this version writes; it reads this one and every earlier one. Format 2
+/// added the header and intent lines.
+pub const JOURNAL_VERSION: u32 = 2;
+
+/// The detail format 1 wrote on a planned version it found gone with no journal line and
+/// counted as deleted. Such a line proves no DELETE of ours (someone else may have deleted the
+/// version), so it is no evidence for [`JournalState::sent_delete`].
+const FORMAT_1_FOUND_DELETED: &str = "found deleted since the plan was made, with no journal line";
 
 /// The largest journal read (a line is about 300 bytes; a million deletions fit).
 pub const MAX_JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
@@ -45,6 +60,11 @@ pub enum Outcome {
     Restored,
     /// Its restore failed or was not possible; the detail says why.
     NotRestored,
+    /// Its DELETE is about to be sent: written and synced before it is, so that a version found
+    /// gone later is known to be this journal's deletion even when the answer was lost (a
+    /// crash, Ctrl-C). The version's outcome line follows once GitHub answered. Not an outcome
+    /// of a run: reports never count it.
+    Intent,
 }
 
 impl Outcome {
@@ -58,6 +78,7 @@ impl Outcome {
             Outcome::Skipped => "skipped",
             Outcome::Restored => "restored",
             Outcome::NotRestored => "not-restored",
+            Outcome::Intent => "intent",
         }
     }
 
@@ -253,6 +274,29 @@ pub struct JournalEntry {
     pub detail: Option<String>,
 }
 
+/// The first line of a journal: what it was written for and where the run talked to, so that
+/// an undo (`restore_from_journal`) goes to the same API. Journals of format 1 have none; the
+/// header line is the one with an `api_url`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalHeader {
+    /// The journal format ([`JOURNAL_VERSION`]).
+    pub journal: u32,
+    /// When the journal was started.
+    pub at: DateTime<Utc>,
+    /// The SHA-256 of the plan being applied.
+    pub plan: String,
+    /// The GitHub host, as every line names it.
+    pub host: String,
+    /// The REST API root the run talked to (`https://api.github.com`,
+    /// `https://HOST/api/v3`, `http://127.0.0.1:PORT`); never with credentials.
+    pub api_url: String,
+    /// Whose packages.
+    pub owner: Owner,
+    /// The package type.
+    pub package_type: String,
+}
+
 /// A journal that cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -317,10 +361,14 @@ pub enum JournalError {
 /// What a journal says so far.
 #[derive(Clone, Debug, Default)]
 pub struct JournalState {
-    /// Every complete line, in order.
+    /// The header line, if the journal has one (format 1 journals do not).
+    pub header: Option<JournalHeader>,
+    /// Every complete line after the header, in order, intent lines included.
     pub entries: Vec<JournalEntry>,
     /// The latest outcome of each version, by package and id.
     pub latest: BTreeMap<(String, u64), Outcome>,
+    /// The versions whose DELETE this journal's runs sent (see [`JournalState::sent_delete`]).
+    pub sent: BTreeSet<(String, u64)>,
     /// Whether the last line was cut short (by a crash) and dropped.
     pub dropped_partial_line: bool,
 }
@@ -329,6 +377,43 @@ impl JournalState {
     /// The latest outcome recorded for version `id` of `package`.
     pub fn outcome(&self, package: &str, id: u64) -> Option<Outcome> {
         self.latest.get(&(package.to_string(), id)).copied()
+    }
+
+    /// Whether a run of this journal sent a DELETE for version `id` of `package`: an intent
+    /// line says so. In a format 1 line (written before intent lines existed), a `deleted`
+    /// line written after GitHub's answer or an `already-gone` line is the same evidence; a
+    /// line format 1 wrote for a version it merely found gone is not. A version gone without
+    /// this evidence was deleted by someone else.
+    pub fn sent_delete(&self, package: &str, id: u64) -> bool {
+        self.sent.contains(&(package.to_string(), id))
+    }
+
+    /// Whether a restore from this journal brings version `id` of `package` back: its latest
+    /// outcome is `deleted`, and a run of this journal sent its DELETE.
+    pub fn is_restorable(&self, package: &str, id: u64) -> bool {
+        self.outcome(package, id) == Some(Outcome::Deleted) && self.sent_delete(package, id)
+    }
+
+    fn record(&mut self, entry: JournalEntry) {
+        let key = (entry.package.clone(), entry.version_id);
+        if proves_delete_sent(&entry) {
+            self.sent.insert(key.clone());
+        }
+        self.latest.insert(key, entry.outcome);
+        self.entries.push(entry);
+    }
+}
+
+/// Whether `entry` shows that a DELETE of its version was sent (see
+/// [`JournalState::sent_delete`]).
+fn proves_delete_sent(entry: &JournalEntry) -> bool {
+    match entry.outcome {
+        Outcome::Intent => true,
+        Outcome::Deleted if entry.journal == 1 => {
+            entry.detail.as_deref() != Some(FORMAT_1_FOUND_DELETED)
+        }
+        Outcome::AlreadyGone => entry.journal == 1,
+        _ => false,
     }
 }
 
@@ -487,10 +572,20 @@ impl Journal {
 
     /// Records in [`state`](Journal::state) an entry that a [`JournalWriter`] wrote.
     pub fn note(&mut self, entry: JournalEntry) {
-        self.state
-            .latest
-            .insert((entry.package.clone(), entry.version_id), entry.outcome);
-        self.state.entries.push(entry);
+        self.state.record(entry);
+    }
+
+    /// Writes `header` as the journal's first line, if the journal is new (it has no lines);
+    /// a journal already started keeps what it has (a format 1 journal gets no header).
+    pub fn write_header_if_new(&mut self, header: JournalHeader) -> Result<(), JournalError> {
+        if self.state.header.is_some() || !self.state.entries.is_empty() {
+            return Ok(());
+        }
+        let mut line = serde_json::to_vec(&header).map_err(|error| self.writer.io(error.into()))?;
+        line.push(b'\n');
+        self.writer.write_line(&line)?;
+        self.state.header = Some(header);
+        Ok(())
     }
 }
 
@@ -512,14 +607,9 @@ fn parse(
             None => (rest, false),
         };
         match (parse_line(path, line_number, line, scope), complete) {
-            (Ok(entry), true) => {
-                if let Some(entry) = entry {
-                    state
-                        .latest
-                        .insert((entry.package.clone(), entry.version_id), entry.outcome);
-                    state.entries.push(entry);
-                }
-            }
+            (Ok(Some(Line::Header(header))), true) => state.header = Some(*header),
+            (Ok(Some(Line::Entry(entry))), true) => state.record(*entry),
+            (Ok(None), true) => {}
             // The last line, without its newline: a crash cut it. Drop it.
             (Ok(_) | Err(JournalError::Corrupt { .. }), false) => {
                 state.dropped_partial_line = true;
@@ -532,13 +622,19 @@ fn parse(
     Ok((state, text.len()))
 }
 
+/// A parsed line.
+enum Line {
+    Header(Box<JournalHeader>),
+    Entry(Box<JournalEntry>),
+}
+
 /// One line: `None` for a blank line.
 fn parse_line(
     path: &Path,
     line_number: usize,
     line: &[u8],
     scope: Option<&JournalScope>,
-) -> Result<Option<JournalEntry>, JournalError> {
+) -> Result<Option<Line>, JournalError> {
     let corrupt = |problem: String| JournalError::Corrupt {
         path: path.to_path_buf(),
         line: line_number,
@@ -558,6 +654,17 @@ fn parse_line(
             found: u32::try_from(found).unwrap_or(u32::MAX),
         });
     }
+    if value.get("api_url").is_some() {
+        if line_number != 1 {
+            return Err(corrupt("a header line after the first line".into()));
+        }
+        let header: JournalHeader =
+            serde_json::from_value(value).map_err(|error| corrupt(error.to_string()))?;
+        if let Some(scope) = scope {
+            check_scope(path, line_number, scope, &header.plan, &target_of(&header))?;
+        }
+        return Ok(Some(Line::Header(Box::new(header))));
+    }
     let mut entry: JournalEntry =
         serde_json::from_value(value).map_err(|error| corrupt(error.to_string()))?;
     if let (JournalReason::Refused(RefusalReason::Other(message)), Some(detail)) =
@@ -570,47 +677,55 @@ fn parse_line(
         return Err(corrupt("version id 0".into()));
     }
     if let Some(scope) = scope {
-        let mismatch = |expected: String, found: String| JournalError::Mismatch {
-            path: path.to_path_buf(),
-            line: line_number,
-            expected,
-            found,
+        let target = Target {
+            host: entry.host.clone(),
+            owner: entry.owner.clone(),
+            package_type: entry.package_type.clone(),
         };
-        if let Some(plan) = &scope.plan
-            && &entry.plan != plan
-        {
-            return Err(mismatch(
-                format!("plan {plan}"),
-                format!("plan {}", entry.plan),
-            ));
-        }
-        let target = &scope.target;
-        if entry.host != target.host
-            || entry.owner != target.owner
-            || entry.package_type != target.package_type
-        {
-            return Err(mismatch(
-                describe(&target.host, &target.owner, &target.package_type),
-                describe(&entry.host, &entry.owner, &entry.package_type),
-            ));
-        }
+        check_scope(path, line_number, scope, &entry.plan, &target)?;
         if !scope.packages.contains(&entry.package) {
-            return Err(mismatch(
-                format!("packages {}", scope.packages.join(", ")),
-                format!("package {}", entry.package),
-            ));
+            return Err(JournalError::Mismatch {
+                path: path.to_path_buf(),
+                line: line_number,
+                expected: format!("packages {}", scope.packages.join(", ")),
+                found: format!("package {}", entry.package),
+            });
         }
     }
-    Ok(Some(entry))
+    Ok(Some(Line::Entry(Box::new(entry))))
 }
 
-fn describe(host: &str, owner: &Owner, package_type: &str) -> String {
-    Target {
-        host: host.to_string(),
-        owner: owner.clone(),
-        package_type: package_type.to_string(),
+/// Refuses a line of another plan or target than `scope`'s.
+fn check_scope(
+    path: &Path,
+    line_number: usize,
+    scope: &JournalScope,
+    plan: &str,
+    target: &Target,
+) -> Result<(), JournalError> {
+    let mismatch = |expected: String, found: String| JournalError::Mismatch {
+        path: path.to_path_buf(),
+        line: line_number,
+        expected,
+        found,
+    };
+    if let Some(expected) = &scope.plan
+        && expected != plan
+    {
+        return Err(mismatch(format!("plan {expected}"), format!("plan {plan}")));
     }
-    .to_string()
+    if target != &scope.target {
+        return Err(mismatch(scope.target.to_string(), target.to_string()));
+    }
+    Ok(())
+}
+
+fn target_of(header: &JournalHeader) -> Target {
+    Target {
+        host: header.host.clone(),
+        owner: header.owner.clone(),
+        package_type: header.package_type.clone(),
+    }
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, written, synced, then
@@ -846,6 +961,94 @@ mod tests {
             matches!(&error, JournalError::Corrupt { problem, .. } if problem.contains("unknown journal reason `because`")),
             "{error}"
         );
+    }
+
+    fn header() -> JournalHeader {
+        JournalHeader {
+            journal: JOURNAL_VERSION,
+            at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            plan: "abc".into(),
+            host: "github.com".into(),
+            api_url: "https://api.github.com".into(),
+            owner: Owner::Org("acme".into()),
+            package_type: "container".into(),
+        }
+    }
+
+    #[test]
+    fn the_header_is_written_once_as_the_first_line_and_never_into_a_journal_already_begun() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let mut journal = Journal::open(&path, &scope()).unwrap();
+        journal.write_header_if_new(header()).unwrap();
+        journal.append(entry(1, Outcome::Deleted)).unwrap();
+        journal.write_header_if_new(header()).unwrap();
+        drop(journal);
+        let state = Journal::read(&path, Some(&scope())).unwrap();
+        assert_eq!(state.header, Some(header()));
+        assert_eq!(state.entries.len(), 1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("api_url").count(), 1, "{text}");
+
+        // A journal of format 1 (lines, no header) gets none when a run resumes it.
+        let old = dir.path().join("old.jsonl");
+        let mut line = serde_json::to_value(entry(1, Outcome::Deleted)).unwrap();
+        line["journal"] = 1.into();
+        std::fs::write(&old, line.to_string() + "\n").unwrap();
+        let mut journal = Journal::open(&old, &scope()).unwrap();
+        journal.write_header_if_new(header()).unwrap();
+        drop(journal);
+        assert!(Journal::read(&old, None).unwrap().header.is_none());
+    }
+
+    #[test]
+    fn a_header_after_the_first_line_or_of_another_plan_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.jsonl");
+        let line = serde_json::to_string(&entry(1, Outcome::Deleted)).unwrap();
+        let head = serde_json::to_string(&header()).unwrap();
+        std::fs::write(&path, format!("{line}\n{head}\n")).unwrap();
+        let error = Journal::read(&path, Some(&scope())).unwrap_err();
+        assert!(
+            matches!(error, JournalError::Corrupt { line: 2, .. }),
+            "{error}"
+        );
+        let mut other_plan = header();
+        other_plan.plan = "def".into();
+        let head = serde_json::to_string(&other_plan).unwrap();
+        std::fs::write(&path, format!("{head}\n{line}\n")).unwrap();
+        let error = Journal::read(&path, Some(&scope())).unwrap_err();
+        assert!(
+            matches!(error, JournalError::Mismatch { line: 1, .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn only_an_intent_line_or_a_format_1_line_of_a_delete_sent_proves_the_delete_ours() {
+        let mut state = JournalState::default();
+        state.record(entry(1, Outcome::Intent));
+        state.record(entry(1, Outcome::Deleted));
+        // Written by this format without an intent line: found gone, or skipped.
+        state.record(entry(2, Outcome::Deleted));
+        state.record(entry(3, Outcome::AlreadyGone));
+        let format_1 = |id: u64, outcome: Outcome, detail: Option<&str>| JournalEntry {
+            journal: 1,
+            detail: detail.map(String::from),
+            ..entry(id, outcome)
+        };
+        state.record(format_1(4, Outcome::Deleted, None));
+        state.record(format_1(5, Outcome::AlreadyGone, None));
+        state.record(format_1(6, Outcome::Deleted, Some(FORMAT_1_FOUND_DELETED)));
+        state.record(format_1(7, Outcome::Skipped, None));
+        let sent: Vec<u64> = (1..=7)
+            .filter(|&id| state.sent_delete("web/app", id))
+            .collect();
+        assert_eq!(sent, [1, 4, 5]);
+        let restorable: Vec<u64> = (1..=7)
+            .filter(|&id| state.is_restorable("web/app", id))
+            .collect();
+        assert_eq!(restorable, [1, 4]);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use ghpkg::apply::{self, ApplyErrorKind, ApplyOptions, Event, SkipReason};
-use ghpkg::journal::{Journal, JournalReason, Outcome};
+use ghpkg::apply::{self, ApplyErrorKind, ApplyOptions, Event, RestoreOptions, SkipReason};
+use ghpkg::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalReason, Outcome};
 use ghpkg::retention::{Age, Plan, Rules};
 use ghpkg::{Client, Pacing, PackageType};
 use ghpkg_mock::{Fixture, MockOptions, MockServer, SyntheticSpec};
@@ -123,9 +123,23 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
     );
     assert!(report.requests >= plan.deletions.len() as u64);
 
-    // Every line of the journal is a deletion of the plan.
+    // The header names the API the run talked to; then, for each deletion of the plan, its
+    // intent line before the DELETE was sent and its outcome line after.
     let state = Journal::read(&path, Some(&apply::journal_scope(&plan))).unwrap();
-    assert_eq!(state.entries.len(), plan.deletions.len());
+    assert_eq!(
+        state.header.as_ref().map(|header| header.api_url.as_str()),
+        Some(client.base_url())
+    );
+    assert_eq!(state.entries.len(), 2 * plan.deletions.len());
+    for deletion in &plan.deletions {
+        let outcomes: Vec<Outcome> = state
+            .entries
+            .iter()
+            .filter(|e| e.package == deletion.package && e.version_id == deletion.id)
+            .map(|e| e.outcome)
+            .collect();
+        assert_eq!(outcomes, [Outcome::Intent, Outcome::Deleted]);
+    }
 
     // Applying again resumes: nothing left to do, nothing sent twice.
     let again = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
@@ -135,7 +149,7 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
     assert_eq!(deletions_logged(&server), planned(&plan));
     drop(journal);
 
-    let restored = apply::restore_from_journal(&client, &path, &quiet)
+    let restored = apply::restore_from_journal(&client, &path, &RestoreOptions::new(), &quiet)
         .await
         .unwrap();
     assert_eq!(restored.count(Outcome::Restored), plan.deletions.len());
@@ -157,34 +171,185 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
 }
 
 #[tokio::test]
-async fn planned_versions_deleted_since_the_plan_are_counted_and_never_sent_again() {
+async fn a_planned_version_deleted_by_hand_before_the_apply_is_skipped_and_never_restored() {
     let server = emulator().await;
     let client = client(&server);
     let plan = make_plan(&client).await;
-    let first = plan.deletions[0].clone();
-    let second = plan.deletions[1].clone();
-    // Someone deletes two planned versions before the apply.
-    for deletion in [&first, &second] {
-        client
-            .org(ORG)
-            .package(PackageType::Npm, deletion.package.clone())
-            .version(deletion.id)
-            .delete()
-            .await
-            .unwrap();
-    }
+    let by_hand = plan.deletions[0].clone();
+    // Someone deletes a planned version by hand, deliberately, between the plan and the apply.
+    server
+        .delete_version_as("hubot", by_hand.id as i64)
+        .expect("a live version");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.jsonl");
     let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
     let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
         .await
         .unwrap();
-    // Deleted after the plan was made and found in the deleted listing: counted as this plan's
-    // (this is how a lost journal line is recovered), never sent again.
-    assert_eq!(report.recovered, 2);
+    // Not ours: skipped as gone before the apply, never counted as deleted by this run.
+    assert_eq!(report.recovered, 0);
+    assert_eq!(report.skipped.get(&SkipReason::GoneBeforeApply), Some(&1));
+    assert_eq!(report.count(Outcome::Deleted), plan.deletions.len() - 1);
+    drop(journal);
+    let state = Journal::read(&path, None).unwrap();
+    let lines: Vec<_> = state
+        .entries
+        .iter()
+        .filter(|e| e.package == by_hand.package && e.version_id == by_hand.id)
+        .map(|e| (e.outcome, e.reason.clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        [(
+            Outcome::Skipped,
+            JournalReason::Skipped(SkipReason::GoneBeforeApply)
+        )],
+        "no intent, no deleted line"
+    );
+    let by_us: Vec<u64> = server
+        .changes()
+        .iter()
+        .filter(|change| change.actor != "hubot")
+        .map(|change| change.version_id.unwrap() as u64)
+        .collect();
+    assert!(!by_us.contains(&by_hand.id), "its DELETE was never sent");
+
+    // Undo brings back what the apply deleted, and leaves the hand deletion alone.
+    let restored = apply::restore_from_journal(&client, &path, &RestoreOptions::new(), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(restored.count(Outcome::Restored), plan.deletions.len() - 1);
+    let after = server.state();
+    let (_, version) = after.version(by_hand.id as i64).unwrap();
+    assert!(version.deleted_at.is_some(), "the hand deletion stands");
+}
+
+#[tokio::test]
+async fn a_version_whose_delete_was_sent_but_whose_answer_was_lost_is_recognised_as_ours() {
+    let server = emulator().await;
+    let client = client(&server);
+    let plan = make_plan(&client).await;
+    let lost = plan.deletions[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    // A run wrote the intent line and sent the DELETE, which GitHub applied; the process died
+    // before the answer was journaled.
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    journal
+        .append(intent_line(&plan, &lost.package, lost.id))
+        .unwrap();
+    client
+        .org(ORG)
+        .package(PackageType::Npm, lost.package.clone())
+        .version(lost.id)
+        .delete()
+        .await
+        .unwrap();
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(report.recovered, 1);
     assert_eq!(report.count(Outcome::Deleted), plan.deletions.len());
-    let logged = deletions_logged(&server);
-    assert!(logged.values().all(|&n| n == 1), "nothing deleted twice");
+    assert_eq!(
+        journal.state().outcome(&lost.package, lost.id),
+        Some(Outcome::Deleted)
+    );
+    assert!(
+        deletions_logged(&server).values().all(|&n| n == 1),
+        "nothing sent twice"
+    );
+    drop(journal);
+    let restored = apply::restore_from_journal(&client, &path, &RestoreOptions::new(), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(restored.count(Outcome::Restored), plan.deletions.len());
+}
+
+/// The intent line a run writes before sending the DELETE of version `id`.
+fn intent_line(plan: &Plan, package: &str, id: u64) -> JournalEntry {
+    let decision = plan
+        .packages
+        .iter()
+        .flat_map(|p| &p.decisions)
+        .find(|d| d.id == id)
+        .unwrap();
+    JournalEntry {
+        journal: JOURNAL_VERSION,
+        at: Utc::now(),
+        plan: plan.sha256.clone(),
+        host: plan.inputs.target.host.clone(),
+        owner: plan.inputs.target.owner.clone(),
+        package_type: plan.inputs.target.package_type.clone(),
+        package: package.to_string(),
+        version_id: id,
+        name: decision.name.clone(),
+        tags: decision.tags.clone(),
+        outcome: Outcome::Intent,
+        reason: JournalReason::Plan(decision.reason),
+        detail: None,
+    }
+}
+
+#[tokio::test]
+async fn a_journal_of_format_1_restores_only_what_its_runs_deleted() {
+    let server = emulator().await;
+    let client = client(&server);
+    let plan = make_plan(&client).await;
+    let ours = plan.deletions[0].clone();
+    let by_hand = plan.deletions[1].clone();
+    for deletion in [&ours, &by_hand] {
+        server
+            .delete_version_as("someone", deletion.id as i64)
+            .unwrap();
+    }
+    // As ghpkg wrote journals before intent lines: a deletion GitHub answered, and a version
+    // found gone that it counted as deleted (someone else's, as it turns out).
+    let line = |id: u64, detail: &str| {
+        let mut line = serde_json::to_value(intent_line(&plan, &ours.package, id)).unwrap();
+        line["journal"] = 1.into();
+        line["outcome"] = "deleted".into();
+        if !detail.is_empty() {
+            line["detail"] = detail.into();
+        }
+        line.to_string() + "\n"
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    std::fs::write(
+        &path,
+        line(ours.id, "")
+            + &line(
+                by_hand.id,
+                "found deleted since the plan was made, with no journal line",
+            ),
+    )
+    .unwrap();
+    let state = Journal::read(&path, Some(&apply::journal_scope(&plan))).unwrap();
+    assert!(state.header.is_none());
+    assert!(state.sent_delete(&ours.package, ours.id));
+    assert!(!state.sent_delete(&by_hand.package, by_hand.id));
+
+    let restored = apply::restore_from_journal(&client, &path, &RestoreOptions::new(), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(restored.count(Outcome::Restored), 1);
+    let after = server.state();
+    assert!(
+        after
+            .version(ours.id as i64)
+            .unwrap()
+            .1
+            .deleted_at
+            .is_none()
+    );
+    assert!(
+        after
+            .version(by_hand.id as i64)
+            .unwrap()
+            .1
+            .deleted_at
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -301,4 +466,128 @@ async fn a_plan_over_budget_or_for_another_host_is_refused_before_anything_is_se
         .unwrap_err();
     assert_eq!(error.kind(), ApplyErrorKind::WrongHost, "{error}");
     assert_eq!(server.stats().total_requests, before);
+}
+
+/// The token of `user-0` with `read:packages` only: it lists, and may not delete.
+const READ_ONLY_TOKEN: &str = "ghp_user-0_read";
+/// An installation token of `user-0` (like GitHub Actions' `GITHUB_TOKEN`) that reads and may
+/// not delete; GitHub names none of its scopes.
+const INSTALLATION_TOKEN: &str = "ghs_user-0_actions";
+
+/// One npm package of 250 versions, a plan (made with the full token) that deletes 240 of them,
+/// and the two tokens above.
+async fn a_plan_of_240_deletions() -> (MockServer, Plan) {
+    let mut fixture = Fixture::synthetic(SyntheticSpec {
+        organizations: 1,
+        users: 1,
+        packages_per_owner: 1,
+        versions_per_package: 250,
+        package_types: vec![ghpkg_api::types::PackageType::Npm],
+        ..SyntheticSpec::default()
+    });
+    for token in [READ_ONLY_TOKEN, INSTALLATION_TOKEN] {
+        fixture.tokens.push(ghpkg_mock::fixture::FixtureToken {
+            token: token.into(),
+            user: "user-0".into(),
+            scopes: vec![ghpkg_mock::READ_PACKAGES.into()],
+        });
+    }
+    let server = MockServer::start(MockOptions {
+        fixture,
+        ..MockOptions::default()
+    })
+    .await
+    .unwrap();
+    let scope = client(&server).org(ORG);
+    let facts = scope
+        .package(PackageType::Npm, "pkg-0")
+        .facts()
+        .await
+        .unwrap();
+    let rules = Rules {
+        keep_newest: Some(10),
+        ..Rules::default()
+    };
+    let target = scope.target(&PackageType::Npm, None);
+    let plan = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now()).unwrap();
+    assert_eq!(plan.deletions.len(), 240);
+    (server, plan)
+}
+
+fn client_with_token(server: &MockServer, token: &str) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .token(token)
+        .build()
+        .unwrap()
+}
+
+/// DELETE requests the emulator received, whatever it answered.
+fn deletes_received(server: &MockServer) -> u64 {
+    server
+        .stats()
+        .requests
+        .iter()
+        .filter(|(operation, _)| operation.starts_with("packages/delete-package-version"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_classic_token_without_delete_packages_is_refused_before_any_delete_is_sent() {
+    let (server, plan) = a_plan_of_240_deletions().await;
+    let client = client_with_token(&server, READ_ONLY_TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    let error = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ApplyErrorKind::MissingScopes, "{error}");
+    let message = error.to_string();
+    assert!(message.contains("delete:packages"), "{message}");
+    assert!(message.contains("nothing was deleted"), "{message}");
+    assert_eq!(deletes_received(&server), 0);
+    assert!(journal.state().entries.is_empty(), "nothing journaled");
+}
+
+#[tokio::test]
+async fn an_installation_token_refused_on_delete_stops_after_the_breakers_threshold() {
+    let (server, plan) = a_plan_of_240_deletions().await;
+    let client = client_with_token(&server, INSTALLATION_TOKEN);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    let report = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
+        .await
+        .unwrap();
+    let sent = deletes_received(&server);
+    assert!(
+        sent <= apply::REFUSALS_BEFORE_STOPPING as u64,
+        "{sent} DELETEs sent"
+    );
+    assert!(server.changes().is_empty(), "nothing was deleted");
+    // GitHub's 404s for versions it still lists are refusals, not versions already gone.
+    assert_eq!(report.count(Outcome::AlreadyGone), 0);
+    assert_eq!(report.count(Outcome::Failed), sent as usize);
+    assert_eq!(
+        report.skipped.get(&SkipReason::NotAttempted).copied(),
+        Some(240 - sent as usize)
+    );
+    let not_attempted = journal
+        .state()
+        .entries
+        .iter()
+        .find(|e| e.reason == JournalReason::Skipped(SkipReason::NotAttempted))
+        .unwrap();
+    let detail = not_attempted.detail.as_deref().unwrap();
+    assert!(detail.contains("Manage Actions access"), "{detail}");
+    // Nothing of it counts as done: a rerun tries every version again.
+    assert!(plan.deletions.iter().all(|d| {
+        !journal
+            .state()
+            .outcome(&d.package, d.id)
+            .unwrap()
+            .is_final_for_apply()
+    }));
 }

@@ -520,7 +520,7 @@ async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
             .state()
             .entries
             .iter()
-            .filter(|e| e.version_id != PLATFORM as u64)
+            .filter(|e| e.version_id != PLATFORM as u64 && e.outcome != Outcome::Intent)
             .all(|e| e.outcome == Outcome::Deleted),
         "the rest of the plan is deleted"
     );

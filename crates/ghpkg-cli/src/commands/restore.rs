@@ -1,13 +1,16 @@
-//! `ghpkg restore --from-log JOURNAL`: restores what a journal records as deleted, through
-//! `ghpkg::apply::restore_from_journal`, and records each restore in the same journal.
+//! `ghpkg restore --from-log JOURNAL`: restores what a journal records as deleted by its own
+//! runs, through `ghpkg::apply::restore_from_journal`, against the API the journal records,
+//! and records each restore in the same journal.
 
 use std::sync::Mutex;
 
-use ghpkg::apply::{ApplyErrorKind, Event};
-use ghpkg::journal::{Journal, Outcome};
+use ghpkg::Client;
+use ghpkg::apply::{ApplyErrorKind, Event, RestoreOptions};
+use ghpkg::journal::Journal;
 use ghpkg::retention::Target;
 
 use crate::cli::RestoreArgs;
+use crate::connection::Connection;
 use crate::exit::Exit;
 use crate::failure::Failure;
 use crate::progress::Progress;
@@ -37,26 +40,45 @@ pub async fn run(context: &Context<'_>, args: &RestoreArgs) -> Result<Exit, Fail
     };
     check_owner_flags(context, &target)?;
     let plan_sha256 = first.plan.clone();
-    let deleted = state
+    let restorable = state
         .latest
-        .values()
-        .filter(|outcome| **outcome == Outcome::Deleted)
+        .keys()
+        .filter(|(package, id)| state.is_restorable(package, *id))
         .count();
-    let connection = context.connect().await?;
+    // Undo goes where the run went: the journal's API root (a format 1 journal names only the
+    // host), unless a flag names another.
+    let recorded = state.header.as_ref().map_or_else(
+        || Client::api_url_for_host(&target.host),
+        |header| header.api_url.clone(),
+    );
+    let connection =
+        Connection::open_over_recorded(context.global, context.global.now, Some(&recorded)).await?;
+    let other_host = connection.client.host() != target.host;
+    if other_host {
+        context.out.warn(&format!(
+            "the journal records {} ({recorded}), but {} names {}: restoring there",
+            target.host,
+            connection.endpoint.source,
+            connection.client.base_url()
+        ));
+    }
     context.out.note(&format!(
-        "Restoring {} that {} records as deleted",
-        counted(deleted, "version"),
-        path.display()
+        "Restoring {} that {} records as deleted by its runs, through {}",
+        counted(restorable, "version"),
+        path.display(),
+        connection.client.base_url()
     ));
     let progress = Progress::writing(
         context.out,
         "restoring",
-        deleted as u64,
+        restorable as u64,
         connection.client.pacing(),
     );
     let entries = Mutex::new(Vec::new());
     let on_event = |event: Event<'_>| record(&progress, &entries, event);
-    let result = ghpkg::apply::restore_from_journal(&connection.client, path, &on_event).await;
+    let options = RestoreOptions::new().allow_other_host(other_host);
+    let result =
+        ghpkg::apply::restore_from_journal(&connection.client, path, &options, &on_event).await;
     progress.finish();
     let report = run_report(
         "restore",

@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use ghpkg::apply::SkipReason;
+use ghpkg::journal::JournalReason;
+
 use super::table::{Cell, Table};
 use super::time::{count, counted, duration};
 use super::{DELETE, DIM, HEADING, KEEP, WARN, styled};
@@ -61,7 +64,7 @@ pub fn report(report: &RunReport) -> String {
     }
     if report.recovered > 0 {
         facts.push(format!(
-            "{} found deleted by a run that stopped before journaling them",
+            "{} deleted by an earlier run that stopped before recording GitHub's answer",
             counted(report.recovered, "version")
         ));
     }
@@ -73,6 +76,19 @@ pub fn report(report: &RunReport) -> String {
         ));
     }
     out.push_str(&format!("  {}\n", styled(DIM, facts.join("; "))));
+    // What the circuit breaker kept from being sent says one thing for a whole package: one
+    // line each, not a row per version.
+    let not_attempted = JournalReason::Skipped(SkipReason::NotAttempted);
+    let mut stopped: Vec<(&str, usize, &str)> = Vec::new();
+    for entry in report.entries.iter().filter(|e| e.reason == not_attempted) {
+        match stopped
+            .iter_mut()
+            .find(|(package, ..)| *package == entry.package)
+        {
+            Some((_, count, _)) => *count += 1,
+            None => stopped.push((&entry.package, 1, entry.detail.as_deref().unwrap_or(""))),
+        }
+    }
     let not_done: Vec<_> = report
         .entries
         .iter()
@@ -80,11 +96,20 @@ pub fn report(report: &RunReport) -> String {
             !matches!(
                 entry.outcome.as_str(),
                 "deleted" | "already-gone" | "restored"
-            )
+            ) && entry.reason != not_attempted
         })
         .collect();
-    if !not_done.is_empty() {
+    if !not_done.is_empty() || !stopped.is_empty() {
         out.push_str(&format!("\n  {}\n", styled(WARN, "Not done")));
+    }
+    for (package, versions, why) in stopped {
+        out.push_str(&format!(
+            "    {}: {} not attempted — {why}\n",
+            styled(HEADING, package),
+            counted(versions, "version")
+        ));
+    }
+    if !not_done.is_empty() {
         let mut table = Table::new(&["PACKAGE", "ID", "OUTCOME", "REASON", "DETAIL"]).indent(4);
         for entry in not_done {
             table.row(vec![

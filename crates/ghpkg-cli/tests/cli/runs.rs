@@ -574,3 +574,168 @@ fn a_plan_for_the_authenticated_user_names_them_and_another_users_token_cannot_a
         .success();
     assert_eq!(emulator.server().changes().len(), 4);
 }
+
+/// Where `GITHUB_API_URL` points in the undo test: a loopback port nothing listens on, so a
+/// restore that followed the environment instead of the journal would fail, and nothing leaves
+/// this machine either way.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+#[test]
+fn restore_from_the_log_goes_to_the_api_the_run_ran_against_without_any_api_flag() {
+    let emulator = Emulator::synthetic(12);
+    let before = emulator.server().state();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.json");
+    let output = emulator
+        .ghpkg(
+            SYNTHETIC_TOKEN,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "3",
+                "--plan-out",
+                plan.to_str().unwrap(),
+                "--apply",
+                "--yes",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", printed(&output));
+    let journal = dir.path().join("plan.journal.jsonl");
+    // The run was off github.com (the emulator); the printed undo command carries no API flag.
+    let undo = format!("ghpkg restore --from-log {}", journal.display());
+    assert!(printed(&output).contains(&undo), "{}", printed(&output));
+
+    let output = crate::support::ghpkg(&["restore", "--from-log", journal.to_str().unwrap()])
+        .env("GH_TOKEN", SYNTHETIC_TOKEN)
+        .env("GITHUB_API_URL", NOWHERE)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", printed(&output));
+    assert!(
+        printed(&output).contains(&format!("through {}", emulator.url())),
+        "{}",
+        printed(&output)
+    );
+    assert_eq!(emulator.server().state(), before, "everything restored");
+}
+
+#[test]
+fn an_apply_with_a_token_that_cannot_delete_sends_no_delete_and_says_which_scope_is_missing() {
+    const READ_ONLY: &str = "ghp_user-0_read";
+    let mut fixture = synthetic_fixture(250);
+    fixture.tokens.push(FixtureToken {
+        token: READ_ONLY.into(),
+        user: SYNTHETIC_USER.into(),
+        scopes: vec!["read:packages".into()],
+    });
+    let emulator = Emulator::start(MockOptions {
+        fixture,
+        ..MockOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = emulator
+        .ghpkg(
+            READ_ONLY,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "10",
+                "--apply",
+                "--yes",
+            ],
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", printed(&output));
+    let said = printed(&output);
+    assert!(said.contains("delete:packages"), "{said}");
+    assert!(said.contains("nothing was deleted"), "{said}");
+    assert!(
+        said.contains("gh auth refresh -s delete:packages"),
+        "{said}"
+    );
+    let deletes: u64 = emulator
+        .server()
+        .stats()
+        .requests
+        .iter()
+        .filter(|(operation, _)| operation.starts_with("packages/delete-package-version"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum();
+    assert_eq!(deletes, 0, "240 planned, none sent");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no journal left behind"
+    );
+}
+
+#[test]
+fn an_apply_with_an_installation_token_that_may_not_delete_stops_and_names_the_permission() {
+    const ACTIONS: &str = "ghs_user-0_actions";
+    let mut fixture = synthetic_fixture(250);
+    fixture.tokens.push(FixtureToken {
+        token: ACTIONS.into(),
+        user: SYNTHETIC_USER.into(),
+        scopes: vec!["read:packages".into()],
+    });
+    let emulator = Emulator::start(MockOptions {
+        fixture,
+        ..MockOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = emulator
+        .ghpkg(
+            ACTIONS,
+            &[
+                "--org",
+                SYNTHETIC_ORG,
+                "prune",
+                "npm",
+                "pkg-0",
+                "--keep",
+                "10",
+                "--apply",
+                "--yes",
+            ],
+        )
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", printed(&output));
+    let said = printed(&output);
+    let stopped: Vec<&str> = said
+        .lines()
+        .filter(|line| line.contains("not attempted"))
+        .collect();
+    assert_eq!(
+        stopped.len(),
+        1,
+        "one line for the package, not a row each: {said}"
+    );
+    assert!(
+        stopped[0].contains("pkg-0: 237 versions not attempted"),
+        "{said}"
+    );
+    assert!(stopped[0].contains("Manage Actions access"), "{said}");
+    let deletes: u64 = emulator
+        .server()
+        .stats()
+        .requests
+        .iter()
+        .filter(|(operation, _)| operation.starts_with("packages/delete-package-version"))
+        .flat_map(|(_, by_status)| by_status.values())
+        .sum();
+    assert_eq!(deletes, 3, "the breaker's threshold, not 240");
+}

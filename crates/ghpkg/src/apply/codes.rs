@@ -87,7 +87,11 @@ codes! {
     /// Why an apply did not delete a planned version: it changed since the plan, or deleting it
     /// now could break what uses it. A rerun of the same plan looks at it again.
     pub enum SkipReason ("skip reason") {
-        /// It is no longer listed (deleted by someone else since the plan).
+        /// It is no longer listed, and this journal never sent its DELETE: someone else deleted
+        /// it after the plan was made. Not counted, journaled or restored as this run's.
+        GoneBeforeApply => "gone-before-apply";
+        /// It is no longer listed: what journals of format 1 wrote for `gone-before-apply`
+        /// (read back from them, never written now).
         Gone => "gone";
         /// Its tags are not the ones it had when planned (a tag was added, moved or removed).
         TagsChanged => "tags-changed";
@@ -106,6 +110,10 @@ codes! {
         PackageGone => "package-gone";
         /// The package could not be listed again to check it, so nothing of it is deleted.
         ListingFailed => "listing-failed";
+        /// Its DELETE was not sent: GitHub had refused the package's earlier deletes for want of
+        /// permission, so the apply stopped sending them; the detail says what is missing. A
+        /// rerun tries it again.
+        NotAttempted => "not-attempted";
     }
 }
 
@@ -118,6 +126,9 @@ codes! {
         WrongHost => "wrong-host";
         /// The plan names a package type GitHub does not know (the library's own kind).
         InvalidInput => ErrorKind::InvalidInput.as_str();
+        /// The token's classic scopes do not cover deleting; nothing was sent (the library's
+        /// own kind).
+        MissingScopes => ErrorKind::MissingScopes.as_str();
         /// A plan of container images was applied without a registry to re-check it with.
         RegistryNeeded => "registry-needed";
         /// The journal cannot be read or written.
@@ -151,6 +162,7 @@ mod tests {
             assert_eq!(ApplyErrorKind::from_code(kind.as_str()), Some(kind));
         }
         assert_eq!(ApplyErrorKind::InvalidInput.as_str(), "invalid-input");
+        assert_eq!(ApplyErrorKind::MissingScopes.as_str(), "missing-scopes");
     }
 
     #[test]

@@ -10,21 +10,35 @@
 //! apply, listing the newest versions until a page holds nothing new and reading only what is
 //! new; the window that remains is a push between the last check and a delete. It deletes through the client's pacing, parents before
 //! children (one graph level at a time, the client's concurrency within a level), goes on past
-//! individual failures, and appends each outcome to the [`Journal`] as it happens. Running the
-//! same plan with the same journal again resumes: what the journal records as done is left
-//! alone, and a planned version found deleted with no journal line (the line a crash lost) is
-//! counted as deleted by this plan when GitHub lists it among the deleted versions since the
-//! plan was made.
+//! individual failures, and appends each outcome to the [`Journal`] as it happens, after an
+//! intent line written before each DELETE is sent. Running the same plan with the same journal
+//! again resumes: what the journal records as done is left alone, and a planned version found
+//! gone is this plan's deletion only if the journal has its intent line (a DELETE sent, its
+//! answer lost to a crash); any other version found gone was deleted by someone else and is
+//! skipped as [`SkipReason::GoneBeforeApply`], never counted or journaled as deleted.
+//!
+//! Before the first DELETE, a token whose classic scopes GitHub describes is checked (one
+//! request at most): without `delete:packages` the apply is refused whole
+//! ([`ApplyError::MissingScopes`]) and nothing is sent. For tokens GitHub describes no scopes of
+//! (GitHub Actions' `GITHUB_TOKEN`, app installation tokens), a circuit breaker stops sending a
+//! package's deletions once [`REFUSALS_BEFORE_STOPPING`] in a row were refused for want of
+//! permission (a `403`, or a `404` for a version GitHub still lists); the rest are skipped as
+//! [`SkipReason::NotAttempted`], with what permission is missing. Until one delete of a package
+//! succeeds, no more are in flight than the breaker allows to be refused.
 //!
 //! [`restore_from_journal`] restores, children first, every version the journal records as
-//! deleted, within GitHub's 30-day window, and records each restore in the same journal.
+//! deleted by its own runs (an intent line of this journal), within GitHub's 30-day window, and
+//! records each restore in the same journal.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
+use futures::stream::FuturesUnordered;
 use futures::{StreamExt, TryStreamExt};
+use ghpkg_api::TokenKind;
+use ghpkg_api::operations::Action;
 use ghpkg_retention::{Decision, PackagePlan, Plan, Target, VersionDecision};
 
 pub(crate) mod codes;
@@ -37,17 +51,24 @@ use recheck::{Hold, Recheck};
 use crate::client::Client;
 use crate::error::Error;
 use crate::journal::{
-    JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalReason, JournalScope, Outcome,
+    JOURNAL_VERSION, Journal, JournalEntry, JournalError, JournalHeader, JournalReason,
+    JournalScope, Outcome,
 };
-use crate::owner::Owner;
+use crate::operation::Operation;
+use crate::owner::{self, Owner};
 use crate::owner_scope::Scope;
 use crate::pacing::RateLimitStatus;
 use crate::package::PackageHandle;
 use crate::registry::Registry;
-use crate::types::{PackageType, PackageVersion, VersionState};
+use crate::types::{PackageType, PackageVersion};
 
 /// How long GitHub keeps deleted packages and versions restorable.
 pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// How many deletes of a package GitHub may refuse in a row for want of permission before an
+/// apply stops sending that package's deletes. After one package stopped, every later package
+/// of the run stops at its first such refusal.
+pub const REFUSALS_BEFORE_STOPPING: usize = 3;
 
 /// Why a plan cannot be applied (or a journal restored) at all.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +99,10 @@ pub enum ApplyError {
     /// The plan names a package type ghpkg cannot send.
     #[error("the plan's package type {0:?} is not one GitHub knows")]
     UnknownPackageType(String),
+    /// The token's classic scopes do not cover deleting (an [`Error::MissingScopes`] found
+    /// before anything was sent): nothing was deleted.
+    #[error("{}; nothing was deleted. {}", .0.summary(), .0.hint())]
+    MissingScopes(Error),
     /// A plan of container images needs the registry, to re-check before deleting that
     /// nothing pushed since the plan uses what it deletes.
     #[error(
@@ -97,6 +122,7 @@ impl ApplyError {
             ApplyError::OverBudget { .. } => ApplyErrorKind::OverBudget,
             ApplyError::WrongHost { .. } => ApplyErrorKind::WrongHost,
             ApplyError::UnknownPackageType(_) => ApplyErrorKind::InvalidInput,
+            ApplyError::MissingScopes(_) => ApplyErrorKind::MissingScopes,
             ApplyError::RegistryNeeded => ApplyErrorKind::RegistryNeeded,
             ApplyError::Journal(_) => ApplyErrorKind::Journal,
         }
@@ -125,7 +151,8 @@ pub enum Event<'a> {
         /// Its deletions (or restores) still to do.
         pending: usize,
     },
-    /// One version's outcome, as written to the journal.
+    /// One version's outcome, as written to the journal (intent lines are not outcomes and
+    /// are not reported).
     Outcome(&'a JournalEntry),
 }
 
@@ -141,8 +168,8 @@ pub struct Report {
     pub not_done: BTreeMap<JournalReason, usize>,
     /// Versions an earlier run finished (from the journal), left alone.
     pub resumed: usize,
-    /// Planned versions found deleted with no journal line (a line lost in a crash), counted as
-    /// deleted.
+    /// Planned versions found gone whose DELETE an earlier run of this journal sent (its intent
+    /// line) without recording the answer (a crash, Ctrl-C): counted as deleted.
     pub recovered: usize,
     /// How long it took.
     pub elapsed: Duration,
@@ -186,9 +213,14 @@ pub fn journal_scope(plan: &Plan) -> JournalScope {
     }
 }
 
-/// The scope of the client that addresses `target`'s owner.
-fn scope_of(client: &Client, target: &Target) -> Result<(Scope, PackageType), ApplyError> {
-    if client.host() != target.host {
+/// The scope of the client that addresses `target`'s owner; refused for a client of another
+/// host unless `other_host` allows it.
+fn scope_of(
+    client: &Client,
+    target: &Target,
+    other_host: bool,
+) -> Result<(Scope, PackageType), ApplyError> {
+    if !other_host && client.host() != target.host {
         return Err(ApplyError::WrongHost {
             plan: target.host.clone(),
             client: client.host(),
@@ -253,15 +285,35 @@ pub async fn apply(
             over_by_count: plan.budget.over_by_count,
         });
     }
-    let (scope, package_type) = scope_of(client, &plan.inputs.target)?;
-    let registry = if plan.inputs.target.is_container() {
+    let target = &plan.inputs.target;
+    let (scope, package_type) = scope_of(client, target, false)?;
+    let registry = if target.is_container() {
         Some(options.registry.ok_or(ApplyError::RegistryNeeded)?)
     } else {
         None
     };
     let started = Instant::now();
     let requests_before = client.requests_sent();
+    let to_send = plan.deletions.iter().any(|deletion| {
+        !journal
+            .state()
+            .outcome(&deletion.package, deletion.id)
+            .is_some_and(Outcome::is_final_for_apply)
+    });
+    if to_send {
+        check_delete_scopes(client, &target.owner).await?;
+    }
+    journal.write_header_if_new(JournalHeader {
+        journal: JOURNAL_VERSION,
+        at: Utc::now(),
+        plan: plan.sha256.clone(),
+        host: target.host.clone(),
+        api_url: client.base_url().to_string(),
+        owner: target.owner.clone(),
+        package_type: target.package_type.clone(),
+    })?;
     let mut report = Report::default();
+    let mut refusals_before_stopping = REFUSALS_BEFORE_STOPPING;
     for package_plan in &plan.packages {
         let to_delete: HashMap<u64, &VersionDecision> = package_plan
             .decisions
@@ -288,7 +340,14 @@ pub async fn apply(
             planned_ids: planned.iter().map(|d| d.id).collect(),
             planned,
         };
-        run.apply(journal, on_event, &mut report).await?;
+        let mut breaker = Breaker::new(refusals_before_stopping, client.token_kind());
+        run.apply(journal, &mut breaker, on_event, &mut report)
+            .await?;
+        if breaker.stopped.is_some() {
+            // The same token lacks the same permission elsewhere, most likely: one refusal
+            // each is enough to tell.
+            refusals_before_stopping = 1;
+        }
     }
     report.elapsed = started.elapsed();
     report.requests = client.requests_sent().saturating_sub(requests_before);
@@ -296,8 +355,113 @@ pub async fn apply(
     Ok(report)
 }
 
+/// Refuses the apply before anything is deleted when the token's classic scopes are known, or
+/// can be learned with one request, and do not cover deleting a version of `owner`'s.
+async fn check_delete_scopes(client: &Client, owner: &Owner) -> Result<(), ApplyError> {
+    let operation = Operation::from(Action::DeleteVersion.spec(owner::family(owner)));
+    match client.check_scopes(operation).await {
+        Err(error @ Error::MissingScopes { .. }) => Err(ApplyError::MissingScopes(error)),
+        // Anything else (GitHub unreachable, the token refused) the apply meets again when it
+        // lists the packages, and reports there.
+        _ => Ok(()),
+    }
+}
+
 /// Deletions sent between two chances to re-check, per request in flight.
 const RECHECK_BATCH: usize = 8;
+
+/// The circuit breaker of one package's deletes: it stops sending once GitHub refused
+/// `threshold` in a row for want of permission, and until one delete succeeded it keeps no
+/// more in flight than may still be refused.
+struct Breaker {
+    threshold: usize,
+    token: Option<TokenKind>,
+    /// Whether a delete of the package succeeded: the token may delete there.
+    proven: bool,
+    /// Refusals for want of permission since the last success.
+    refusals: usize,
+    /// Why sending stopped: the detail of every version not attempted.
+    stopped: Option<String>,
+}
+
+impl Breaker {
+    fn new(threshold: usize, token: Option<TokenKind>) -> Breaker {
+        Breaker {
+            threshold: threshold.max(1),
+            token,
+            proven: false,
+            refusals: 0,
+            stopped: None,
+        }
+    }
+
+    /// How many deletes may be in flight now.
+    fn allowed_in_flight(&self, in_flight: usize) -> usize {
+        if self.stopped.is_some() {
+            0
+        } else if self.proven {
+            in_flight
+        } else {
+            in_flight.min(self.threshold - self.refusals)
+        }
+    }
+
+    fn observe(&mut self, package: &str, answer: &Answer) {
+        if answer.outcome == Outcome::Deleted {
+            self.proven = true;
+            self.refusals = 0;
+            return;
+        }
+        let Some(refusal) = &answer.refusal else {
+            return;
+        };
+        self.refusals += 1;
+        if self.refusals >= self.threshold && self.stopped.is_none() {
+            let advice = match self.token {
+                Some(TokenKind::Installation) => INSTALLATION_TOKEN_ADVICE.to_string(),
+                _ => refusal.hint(),
+            };
+            self.stopped = Some(format!(
+                "not sent: GitHub refused {} of {package} in a row for want of permission \
+                 (last: {}). {advice}",
+                if self.refusals == 1 {
+                    "a delete".to_string()
+                } else {
+                    format!("{} deletes", self.refusals)
+                },
+                refusal.summary()
+            ));
+        }
+    }
+}
+
+/// What permission an installation token (GitHub Actions' `GITHUB_TOKEN`, an app's) lacks when
+/// GitHub refuses its deletes.
+const INSTALLATION_TOKEN_ADVICE: &str = "An installation token such as GitHub Actions' \
+     GITHUB_TOKEN deletes a package's versions only when the workflow's repository has the \
+     Admin role in the package's settings (Manage Actions access) and the job has `permissions: \
+     packages: write`; grant both, or use a personal access token (classic) with \
+     delete:packages.";
+
+/// GitHub's answer to one DELETE, as journaled.
+struct Answer {
+    outcome: Outcome,
+    reason: JournalReason,
+    detail: Option<String>,
+    /// The error, when GitHub refused for want of permission.
+    refusal: Option<Error>,
+}
+
+impl Answer {
+    fn of(outcome: Outcome, reason: JournalReason, detail: Option<String>) -> Answer {
+        Answer {
+            outcome,
+            reason,
+            detail,
+            refusal: None,
+        }
+    }
+}
 
 /// The deletions of one package.
 struct PackageRun<'a> {
@@ -317,6 +481,7 @@ impl PackageRun<'_> {
     async fn apply(
         &self,
         journal: &mut Journal,
+        breaker: &mut Breaker,
         on_event: &(dyn Fn(Event<'_>) + Send + Sync),
         report: &mut Report,
     ) -> Result<(), ApplyError> {
@@ -364,7 +529,6 @@ impl PackageRun<'_> {
             .iter()
             .map(|version| (version.id(), version))
             .collect();
-        let mut deleted_since_plan: Option<BTreeSet<u64>> = None;
         let mut recheck = Recheck::new(
             self.registry,
             self.package,
@@ -376,10 +540,7 @@ impl PackageRun<'_> {
         for level in levels(&to_do) {
             let mut sendable = Vec::new();
             for decision in level {
-                if let Some((outcome, reason, detail)) = self
-                    .check(decision, &current, journal, &mut deleted_since_plan)
-                    .await
-                {
+                if let Some((outcome, reason, detail)) = self.check(decision, &current, journal) {
                     if outcome == Outcome::Deleted {
                         report.recovered += 1;
                     }
@@ -391,6 +552,10 @@ impl PackageRun<'_> {
             }
             // In batches, so that a long level is re-checked for pushes as it goes.
             for batch in sendable.chunks(in_flight * RECHECK_BATCH) {
+                if breaker.stopped.is_some() {
+                    self.not_attempted(batch.iter().copied(), breaker, journal, on_event, report)?;
+                    continue;
+                }
                 recheck.when_due().await;
                 let mut to_send = Vec::with_capacity(batch.len());
                 for &decision in batch {
@@ -410,35 +575,95 @@ impl PackageRun<'_> {
                     );
                     self.write(journal, entry, on_event, report)?;
                 }
-                // Each deletion writes and syncs its own line, off the runtime's threads, so
-                // that no sync holds up the other deletions in flight.
-                let writer = journal.writer();
-                let writer = &writer;
-                let mut written = futures::stream::iter(to_send)
-                    .map(|decision| async move {
-                        let (outcome, reason, detail) = self.delete(decision).await;
-                        let entry = self.entry(decision, outcome, reason, detail);
-                        writer.write(&entry).await.map(|()| entry)
-                    })
-                    .buffer_unordered(in_flight);
-                while let Some(entry) = written.next().await {
-                    let entry = entry?;
-                    journal.note(entry.clone());
-                    report.record(&entry);
-                    on_event(Event::Outcome(&entry));
-                }
+                self.send(to_send, breaker, journal, on_event, report)
+                    .await?;
             }
         }
         Ok(())
     }
 
+    /// Sends the deletes of `to_send`, as many in flight as the client's concurrency and the
+    /// breaker allow, journaling each one's intent before it is sent and its outcome after;
+    /// what the breaker stops is journaled as not attempted.
+    async fn send(
+        &self,
+        to_send: Vec<&VersionDecision>,
+        breaker: &mut Breaker,
+        journal: &mut Journal,
+        on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+        report: &mut Report,
+    ) -> Result<(), ApplyError> {
+        let in_flight = self.package.scope().client().concurrency();
+        // Each deletion writes and syncs its own lines, off the runtime's threads, so that no
+        // sync holds up the other deletions in flight.
+        let writer = journal.writer();
+        let writer = &writer;
+        let mut waiting = to_send.into_iter();
+        let mut sending = FuturesUnordered::new();
+        loop {
+            while sending.len() < breaker.allowed_in_flight(in_flight) {
+                let Some(decision) = waiting.next() else {
+                    break;
+                };
+                sending.push(async move {
+                    let intent = self.entry(
+                        decision,
+                        Outcome::Intent,
+                        JournalReason::Plan(decision.reason),
+                        None,
+                    );
+                    writer.write(&intent).await?;
+                    let answer = self.delete(decision).await;
+                    let entry = self.entry(
+                        decision,
+                        answer.outcome,
+                        answer.reason.clone(),
+                        answer.detail.clone(),
+                    );
+                    writer.write(&entry).await?;
+                    Ok::<_, JournalError>((intent, entry, answer))
+                });
+            }
+            let Some(sent) = sending.next().await else {
+                break;
+            };
+            let (intent, entry, answer) = sent?;
+            breaker.observe(self.package.name(), &answer);
+            journal.note(intent);
+            journal.note(entry.clone());
+            report.record(&entry);
+            on_event(Event::Outcome(&entry));
+        }
+        self.not_attempted(waiting, breaker, journal, on_event, report)
+    }
+
+    /// Journals `decisions` as not attempted: the breaker stopped sending.
+    fn not_attempted<'d>(
+        &self,
+        decisions: impl IntoIterator<Item = &'d VersionDecision>,
+        breaker: &Breaker,
+        journal: &mut Journal,
+        on_event: &(dyn Fn(Event<'_>) + Send + Sync),
+        report: &mut Report,
+    ) -> Result<(), ApplyError> {
+        for decision in decisions {
+            let entry = self.entry(
+                decision,
+                Outcome::Skipped,
+                JournalReason::Skipped(SkipReason::NotAttempted),
+                breaker.stopped.clone(),
+            );
+            self.write(journal, entry, on_event, report)?;
+        }
+        Ok(())
+    }
+
     /// Why `decision` must not be deleted now, if it must not: `(outcome, reason, detail)`.
-    async fn check(
+    fn check(
         &self,
         decision: &VersionDecision,
         current: &HashMap<u64, &PackageVersion>,
         journal: &Journal,
-        deleted_since_plan: &mut Option<BTreeSet<u64>>,
     ) -> Option<(Outcome, JournalReason, Option<String>)> {
         let name = self.package.name();
         if let Some(graph) = &decision.graph {
@@ -460,22 +685,26 @@ impl PackageRun<'_> {
             }
         }
         let Some(now) = current.get(&decision.id) else {
-            // Gone. Deleted by an earlier run of this plan whose journal line was lost?
-            let deleted = match deleted_since_plan {
-                Some(deleted) => deleted,
-                None => deleted_since_plan.insert(self.deleted_since(self.plan).await),
-            };
-            return Some(if deleted.contains(&decision.id) {
+            // Gone. Ours only if a run of this journal sent its DELETE and lost the answer.
+            return Some(if journal.state().sent_delete(name, decision.id) {
                 (
                     Outcome::Deleted,
                     JournalReason::Plan(decision.reason),
-                    Some("found deleted since the plan was made, with no journal line".into()),
+                    Some(
+                        "gone, and an earlier run of this journal sent its DELETE without \
+                         recording the answer"
+                            .into(),
+                    ),
                 )
             } else {
                 (
                     Outcome::Skipped,
-                    JournalReason::Skipped(SkipReason::Gone),
-                    Some("no longer listed".into()),
+                    JournalReason::Skipped(SkipReason::GoneBeforeApply),
+                    Some(
+                        "no longer listed, and this journal never sent its DELETE: someone \
+                         else deleted it since the plan"
+                            .into(),
+                    ),
                 )
             });
         };
@@ -508,53 +737,55 @@ impl PackageRun<'_> {
         None
     }
 
-    /// Ids of this package's versions deleted since `plan` was made, as GitHub lists them
-    /// (empty where GitHub cannot list deleted versions: the user scope).
-    async fn deleted_since(&self, plan: &Plan) -> BTreeSet<u64> {
-        if matches!(self.package.scope().owner(), Owner::User(_)) {
-            return BTreeSet::new();
-        }
-        let listed: Result<Vec<PackageVersion>, Error> = self
-            .package
-            .versions()
-            .state(VersionState::Deleted)
-            .stream()
-            .try_collect()
-            .await;
-        listed
-            .unwrap_or_default()
-            .iter()
-            .filter(|version| {
-                version
-                    .deleted_at()
-                    .is_some_and(|at| at >= plan.created_at - TimeDelta::seconds(1))
-            })
-            .map(|version| version.id())
-            .collect()
-    }
-
-    /// Sends one delete: `(outcome, reason, detail)`.
-    async fn delete(&self, decision: &VersionDecision) -> (Outcome, JournalReason, Option<String>) {
-        match self.package.version(decision.id).delete().await {
-            Ok(()) => (Outcome::Deleted, JournalReason::Plan(decision.reason), None),
-            // The package was just listed, so a 404 means this version alone is gone.
-            Err(error) if error.is_not_found() => (
-                Outcome::AlreadyGone,
-                JournalReason::Plan(decision.reason),
-                None,
-            ),
+    /// Sends one delete and says how it ended. A `404` for a version just listed is checked
+    /// with one read: a version GitHub still lists was refused (the token may see it but not
+    /// delete it, as GitHub answers installation tokens), not already gone.
+    async fn delete(&self, decision: &VersionDecision) -> Answer {
+        let version = self.package.version(decision.id);
+        let plan_reason = JournalReason::Plan(decision.reason);
+        match version.delete().await {
+            Ok(()) => Answer::of(Outcome::Deleted, plan_reason, None),
+            Err(error) if error.is_not_found() => {
+                let still_listed = version
+                    .get()
+                    .await
+                    .is_ok_and(|listed| listed.deleted_at().is_none());
+                if !still_listed {
+                    // The package was just listed, so a 404 means this version alone is gone.
+                    return Answer::of(Outcome::AlreadyGone, plan_reason, None);
+                }
+                Answer {
+                    outcome: Outcome::Failed,
+                    reason: JournalReason::Failed(error.kind()),
+                    detail: Some(format!(
+                        "{}, yet GitHub still lists the version: the token may see it but not \
+                         delete it",
+                        error.summary()
+                    )),
+                    refusal: Some(error),
+                }
+            }
             Err(Error::Refused {
                 reason, message, ..
-            }) => (
+            }) => Answer::of(
                 Outcome::Refused,
                 JournalReason::Refused(reason),
                 Some(message),
             ),
-            Err(error) => (
-                Outcome::Failed,
-                JournalReason::Failed(error.kind()),
-                Some(error.to_string()),
-            ),
+            Err(error) => {
+                let no_permission = matches!(
+                    error,
+                    Error::MissingScopes { .. }
+                        | Error::Forbidden { .. }
+                        | Error::Unauthorized { .. }
+                );
+                Answer {
+                    outcome: Outcome::Failed,
+                    reason: JournalReason::Failed(error.kind()),
+                    detail: Some(error.to_string()),
+                    refusal: no_permission.then_some(error),
+                }
+            }
         }
     }
 
@@ -647,11 +878,36 @@ fn levels<'a>(planned: &[&'a VersionDecision]) -> Vec<Vec<&'a VersionDecision>> 
     levels
 }
 
-/// Restores every version `journal_path` records as deleted (and not yet restored), children
-/// before parents, and records each restore in the same journal.
+/// How [`restore_from_journal`] checks where it restores.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RestoreOptions {
+    other_host: bool,
+}
+
+impl RestoreOptions {
+    /// The default: a client of another host than the journal records is refused
+    /// ([`ApplyError::WrongHost`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Restores through the client even when it talks to another host than the journal
+    /// records: for the same GitHub reached under another name, or an emulator restarted on
+    /// another port.
+    pub fn allow_other_host(mut self, allow: bool) -> Self {
+        self.other_host = allow;
+        self
+    }
+}
+
+/// Restores every version `journal_path` records as deleted by its own runs (its intent line
+/// says the DELETE was sent) and not yet restored, children before parents, and records each
+/// restore in the same journal. A version the journal found deleted by someone else is never
+/// restored.
 pub async fn restore_from_journal(
     client: &Client,
     journal_path: &Path,
+    options: &RestoreOptions,
     on_event: &(dyn Fn(Event<'_>) + Send + Sync),
 ) -> Result<Report, ApplyError> {
     let started = Instant::now();
@@ -677,7 +933,7 @@ pub async fn restore_from_journal(
     };
     // Every line must agree with the first: one plan, one target.
     let mut journal = Journal::open(journal_path, &scope)?;
-    let (owner_scope, package_type) = scope_of(client, &scope.target)?;
+    let (owner_scope, package_type) = scope_of(client, &scope.target, options.other_host)?;
     let mut report = Report::default();
     // Children were deleted after their parents: restore in the reverse order.
     let mut seen = BTreeSet::new();
@@ -689,7 +945,9 @@ pub async fn restore_from_journal(
         .filter(|entry| entry.outcome == Outcome::Deleted)
         .filter(|entry| seen.insert((entry.package.clone(), entry.version_id)))
         .filter(|entry| {
-            journal.state().outcome(&entry.package, entry.version_id) == Some(Outcome::Deleted)
+            journal
+                .state()
+                .is_restorable(&entry.package, entry.version_id)
         })
         .cloned()
         .collect();
@@ -723,6 +981,7 @@ pub async fn restore_from_journal(
             }
         };
         let entry = JournalEntry {
+            journal: JOURNAL_VERSION,
             at: Utc::now(),
             outcome,
             reason,
