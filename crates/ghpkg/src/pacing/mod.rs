@@ -253,6 +253,11 @@ impl Pacer {
         self.budget.rate_limit()
     }
 
+    /// Until when a rate limit holds every request back, if one does now.
+    pub(crate) fn paused_until(&self) -> Option<DateTime<Utc>> {
+        self.budget.paused_until()
+    }
+
     /// Requests sent so far (retries included).
     pub(crate) fn requests_sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
@@ -311,7 +316,9 @@ impl Pacer {
             Ok(response) => response,
             Err(error) => {
                 reservation.settle(None);
-                let failure = if error.is_connect() {
+                let failure = if classify::certificate_problem(&error).is_some() {
+                    Failure::Untrusted
+                } else if error.is_connect() {
                     Failure::NotConnected
                 } else {
                     Failure::AfterSending
