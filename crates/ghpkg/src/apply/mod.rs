@@ -21,6 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -206,6 +207,7 @@ fn scope_of(client: &Client, target: &Target) -> Result<(Scope, PackageType), Ap
 pub struct ApplyOptions<'a> {
     registry: Option<&'a Registry>,
     recheck_every: Duration,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl Default for ApplyOptions<'_> {
@@ -213,6 +215,7 @@ impl Default for ApplyOptions<'_> {
         ApplyOptions {
             registry: None,
             recheck_every: DEFAULT_RECHECK_INTERVAL,
+            stop: None,
         }
     }
 }
@@ -235,6 +238,19 @@ impl<'a> ApplyOptions<'a> {
     pub fn recheck_every(mut self, interval: Duration) -> Self {
         self.recheck_every = interval;
         self
+    }
+
+    /// Stops sending deletions once `stop` is set (by a Ctrl-C handler, say): deletions in
+    /// flight finish and are journaled, nothing more is sent, and [`apply`] returns its report.
+    /// The planned versions it did not reach have no journal line; applying the same plan with
+    /// the same journal again sends them.
+    pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|stop| stop.load(Ordering::SeqCst))
     }
 }
 
@@ -263,6 +279,9 @@ pub async fn apply(
     let requests_before = client.requests_sent();
     let mut report = Report::default();
     for package_plan in &plan.packages {
+        if options.stopped() {
+            break;
+        }
         let to_delete: HashMap<u64, &VersionDecision> = package_plan
             .decisions
             .iter()
@@ -284,6 +303,7 @@ pub async fn apply(
             package_plan,
             registry,
             recheck_every: options.recheck_every,
+            options,
             package: &package,
             planned_ids: planned.iter().map(|d| d.id).collect(),
             planned,
@@ -306,6 +326,8 @@ struct PackageRun<'a> {
     /// Where to re-read the graph from (container images only).
     registry: Option<&'a Registry>,
     recheck_every: Duration,
+    /// Whether to stop ([`ApplyOptions::stop_when`]).
+    options: &'a ApplyOptions<'a>,
     package: &'a PackageHandle,
     /// Planned deletions of this package, in the plan's order.
     planned: Vec<&'a VersionDecision>,
@@ -374,6 +396,9 @@ impl PackageRun<'_> {
         recheck.examine(&listed).await;
         let in_flight = self.package.scope().client().concurrency();
         for level in levels(&to_do) {
+            if self.options.stopped() {
+                return Ok(());
+            }
             let mut sendable = Vec::new();
             for decision in level {
                 if let Some((outcome, reason, detail)) = self
@@ -391,6 +416,9 @@ impl PackageRun<'_> {
             }
             // In batches, so that a long level is re-checked for pushes as it goes.
             for batch in sendable.chunks(in_flight * RECHECK_BATCH) {
+                if self.options.stopped() {
+                    return Ok(());
+                }
                 recheck.when_due().await;
                 let mut to_send = Vec::with_capacity(batch.len());
                 for &decision in batch {
@@ -415,6 +443,8 @@ impl PackageRun<'_> {
                 let writer = journal.writer();
                 let writer = &writer;
                 let mut written = futures::stream::iter(to_send)
+                    // Once stopped, nothing more is sent; what is in flight finishes.
+                    .take_while(|_| std::future::ready(!self.options.stopped()))
                     .map(|decision| async move {
                         let (outcome, reason, detail) = self.delete(decision).await;
                         let entry = self.entry(decision, outcome, reason, detail);
