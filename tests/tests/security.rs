@@ -115,8 +115,13 @@ async fn an_untrusted_certificate_is_named_as_such_by_the_api_and_the_registry()
         .facts_for_plan(&registry, &target, &rules, chrono::Utc::now(), &|_| {})
         .await
         .unwrap();
-    let problem = registry.last_problem().expect("the registry's problem is kept");
-    assert_eq!(problem.kind, ghpkg::registry::RegistryProblemKind::Untrusted);
+    let problem = registry
+        .last_problem()
+        .expect("the registry's problem is kept");
+    assert_eq!(
+        problem.kind,
+        ghpkg::registry::RegistryProblemKind::Untrusted
+    );
     assert!(
         problem
             .message

@@ -25,7 +25,8 @@ Examples:
   echo \"$TOKEN\" | ghpkg --with-token auth status
 
 The token comes from GH_TOKEN, then GITHUB_TOKEN, or standard input with --with-token; it is never
-an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budget, 5 not confirmed.";
+an argument. Exit codes: 0 done, 1 failed, 2 usage, 3 partly failed, 4 over budget, 5 not confirmed,
+7 a package not done, 130 interrupted.";
 
 /// `ghpkg`: GitHub Packages from the command line — list, inspect, delete and restore packages
 /// and versions, and prune them with retention plans you review before anything is deleted.
@@ -204,8 +205,11 @@ Rules (see crates/ghpkg-retention/README.md for the exact semantics):
   another: prune reads their image graph from the registry (--registry-url), and an index and its
   platform images, signatures and attestations are kept or deleted together.
 
-A dry run exits 0, or 4 when the plan is over its budget. With --apply: 3 when some deletions
-failed or were refused, 4 over budget, 5 when there is no terminal to confirm on and no --yes.";
+A dry run exits 0, 4 when the plan is over its budget, or 7 when a package cannot be pruned (its
+graph or listing cannot be trusted, the registry cannot be read). With --apply also: 3 when some
+deletions failed or were refused, 5 when there is no terminal to confirm on and no --yes, 130 on
+Ctrl-C (it prints the command that resumes). Rerunning with the same --plan-out after an
+unfinished run refuses and says to run `ghpkg apply PLAN`, which resumes.";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:

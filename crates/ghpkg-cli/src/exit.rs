@@ -28,11 +28,20 @@ pub enum Exit {
     /// `6`: `verify` found damage: a tag that does not resolve, or a child or referrer of a
     /// tagged image that is missing. The output names each broken tag.
     Damaged,
+    /// `7`: a package was not done: its graph or listing could not be trusted, the registry
+    /// could not be read (unreachable, an untrusted certificate, the token refused), its
+    /// listing failed, or a run stopped before sending its deletions. Nothing in it was
+    /// deleted that was not sent; the output names each package, why, and what to do.
+    NotDone,
+    /// `130`: interrupted (Ctrl-C) during an apply: the deletions in flight finished or were
+    /// abandoned, the journal holds every outcome, and the output prints the command that
+    /// resumes.
+    Interrupted,
 }
 
 impl Exit {
     /// Every exit code, in numeric order.
-    pub const ALL: [Exit; 7] = [
+    pub const ALL: [Exit; 9] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
@@ -40,6 +49,8 @@ impl Exit {
         Exit::OverBudget,
         Exit::NotConfirmed,
         Exit::Damaged,
+        Exit::NotDone,
+        Exit::Interrupted,
     ];
 
     /// The number the process exits with.
@@ -52,6 +63,9 @@ impl Exit {
             Exit::OverBudget => 4,
             Exit::NotConfirmed => 5,
             Exit::Damaged => 6,
+            Exit::NotDone => 7,
+            // The shells' convention for a process stopped by SIGINT (128 + 2).
+            Exit::Interrupted => 130,
         }
     }
 
@@ -65,6 +79,8 @@ impl Exit {
             Exit::OverBudget => "over-budget",
             Exit::NotConfirmed => "not-confirmed",
             Exit::Damaged => "damaged",
+            Exit::NotDone => "not-done",
+            Exit::Interrupted => "interrupted",
         }
     }
 }
@@ -82,6 +98,6 @@ mod tests {
     #[test]
     fn exit_codes_are_distinct_and_in_order() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 130]);
     }
 }

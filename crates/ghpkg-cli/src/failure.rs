@@ -270,10 +270,16 @@ impl Failure {
 
 /// Advice a library error gives in the library's terms, and the same advice on the command
 /// line, for errors that carry only a message.
-pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[(
-    "address it through Client::org or Client::user instead of Client::authenticated_user",
-    "pass --user or --org",
-)];
+pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[
+    (
+        "address it through Client::org or Client::user instead of Client::authenticated_user",
+        "pass --user or --org",
+    ),
+    (
+        "accept any certificate with ClientBuilder::danger_accept_invalid_certs",
+        "pass --insecure-skip-tls-verify",
+    ),
+];
 
 /// `message` with the library's advice put in flags.
 fn on_the_command_line(message: String) -> String {

@@ -125,7 +125,10 @@ pub(crate) fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> 
             return Some(describe_certificate_problem(problem));
         }
         // An `io::Error`'s `source` skips the error it wraps: step into it instead.
-        next = match error.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        next = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
             Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
             None => error.source(),
         };

@@ -232,10 +232,9 @@ impl PackageResult {
                         (Outcome::Skipped, JournalReason::Skipped(SkipReason::ListingFailed)) => {
                             not_done.push((NotDoneReason::ListingFailed, detail()))
                         }
-                        (
-                            Outcome::Skipped,
-                            JournalReason::Skipped(SkipReason::GraphUnreadable),
-                        ) => not_done.push((NotDoneReason::UnreadableGraph, detail())),
+                        (Outcome::Skipped, JournalReason::Skipped(SkipReason::GraphUnreadable)) => {
+                            not_done.push((NotDoneReason::UnreadableGraph, detail()))
+                        }
                         // Changed since the plan: skipping it is the safe outcome.
                         (Outcome::Skipped, _) => {}
                     }

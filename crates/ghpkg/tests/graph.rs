@@ -596,7 +596,11 @@ async fn planning_reports_the_count_each_page_listed_and_each_manifest_read() {
             _ => None,
         })
         .collect();
-    assert_eq!(reads.len() as u64, manifests + 1, "one per read, then the total");
+    assert_eq!(
+        reads.len() as u64,
+        manifests + 1,
+        "one per read, then the total"
+    );
     assert!(reads.windows(2).all(|w| w[0].0 <= w[1].0), "{reads:?}");
     assert!(reads.iter().all(|(read, known)| read <= known), "{reads:?}");
     assert_eq!(reads.last(), Some(&(manifests, manifests)));

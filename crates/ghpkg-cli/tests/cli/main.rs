@@ -8,8 +8,11 @@ mod exit_codes;
 mod graphs;
 mod hostile;
 mod human_output;
+mod outcomes;
 mod real_registry;
 mod repository;
 mod runs;
 mod scopes;
 mod support;
+#[cfg(unix)]
+mod terminal;

@@ -140,6 +140,13 @@ impl Pacing {
         f64::from(self.points_per_minute) / f64::from(request_points(&Method::DELETE)) * scale
     }
 
+    /// How many `GET`s a minute the points budget allows (a page of a listing is one), in real
+    /// minutes: the floor of a listing's time, for ETAs.
+    pub fn reads_per_minute(&self) -> f64 {
+        self.writes_per_minute() * f64::from(request_points(&Method::DELETE))
+            / f64::from(request_points(&Method::GET))
+    }
+
     /// A minute, as scaled by [`Pacing::time_scale`].
     fn minute(&self) -> Duration {
         let minute = Duration::from_secs(60);
