@@ -121,7 +121,7 @@ mod tests {
         let failed = result(PackageOutcome::NotDone(NotDoneReason::DeletesFailed));
         let held = result(PackageOutcome::NotDone(NotDoneReason::UnreadableGraph));
         let exit = |results: &[PackageResult]| exit_of(reasons(results));
-        assert_eq!(exit(&[pruned.clone()]), Exit::Success);
+        assert_eq!(exit(std::slice::from_ref(&pruned)), Exit::Success);
         assert_eq!(exit(&[pruned.clone(), failed.clone()]), Exit::PartlyFailed);
         assert_eq!(exit(&[pruned, failed, held]), Exit::NotDone);
         assert_eq!(exit(&[result(PackageOutcome::NothingToDo)]), Exit::Success);

@@ -149,7 +149,7 @@ impl PackageHandle {
                 .stream()
                 .inspect_ok(|_| {
                     items += 1;
-                    if items % per_page == 0 {
+                    if items.is_multiple_of(per_page) {
                         on_event(PlanningEvent::Listed {
                             package,
                             pages: items / per_page,
@@ -166,7 +166,7 @@ impl PackageHandle {
             });
             let (before, listed) = futures::join!(count, listing);
             if let Ok(listed) = &listed
-                && listed.len() as u64 % per_page != 0
+                && !(listed.len() as u64).is_multiple_of(per_page)
             {
                 on_event(PlanningEvent::Listed {
                     package,

@@ -42,14 +42,25 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         return Err(over_budget(&plan));
     }
     if plan.deletions.is_empty() {
-        context
-            .out
-            .note("The plan deletes nothing; there is nothing to apply.");
-        let report = empty_report(&plan);
+        let mut report = empty_report(&plan);
+        // A plan that failed a package closed deletes nothing, and that package is not done.
+        report.packages = outcomes::infos(&PackageResult::of_apply(
+            &plan,
+            &ghpkg::journal::JournalState::default(),
+            &BTreeMap::new(),
+        ));
         if context.out.json {
             context.out.json(&report);
+        } else {
+            context
+                .out
+                .note("The plan deletes nothing; there is nothing to apply.");
+            context
+                .out
+                .text(&render::report::packages_not_done(&report.packages));
         }
-        return Ok(Exit::Success);
+        report_to_actions(context, &report, Some(&args.plan));
+        return Ok(exit_of(&report));
     }
     if !context.out.json {
         context.out.text(&plan_overview(&plan));

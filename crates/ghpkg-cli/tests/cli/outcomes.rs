@@ -130,6 +130,8 @@ fn a_held_back_package_is_not_done_in_json_with_what_to_do() {
                 registry_error::PACKAGE,
                 graphs::multi_arch::PACKAGE,
                 "--untagged",
+                "--plan-out",
+                "plan.json",
                 "--json",
             ],
         )
@@ -156,6 +158,23 @@ fn a_held_back_package_is_not_done_in_json_with_what_to_do() {
     let fine = outcome(graphs::multi_arch::PACKAGE);
     assert_eq!(fine["reason"], Value::Null, "{fine}");
     assert_ne!(fine["outcome"], "not-done", "{fine}");
+
+    // Applying that plan later says the same, though it deletes nothing.
+    let applied = emulator
+        .ghpkg(TOKEN, &["apply", "plan.json", "--yes", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(applied.status.code(), Some(7), "{}", printed(&applied));
+    let report = json_of(&applied, "run-report.schema.json");
+    let held = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"] == registry_error::PACKAGE)
+        .unwrap_or_else(|| panic!("{report}"))
+        .clone();
+    assert_eq!(held["reason"], "unreadable-graph", "{held}");
 }
 
 /// An HTTPS server on 127.0.0.1 with the self-signed certificate of `tests/tests/tls/`,
