@@ -68,6 +68,70 @@ async fn tls_is_verified_by_default_and_skipping_it_takes_an_explicit_setting() 
     assert!(conflicts.is_empty());
 }
 
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_as_such_by_the_api_and_the_registry() {
+    let base = self_signed_server().await;
+    let client = Client::builder()
+        .base_url(&base)
+        .token("ghp_secret_over_tls")
+        .build()
+        .unwrap();
+    let error = client.org("acme").docker_conflicts().await.unwrap_err();
+    assert!(
+        error.summary().contains("TLS certificate is not trusted")
+            && error.summary().contains("CaUsedAsEndEntity"),
+        "{error}"
+    );
+    assert!(
+        error.hint().contains("danger_accept_invalid_certs"),
+        "{}",
+        error.hint()
+    );
+    assert_eq!(client.requests_sent(), 1, "a certificate is not retried");
+
+    // The registry behind an untrusted certificate, the API the emulator's.
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let api = Client::builder()
+        .base_url(server.base_url())
+        .token(tokens::OCTOCAT_ALL)
+        .build()
+        .unwrap();
+    let registry = ghpkg::registry::Registry::new(
+        &api,
+        ghpkg::registry::RegistryOptions {
+            url: Some(base),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let scope = api.org(demo::ACME);
+    let target = scope.target(&PackageType::Container, None);
+    let rules = ghpkg::retention::Rules {
+        tag_selection: Some(ghpkg::retention::TagSelection::Untagged),
+        ..Default::default()
+    };
+    scope
+        .package(PackageType::Container, demo::GATEWAY)
+        .facts_for_plan(&registry, &target, &rules, chrono::Utc::now(), &|_| {})
+        .await
+        .unwrap();
+    let problem = registry
+        .last_problem()
+        .expect("the registry's problem is kept");
+    assert_eq!(
+        problem.kind,
+        ghpkg::registry::RegistryProblemKind::Untrusted
+    );
+    assert!(
+        problem
+            .message
+            .contains("the registry's TLS certificate is not trusted: it is not accepted"),
+        "{}",
+        problem.message
+    );
+    server.stop().await;
+}
+
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

@@ -223,8 +223,11 @@ Rules (see crates/ghpkg-retention/README.md for the exact semantics):
   another: prune reads their image graph from the registry (--registry-url), and an index and its
   platform images, signatures and attestations are kept or deleted together.
 
-A dry run exits 0, or 4 when the plan is over its budget. With --apply: 3 when some deletions
-failed or were refused, 4 over budget, 5 when there is no terminal to confirm on and no --yes.";
+A dry run exits 0, 4 when the plan is over its budget, or 7 when a package cannot be pruned (its
+graph or listing cannot be trusted, the registry cannot be read). With --apply also: 3 when some
+deletions failed or were refused, 5 when there is no terminal to confirm on and no --yes, 130 on
+Ctrl-C (it prints the command that resumes). Rerunning with the same --plan-out after an
+unfinished run refuses and says to run `ghpkg apply PLAN`, which resumes.";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:

@@ -29,15 +29,27 @@ pub enum Exit {
     /// `6`: `verify` found damage: a tag that does not resolve, or a child or referrer of a
     /// tagged image that is missing. The output names each broken tag.
     Damaged,
+    /// `7`: a package was not done: its graph or listing could not be trusted, the registry
+    /// could not be read (unreachable, an untrusted certificate, the token refused), its
+    /// listing failed, or a run stopped before sending its deletions. Nothing in it was
+    /// deleted that was not sent; the output names each package, why, and what to do.
+    NotDone,
+    /// `130`: interrupted (Ctrl-C) during an apply: the deletions in flight finished or were
+    /// abandoned, the journal holds every outcome, and the output prints the command that
+    /// resumes.
     /// `8`: `auth status` found a token GitHub accepts, but its classic scopes do not allow
     /// every operation (deleting needs `delete:packages`, restoring `write:packages`). The
     /// output names the missing scopes of each operation.
     Insufficient,
+    /// `130`: interrupted (Ctrl-C) during an apply: the deletions in flight finished or were
+    /// abandoned, the journal holds every outcome, and the output prints the command that
+    /// resumes.
+    Interrupted,
 }
 
 impl Exit {
     /// Every exit code, in numeric order.
-    pub const ALL: [Exit; 8] = [
+    pub const ALL: [Exit; 10] = [
         Exit::Success,
         Exit::Failure,
         Exit::Usage,
@@ -45,7 +57,9 @@ impl Exit {
         Exit::OverBudget,
         Exit::NotConfirmed,
         Exit::Damaged,
+        Exit::NotDone,
         Exit::Insufficient,
+        Exit::Interrupted,
     ];
 
     /// The number the process exits with.
@@ -58,7 +72,10 @@ impl Exit {
             Exit::OverBudget => 4,
             Exit::NotConfirmed => 5,
             Exit::Damaged => 6,
+            Exit::NotDone => 7,
             Exit::Insufficient => 8,
+            // The shells' convention for a process stopped by SIGINT (128 + 2).
+            Exit::Interrupted => 130,
         }
     }
 
@@ -72,7 +89,9 @@ impl Exit {
             Exit::OverBudget => "over-budget",
             Exit::NotConfirmed => "not-confirmed",
             Exit::Damaged => "damaged",
+            Exit::NotDone => "not-done",
             Exit::Insufficient => "insufficient",
+            Exit::Interrupted => "interrupted",
         }
     }
 }
@@ -90,7 +109,6 @@ mod tests {
     #[test]
     fn exit_codes_are_distinct_and_in_order() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|exit| exit.code()).collect();
-        // 7 is `not-done` (a run that left packages undone), added with the package outcomes.
-        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(codes, [0, 1, 2, 3, 4, 5, 6, 7, 8, 130]);
     }
 }

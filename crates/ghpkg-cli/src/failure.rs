@@ -287,6 +287,10 @@ pub const ADVICE_ON_THE_COMMAND_LINE: &[(&str, &str)] = &[
         "GH_TOKEN, GITHUB_TOKEN or the client builder",
         "GH_TOKEN, GITHUB_TOKEN or standard input with --with-token",
     ),
+    (
+        "accept any certificate with ClientBuilder::danger_accept_invalid_certs",
+        "pass --insecure-skip-tls-verify",
+    ),
 ];
 
 /// `message` with the library's advice put in flags.

@@ -7,6 +7,8 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::shapes::PackageOutcomeInfo;
+
 /// The files GitHub Actions reads after a step.
 #[derive(Clone, Debug)]
 pub struct GithubActions {
@@ -72,6 +74,108 @@ fn delimiter_for(value: &str) -> String {
     delimiter
 }
 
+/// How loud an annotation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// `::error`: the job should go red.
+    Error,
+    /// `::warning`: worth a look.
+    Warning,
+}
+
+/// A workflow command that annotates the run (`::error title=TITLE::MESSAGE`), one line,
+/// printed on standard output for the runner to pick up.
+pub fn annotation(level: Level, title: &str, message: &str) -> String {
+    let level = match level {
+        Level::Error => "error",
+        Level::Warning => "warning",
+    };
+    let property = escape_data(title).replace(':', "%3A").replace(',', "%2C");
+    format!("::{level} title={property}::{}\n", escape_data(message))
+}
+
+/// A workflow command's data with `%` and line breaks escaped, as the runner unescapes them.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// The annotations for `packages`: an error for each one not done, naming why and what to
+/// do.
+pub fn not_done_annotations(packages: &[PackageOutcomeInfo]) -> String {
+    packages
+        .iter()
+        .filter_map(|package| {
+            let reason = package.reason?;
+            let message = [package.detail.as_deref(), package.what_to_do.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" — ");
+            Some(annotation(
+                Level::Error,
+                &format!("ghpkg: {} not done ({reason})", package.package),
+                &message,
+            ))
+        })
+        .collect()
+}
+
+/// How many of `packages` were not done, as the `not-done` output says it.
+pub fn not_done_count(packages: &[PackageOutcomeInfo]) -> String {
+    packages
+        .iter()
+        .filter(|package| package.reason.is_some())
+        .count()
+        .to_string()
+}
+
+/// `packages` as the `outcomes` output: compact JSON, `[{"package", "outcome", "reason"}]`
+/// (a workflow reads it with `fromJSON`).
+pub fn outcomes_output(packages: &[PackageOutcomeInfo]) -> String {
+    let entries: Vec<serde_json::Value> = packages
+        .iter()
+        .map(|package| {
+            serde_json::json!({
+                "package": package.package,
+                "outcome": package.outcome,
+                "reason": package.reason,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(entries).to_string()
+}
+
+/// The step summary's section on `packages` not done: what was not done, why, and what to do;
+/// empty when every package was done.
+pub fn not_done_markdown(packages: &[PackageOutcomeInfo], exit: u8) -> String {
+    let not_done: Vec<&PackageOutcomeInfo> = packages
+        .iter()
+        .filter(|package| package.reason.is_some())
+        .collect();
+    if not_done.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "**Not done: {} of {} packages** (exit {exit}). Nothing was deleted in them that \
+         was not sent.\n\n| package | reason | what happened | what to do |\n|---|---|---|---|\n",
+        not_done.len(),
+        packages.len()
+    );
+    for package in not_done {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} |\n",
+            markdown_cell(&package.package),
+            package.reason.map(|r| r.as_str()).unwrap_or_default(),
+            markdown_cell(package.detail.as_deref().unwrap_or("")),
+            markdown_cell(package.what_to_do.as_deref().unwrap_or(""))
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 /// Escapes `|` and line breaks so that `text` stays inside one markdown table cell.
 pub fn markdown_cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
@@ -80,6 +184,22 @@ pub fn markdown_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_annotation_is_one_line_whatever_its_message_holds() {
+        assert_eq!(
+            annotation(
+                Level::Error,
+                "ghpkg: web/app, not done: tls",
+                "50% of\nit\r"
+            ),
+            "::error title=ghpkg%3A web/app%2C not done%3A tls::50%25 of%0Ait%0D\n"
+        );
+        assert_eq!(
+            annotation(Level::Warning, "t", "m"),
+            "::warning title=t::m\n"
+        );
+    }
 
     #[test]
     fn outputs_are_appended_and_multiline_values_use_a_delimiter() {

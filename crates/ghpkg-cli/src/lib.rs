@@ -17,6 +17,7 @@
 //! - [`render`]: everything printed for people (tables, relative times, plans, reports).
 //! - [`failure`]: every error as one value with a kind, a message, a hint and an exit code.
 //! - [`exit`]: the exit codes.
+//! - [`outcomes`]: each package's outcome: what to do about it, and the exit code it makes.
 //! - [`progress`]: progress bars with an ETA from the pacing budget.
 //! - [`github_actions`]: step outputs and summaries inside GitHub Actions.
 
@@ -32,6 +33,7 @@ pub mod connection;
 pub mod exit;
 pub mod failure;
 pub mod github_actions;
+pub mod outcomes;
 pub mod progress;
 pub mod render;
 pub mod shapes;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use ghpkg::apply::SkipReason;
 use ghpkg::journal::{JournalEntry, JournalReason, Outcome};
+use ghpkg::outcome::{NotDoneReason, PackageOutcome, PackageResult};
 use ghpkg::retention::{Plan, Target};
 use ghpkg::{Owner, Package, PackageVersion, RateLimitStatus};
 use schemars::JsonSchema;
@@ -282,6 +283,70 @@ pub struct PruneResult {
     pub apply: Option<RunReport>,
     /// Why `--apply` did not start: `over-budget`, `confirmation-required` or `declined`.
     pub not_applied: Option<ErrorInfo>,
+    /// How each package ended (after the apply, when it ran): also packages that could not be
+    /// listed and so are not in the plan.
+    pub packages: Vec<PackageOutcomeInfo>,
+}
+
+/// How one package of a run ended.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+pub struct PackageOutcomeInfo {
+    /// The package.
+    pub package: String,
+    /// `pruned` (every planned deletion done), `planned` (a dry run that would delete some of
+    /// its versions), `nothing-to-do`, or `not-done`.
+    #[schemars(schema_with = "package_outcome_schema")]
+    pub outcome: String,
+    /// Why it was not done; `null` unless `outcome` is `not-done`.
+    #[schemars(schema_with = "not_done_reason_schema")]
+    pub reason: Option<NotDoneReason>,
+    /// What happened, in the plan's or the failure's words.
+    pub detail: Option<String>,
+    /// What to do about it.
+    pub what_to_do: Option<String>,
+}
+
+impl From<&PackageResult> for PackageOutcomeInfo {
+    fn from(result: &PackageResult) -> PackageOutcomeInfo {
+        let reason = result.outcome.not_done();
+        PackageOutcomeInfo {
+            package: result.package.clone(),
+            outcome: result.outcome.as_str().to_string(),
+            reason,
+            detail: result.detail.clone(),
+            what_to_do: reason.map(|reason| crate::outcomes::what_to_do(reason).to_string()),
+        }
+    }
+}
+
+fn package_outcome_schema(_: &mut SchemaGenerator) -> Schema {
+    code_schema(
+        PackageOutcome::NAMES,
+        "How a package ended: `pruned`, `planned` (dry run), `nothing-to-do` or `not-done`.".into(),
+    )
+}
+
+fn not_done_reason_schema(_: &mut SchemaGenerator) -> Schema {
+    let reasons: String = NotDoneReason::ALL
+        .iter()
+        .map(|reason| format!("\n- `{reason}`: {}", reason.description()))
+        .collect();
+    SchemaObject {
+        instance_type: Some(vec![InstanceType::String, InstanceType::Null].into()),
+        enum_values: Some(
+            NotDoneReason::ALL
+                .iter()
+                .map(|reason| reason.as_str().into())
+                .chain([serde_json::Value::Null])
+                .collect(),
+        ),
+        metadata: Some(Box::new(Metadata {
+            description: Some(format!("Why a package was not done.{reasons}")),
+            ..Metadata::default()
+        })),
+        ..SchemaObject::default()
+    }
+    .into()
 }
 
 /// `apply`, `restore`, and `prune --apply`: what a run did, version by version.
@@ -316,6 +381,16 @@ pub struct RunReport {
     pub rate_limit: Option<RateLimitInfo>,
     /// Every outcome of this run, as written to the journal.
     pub entries: Vec<RunEntry>,
+    /// How each package of the plan ended (`apply`; empty for `restore`).
+    #[serde(default)]
+    pub packages: Vec<PackageOutcomeInfo>,
+    /// Whether the run was interrupted (Ctrl-C) before it finished: what it did not reach is
+    /// done by applying the same plan again.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// When interrupted: the command that resumes the run.
+    #[serde(default)]
+    pub resume: Option<String>,
 }
 
 /// Versions by outcome.

@@ -100,14 +100,60 @@ pub(crate) enum Failure {
     /// The request may have reached the server: the connection dropped or timed out, or the
     /// answer's body was cut off.
     AfterSending,
+    /// The server's TLS certificate is not trusted ([`certificate_problem`]): nothing was
+    /// sent, and sending again cannot help.
+    Untrusted,
 }
 
 /// Classifies a transport failure of a request with `method`.
 pub(crate) fn classify_failure(method: &Method, failure: Failure) -> Verdict {
     match failure {
         Failure::NotConnected => Verdict::Transient,
+        Failure::Untrusted => Verdict::Permanent(ErrorKind::Transport),
         Failure::AfterSending if is_repeatable(method) => Verdict::Transient,
         Failure::AfterSending => Verdict::Permanent(ErrorKind::Transport),
+    }
+}
+
+/// The certificate problem behind a transport failure, when the server's TLS certificate is
+/// not trusted (signed by an unknown issuer, expired, issued for another name, …): a failure
+/// that never goes away by itself, and that the caller must name as such.
+pub(crate) fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(rustls::Error::InvalidCertificate(problem)) = error.downcast_ref() {
+            return Some(describe_certificate_problem(problem));
+        }
+        // An `io::Error`'s `source` skips the error it wraps: step into it instead.
+        next = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    None
+}
+
+fn describe_certificate_problem(problem: &rustls::CertificateError) -> String {
+    use rustls::CertificateError;
+    match problem {
+        CertificateError::UnknownIssuer => {
+            "its issuer is not trusted (a self-signed certificate, or one from a private CA)".into()
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+            "it has expired".into()
+        }
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            "it is not valid yet".into()
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "it is issued for another host name".into()
+        }
+        CertificateError::Revoked => "it has been revoked".into(),
+        CertificateError::Other(other) => format!("it is not accepted ({other})"),
+        other => format!("it is not accepted ({other:?})"),
     }
 }
 

@@ -128,6 +128,13 @@ impl Client {
         self.inner.pacer.rate_limit()
     }
 
+    /// Until when a rate limit holds back every request of this client, if one does now: a
+    /// secondary limit's pause, or the primary budget spent until its reset. For progress that
+    /// says it is waiting, and until when.
+    pub fn rate_limit_pause(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.pacer.paused_until()
+    }
+
     /// How many requests this client (and its clones) sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.inner.pacer.requests_sent()

@@ -1,7 +1,7 @@
 //! Gathering what the retention engine needs: the target, the packages a selector names, and
 //! each package's versions as facts.
 
-use futures::TryStreamExt;
+use futures::{TryFutureExt, TryStreamExt};
 use ghpkg_retention::{PackageFacts, Target, VersionFacts};
 use globset::{Glob, GlobSetBuilder};
 
@@ -77,6 +77,44 @@ impl Scope {
     }
 }
 
+/// What planning reports as it reads a package, for progress bars: counts so far, never the
+/// data itself. Given to [`PackageHandle::facts_for_plan`] (and [`PackageHandle::facts_reporting`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanningEvent<'a> {
+    /// GitHub's count of the package's versions, read beside the listing's first page (again
+    /// each time the package is listed again).
+    Counted {
+        /// The package.
+        package: &'a str,
+        /// Its versions, as GitHub counts them.
+        versions: u64,
+    },
+    /// Pages of the versions listing arrived: `pages` so far in this listing, holding
+    /// `versions` versions.
+    Listed {
+        /// The package.
+        package: &'a str,
+        /// Pages so far.
+        pages: u64,
+        /// Versions so far.
+        versions: u64,
+    },
+    /// Manifests of the image graph read: `read` so far, of the `known` digests so far (every
+    /// version's, and each index entry that is not a version, as it is found).
+    ManifestsRead {
+        /// The package.
+        package: &'a str,
+        /// Manifests read (from the cache or the registry), or found unreadable.
+        read: u64,
+        /// Manifests known to be needed so far.
+        known: u64,
+    },
+}
+
+/// A progress callback that ignores every event.
+pub(crate) fn no_progress(_: PlanningEvent<'_>) {}
+
 /// How many times a package is listed before a listing that keeps disagreeing with GitHub's
 /// count of its versions is given up on.
 const LISTING_ATTEMPTS: usize = 3;
@@ -92,14 +130,50 @@ impl PackageHandle {
     /// otherwise it is listed again, up to three times, and then
     /// [`PackageFacts::incomplete_listing`] says why (the engine deletes nothing in it).
     pub async fn facts(&self) -> Result<PackageFacts> {
+        self.facts_reporting(&no_progress).await
+    }
+
+    /// [`facts`](Self::facts), reporting the count and the pages listed to `on_event`.
+    pub async fn facts_reporting(
+        &self,
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
+    ) -> Result<PackageFacts> {
+        let package = self.name();
         let mut disagreement = String::new();
         let mut versions = Vec::new();
         for _ in 0..LISTING_ATTEMPTS {
+            let per_page = u64::from(crate::pagination::STREAM_PER_PAGE);
+            let mut items: u64 = 0;
             let listing = self
                 .versions()
                 .stream()
+                .inspect_ok(|_| {
+                    items += 1;
+                    if items.is_multiple_of(per_page) {
+                        on_event(PlanningEvent::Listed {
+                            package,
+                            pages: items / per_page,
+                            versions: items,
+                        });
+                    }
+                })
                 .try_collect::<Vec<PackageVersion>>();
-            let (before, listed) = futures::join!(self.get(), listing);
+            let count = self.get().inspect_ok(|listed| {
+                on_event(PlanningEvent::Counted {
+                    package,
+                    versions: listed.version_count(),
+                })
+            });
+            let (before, listed) = futures::join!(count, listing);
+            if let Ok(listed) = &listed
+                && !(listed.len() as u64).is_multiple_of(per_page)
+            {
+                on_event(PlanningEvent::Listed {
+                    package,
+                    pages: (listed.len() as u64).div_ceil(per_page),
+                    versions: listed.len() as u64,
+                });
+            }
             let (before, listed) = (before?.version_count(), listed?);
             let after = self.get().await?.version_count();
             versions = Vec::with_capacity(listed.len());

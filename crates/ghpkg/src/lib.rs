@@ -117,6 +117,7 @@ pub mod journal;
 pub mod link;
 pub mod names;
 mod operation;
+pub mod outcome;
 mod owner;
 mod owner_scope;
 mod pacing;
@@ -134,6 +135,7 @@ pub use client::{
     token_source_from_env,
 };
 pub use error::{Error, ErrorKind, RateLimitKind, RefusalReason, Result};
+pub use facts::PlanningEvent;
 pub use ghpkg_api::operations::{Action, OwnerFamily};
 pub use ghpkg_api::{Token, TokenKind, TokenProblem};
 pub use names::NameKind;

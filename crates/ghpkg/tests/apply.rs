@@ -3,11 +3,13 @@
 //! restore from the journal back to the state before.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
 use ghpkg::apply::{self, ApplyErrorKind, ApplyOptions, Event, RestoreOptions, SkipReason};
 use ghpkg::journal::{JOURNAL_VERSION, Journal, JournalEntry, JournalReason, Outcome};
+use ghpkg::outcome::{NotDoneReason, PackageOutcome, PackageResult};
 use ghpkg::retention::{Age, Plan, Rules};
 use ghpkg::{Client, Pacing, PackageType};
 use ghpkg_mock::{Fixture, MockOptions, MockServer, SyntheticSpec};
@@ -440,6 +442,60 @@ async fn an_apply_cut_short_and_run_again_deletes_each_version_once() {
         "the journal accounts for every deletion"
     );
     assert!(report.resumed + report.count(Outcome::Deleted) >= plan.deletions.len());
+}
+
+#[tokio::test]
+async fn a_stopped_apply_finishes_what_is_in_flight_sends_nothing_more_and_resumes_whole() {
+    let server = emulator().await;
+    let client = client(&server);
+    let plan = make_plan(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.jsonl");
+
+    // Stop at the first outcome, as a Ctrl-C handler would set the flag.
+    let stop = AtomicBool::new(false);
+    let on_event = |event: Event<'_>| {
+        if matches!(event, Event::Outcome(_)) {
+            stop.store(true, Ordering::SeqCst);
+        }
+    };
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    let options = ApplyOptions::new().stop_when(&stop);
+    let report = apply::apply(&client, &plan, &mut journal, &options, &on_event)
+        .await
+        .unwrap();
+    drop(journal);
+    let sent = deletions_logged(&server).len();
+    let journaled = report.count(Outcome::Deleted);
+    assert!(journaled > 0, "the deletions in flight finished");
+    assert_eq!(sent, journaled, "every deletion sent is journaled");
+    assert!(
+        sent <= client.concurrency(),
+        "nothing was sent after the stop but what was in flight: {sent}"
+    );
+    let state = Journal::read(&path, None).unwrap();
+    let outcomes = PackageResult::of_apply(&plan, &state, &BTreeMap::new());
+    assert!(
+        outcomes
+            .iter()
+            .any(|result| result.outcome == PackageOutcome::NotDone(NotDoneReason::NotAttempted)),
+        "{outcomes:?}"
+    );
+
+    // The same plan and journal again: the rest, each once.
+    let mut journal = Journal::open(&path, &apply::journal_scope(&plan)).unwrap();
+    let again = apply::apply(&client, &plan, &mut journal, &ApplyOptions::new(), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(again.resumed, journaled);
+    assert_eq!(deletions_logged(&server), planned(&plan));
+    let outcomes = PackageResult::of_apply(&plan, journal.state(), &BTreeMap::new());
+    assert!(
+        outcomes
+            .iter()
+            .all(|result| result.outcome == PackageOutcome::Pruned),
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test]

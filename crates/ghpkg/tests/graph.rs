@@ -9,9 +9,10 @@ use std::time::Duration;
 use chrono::Utc;
 use ghpkg::apply::{self, ApplyOptions, Event};
 use ghpkg::journal::Journal;
-use ghpkg::registry::{Registry, RegistryOptions};
+use ghpkg::outcome::{NotDoneReason, PackageOutcome, PackageResult};
+use ghpkg::registry::{Registry, RegistryOptions, RegistryProblemKind};
 use ghpkg::retention::{Decision, Plan, ReasonCode, Rules, TagPattern, TagSelection};
-use ghpkg::{Client, Pacing, PackageType};
+use ghpkg::{Client, Pacing, PackageType, PlanningEvent};
 use ghpkg_mock::fixture::{demo, graphs};
 use ghpkg_mock::{Fixture, MockOptions, MockServer, RegistryFailure, tokens};
 
@@ -525,4 +526,127 @@ async fn a_push_during_the_apply_is_seen_by_the_next_re_check() {
         "the rest of the plan is deleted"
     );
     assert_eq!(server.state().broken_tags(), []);
+}
+
+/// Every planning event, owned, in order.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Counted(u64),
+    Listed(u64, u64),
+    Read(u64, u64),
+}
+
+fn seen(events: &std::sync::Mutex<Vec<Seen>>, event: PlanningEvent<'_>) {
+    let seen = match event {
+        PlanningEvent::Counted { versions, .. } => Seen::Counted(versions),
+        PlanningEvent::Listed {
+            pages, versions, ..
+        } => Seen::Listed(pages, versions),
+        PlanningEvent::ManifestsRead { read, known, .. } => Seen::Read(read, known),
+        _ => return,
+    };
+    events.lock().unwrap().push(seen);
+}
+
+#[tokio::test]
+async fn planning_reports_the_count_each_page_listed_and_each_manifest_read() {
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server);
+    let scope = client.org(demo::ACME);
+
+    // 3,000 versions: thirty pages of a hundred, each reported as it arrives.
+    let events = std::sync::Mutex::new(Vec::new());
+    let facts = scope
+        .package(PackageType::Container, demo::WEB_APP)
+        .facts_reporting(&|event| seen(&events, event))
+        .await
+        .unwrap();
+    assert_eq!(facts.versions.len(), demo::WEB_APP_VERSION_COUNT);
+    let events = events.into_inner().unwrap();
+    assert!(events.contains(&Seen::Counted(demo::WEB_APP_VERSION_COUNT as u64)));
+    let pages: Vec<(u64, u64)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Seen::Listed(pages, versions) => Some((*pages, *versions)),
+            _ => None,
+        })
+        .collect();
+    let expected: Vec<(u64, u64)> = (1..=30).map(|page| (page, page * 100)).collect();
+    assert_eq!(pages, expected);
+
+    // The gateway's graph: every manifest read is reported, ending with all of them.
+    let cache = tempfile::tempdir().unwrap();
+    let registry = registry(&client, cache.path());
+    let events = std::sync::Mutex::new(Vec::new());
+    let target = scope.target(&PackageType::Container, None);
+    let facts = scope
+        .package(PackageType::Container, demo::GATEWAY)
+        .facts_for_plan(&registry, &target, &untagged(), Utc::now(), &|event| {
+            seen(&events, event)
+        })
+        .await
+        .unwrap();
+    let manifests = facts.graph.as_ref().unwrap().manifests.len() as u64;
+    let reads: Vec<(u64, u64)> = events
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .filter_map(|event| match event {
+            Seen::Read(read, known) => Some((read, known)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reads.len() as u64,
+        manifests + 1,
+        "one per read, then the total"
+    );
+    assert!(reads.windows(2).all(|w| w[0].0 <= w[1].0), "{reads:?}");
+    assert!(reads.iter().all(|(read, known)| read <= known), "{reads:?}");
+    assert_eq!(reads.last(), Some(&(manifests, manifests)));
+}
+
+#[tokio::test]
+async fn a_registry_that_cannot_be_reached_is_named_as_why_its_package_was_not_done() {
+    let server = MockServer::start(MockOptions::default()).await.unwrap();
+    let client = client(&server);
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let registry = Registry::new(
+        &client,
+        RegistryOptions {
+            url: Some(url),
+            ..RegistryOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(registry.problems_seen(), 0);
+    let scope = client.org(demo::ACME);
+    let target = scope.target(&PackageType::Container, None);
+    let facts = scope
+        .package(PackageType::Container, demo::GATEWAY)
+        .facts_for_plan(&registry, &target, &untagged(), Utc::now(), &|_| {})
+        .await
+        .unwrap();
+    assert!(registry.problems_seen() > 0);
+    let problem = registry.last_problem().expect("the problem is kept");
+    assert_eq!(problem.kind, RegistryProblemKind::Unreachable);
+    assert!(problem.message.contains("could not reach the registry"));
+
+    let plan = ghpkg::retention::plan(&target, &[facts], &untagged(), Utc::now()).unwrap();
+    let dry_run = PackageResult::of_plan(&plan, &BTreeMap::new());
+    assert_eq!(
+        dry_run[0].outcome,
+        PackageOutcome::NotDone(NotDoneReason::UnreadableGraph),
+        "without the registry's problem, the plan's own reason"
+    );
+    let problems = BTreeMap::from([(demo::GATEWAY.to_string(), problem.clone())]);
+    let named = PackageResult::of_plan(&plan, &problems);
+    assert_eq!(
+        named[0].outcome,
+        PackageOutcome::NotDone(NotDoneReason::RegistryUnreachable)
+    );
+    assert_eq!(named[0].detail.as_deref(), Some(problem.message.as_str()));
 }

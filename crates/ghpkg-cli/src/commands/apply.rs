@@ -2,19 +2,24 @@
 //! package first and skips, with a reason, every version that changed since the plan), with a
 //! journal that makes a rerun of the same plan resume. Also the run that `prune --apply` shares.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ghpkg::ErrorKind;
 use ghpkg::apply::{ApplyErrorKind, ApplyOptions, Event, journal_scope};
-use ghpkg::journal::{Journal, JournalEntry};
+use ghpkg::journal::{Journal, JournalEntry, JournalReason, Outcome};
+use ghpkg::outcome::{NotDoneReason, PackageResult};
+use ghpkg::registry::RegistryProblem;
 use ghpkg::retention::{MAX_PLAN_BYTES, NoteKind, Owner, Plan, Target};
 
 use crate::cli::{ApplyArgs, RegistryArgs};
 use crate::connection::{self, Connection};
 use crate::exit::Exit;
 use crate::failure::Failure;
-use crate::github_actions::GithubActions;
+use crate::github_actions::{self, GithubActions};
+use crate::outcomes;
 use crate::progress::Progress;
 use crate::render::report::short_sha;
 use crate::render::time::{count, counted};
@@ -37,14 +42,25 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         return Err(over_budget(&plan));
     }
     if plan.deletions.is_empty() {
-        context
-            .out
-            .note("The plan deletes nothing; there is nothing to apply.");
-        let report = empty_report(&plan);
+        let mut report = empty_report(&plan);
+        // A plan that failed a package closed deletes nothing, and that package is not done.
+        report.packages = outcomes::infos(&PackageResult::of_apply(
+            &plan,
+            &ghpkg::journal::JournalState::default(),
+            &BTreeMap::new(),
+        ));
         if context.out.json {
             context.out.json(&report);
+        } else {
+            context
+                .out
+                .note("The plan deletes nothing; there is nothing to apply.");
+            context
+                .out
+                .text(&render::report::packages_not_done(&report.packages));
         }
-        return Ok(Exit::Success);
+        report_to_actions(context, &report, Some(&args.plan));
+        return Ok(exit_of(&report));
     }
     if !context.out.json {
         context.out.text(&plan_overview(&plan));
@@ -62,10 +78,37 @@ pub async fn run(context: &Context<'_>, args: &ApplyArgs) -> Result<Exit, Failur
         .journal
         .clone()
         .unwrap_or_else(|| default_journal_path(Some(&args.plan), &plan.sha256));
-    let report = execute(context, &connection, &plan, &journal, &args.registry).await?;
+    let run = Run {
+        journal: &journal,
+        plan_file: Some(&args.plan),
+        registry: &args.registry,
+        yes: args.yes,
+        registry_problems: &BTreeMap::new(),
+    };
+    let report = execute(context, &connection, &plan, &run).await?;
     print_report(context, &report);
+    if !context.out.json {
+        context
+            .out
+            .text(&render::report::packages_not_done(&report.packages));
+        context.out.text(&render::report::interruption(&report));
+    }
     report_to_actions(context, &report, Some(&args.plan));
     Ok(exit_of(&report))
+}
+
+/// How to run a plan: where its journal is, and what the command that resumes it needs.
+pub struct Run<'a> {
+    /// The journal.
+    pub journal: &'a Path,
+    /// The plan file, if the plan was saved (`apply PLAN`, `prune --plan-out`).
+    pub plan_file: Option<&'a Path>,
+    /// The registry flags.
+    pub registry: &'a RegistryArgs,
+    /// Whether `--yes` was given.
+    pub yes: bool,
+    /// Registry problems planning met, by package (names why a package failed closed).
+    pub registry_problems: &'a BTreeMap<String, RegistryProblem>,
 }
 
 /// A plan made for the authenticated user names its login: applying it with another user's
@@ -152,16 +195,21 @@ pub fn default_journal_path(plan_file: Option<&Path>, sha256: &str) -> PathBuf {
     }
 }
 
-/// Applies `plan` with the journal at `journal_path`, showing progress, and reports what
-/// happened. The journal is created if needed; one left empty by a refusal is removed again.
+/// Applies `plan` with the journal `run.journal`, showing progress, and reports what
+/// happened, package by package. The journal is created if needed; one left empty by a refusal
+/// is removed again.
+///
+/// Ctrl-C stops it: the deletions in flight finish and are journaled, nothing more is sent, and
+/// the report says it was interrupted and how to resume (a second Ctrl-C abandons the
+/// deletions in flight; a rerun of the plan finds out what became of them).
 pub async fn execute(
     context: &Context<'_>,
     connection: &Connection,
     plan: &Plan,
-    journal_path: &Path,
-    registry: &RegistryArgs,
+    run: &Run<'_>,
 ) -> Result<RunReport, Failure> {
-    let registry = connection.registry(registry)?;
+    let journal_path = run.journal;
+    let registry = connection.registry(run.registry)?;
     let existed = journal_path.exists();
     let mut journal = Journal::open(journal_path, &journal_scope(plan))?;
     context
@@ -177,36 +225,175 @@ pub async fn execute(
                 .is_some_and(|outcome| outcome.is_final_for_apply())
         })
         .count();
-    let progress = Progress::writing(
-        context.out,
-        "deleting",
-        pending as u64,
-        connection.client.pacing(),
-    );
+    let progress = Progress::deleting(context.out, "deleting", pending as u64, &connection.client);
     let entries = Mutex::new(Vec::new());
-    let on_event = |event: Event<'_>| record(&progress, &entries, event);
-    let options = ApplyOptions::new().registry(&registry);
-    let result =
-        ghpkg::apply::apply(&connection.client, plan, &mut journal, &options, &on_event).await;
+    let journaled = Mutex::new(Vec::new());
+    let on_event = |event: Event<'_>| {
+        if let Event::Outcome(entry) = &event
+            && let Ok(mut journaled) = journaled.lock()
+        {
+            journaled.push((*entry).clone());
+        }
+        record(&progress, &entries, event)
+    };
+    let stop = AtomicBool::new(false);
+    let options = ApplyOptions::new().registry(&registry).stop_when(&stop);
+    let mut applying = Box::pin(ghpkg::apply::apply(
+        &connection.client,
+        plan,
+        &mut journal,
+        &options,
+        &on_event,
+    ));
+    let interrupts = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No handler could be installed: Ctrl-C stops the process as it always does.
+            return std::future::pending().await;
+        }
+        stop.store(true, Ordering::SeqCst);
+        progress.suspend(|| {
+            render::alert(
+                "interrupted: finishing the deletions in flight, sending no more (Ctrl-C again \
+                 abandons them)",
+            )
+        });
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let result = tokio::select! {
+        result = &mut applying => Some(result),
+        () = interrupts => None,
+    };
+    drop(applying);
     progress.finish();
-    drop(journal);
+    let interrupted = stop.load(Ordering::SeqCst);
+    let abandoned = result.is_none();
     let report = match result {
-        Ok(report) => report,
-        Err(error) => {
+        Some(Ok(report)) => report,
+        Some(Err(error)) => {
+            drop(journal);
             if !existed {
                 remove_if_empty(journal_path);
             }
             return Err(error.into());
         }
+        // Abandoned: what the journal holds is what is known.
+        None => abandoned_report(&journaled.into_inner().unwrap_or_default()),
     };
-    Ok(run_report(
+    let state = journal.state().clone();
+    drop(journal);
+    // The journal on disk also has the lines of deletions abandoned in flight that finished.
+    let state = if abandoned {
+        Journal::read(journal_path, None).unwrap_or(state)
+    } else {
+        state
+    };
+    let packages = PackageResult::of_apply(plan, &state, run.registry_problems);
+    let mut report = run_report(
         "apply",
         plan.sha256.clone(),
         Some(journal_path),
         plan.inputs.target.clone(),
         &report,
         entries.into_inner().unwrap_or_default(),
-    ))
+    );
+    report.packages = outcomes::infos(&packages);
+    report.interrupted = interrupted && !is_complete(&packages);
+    if report.interrupted {
+        report.resume = Some(resume_command(context, plan, run)?);
+    }
+    Ok(report)
+}
+
+/// Whether every package of an apply got as far as it could (nothing was left unsent).
+fn is_complete(packages: &[PackageResult]) -> bool {
+    !outcomes::reasons(packages).any(|reason| reason == NotDoneReason::NotAttempted)
+}
+
+/// The report of an apply abandoned in flight: what its events said.
+fn abandoned_report(journaled: &[JournalEntry]) -> ghpkg::apply::Report {
+    let mut report = ghpkg::apply::Report::default();
+    for entry in journaled {
+        *report.outcomes.entry(entry.outcome).or_default() += 1;
+        match (entry.outcome, &entry.reason) {
+            (Outcome::Skipped, JournalReason::Skipped(reason)) => {
+                *report.skipped.entry(*reason).or_default() += 1
+            }
+            (Outcome::Refused | Outcome::Failed, reason) => {
+                *report.not_done.entry(reason.clone()).or_default() += 1
+            }
+            _ => {}
+        }
+    }
+    report
+}
+
+/// The command that resumes an interrupted apply of `plan`: `ghpkg … apply PLAN`, with the
+/// connection, journal and registry flags the run had. A plan that was not saved
+/// (`prune --apply` without `--plan-out`) is saved beside the journal first.
+fn resume_command(context: &Context<'_>, plan: &Plan, run: &Run<'_>) -> Result<String, Failure> {
+    let saved;
+    let plan_file = match run.plan_file {
+        Some(file) => file,
+        None => {
+            saved = run
+                .journal
+                .with_file_name(format!("ghpkg-{}.json", short_sha(&plan.sha256)));
+            ghpkg::journal::write_atomically(&saved, plan.to_json().as_bytes())
+                .map_err(|error| Failure::io("save the plan to", &saved, &error))?;
+            &saved
+        }
+    };
+    let global = context.global;
+    let mut words: Vec<String> = vec!["ghpkg".into()];
+    let mut flag = |name: &str, value: Option<&str>| {
+        words.push(name.to_string());
+        if let Some(value) = value {
+            words.push(shell_word(value));
+        }
+    };
+    if let Some(host) = &global.host {
+        flag("--host", Some(host));
+    }
+    if let Some(url) = &global.api_url {
+        flag("--api-url", Some(url));
+    }
+    if global.insecure_skip_tls_verify {
+        flag("--insecure-skip-tls-verify", None);
+    }
+    if let Some(scale) = global.time_scale {
+        flag("--time-scale", Some(&scale.to_string()));
+    }
+    flag("apply", None);
+    flag(&shell_word(&plan_file.display().to_string()), None);
+    if default_journal_path(Some(plan_file), &plan.sha256) != run.journal {
+        flag("--journal", Some(&run.journal.display().to_string()));
+    }
+    if let Some(url) = &run.registry.registry_url {
+        flag("--registry-url", Some(url));
+    }
+    if let Some(dir) = &run.registry.manifest_cache {
+        flag("--manifest-cache", Some(&dir.display().to_string()));
+    }
+    if run.registry.no_manifest_cache {
+        flag("--no-manifest-cache", None);
+    }
+    if run.yes {
+        flag("--yes", None);
+    }
+    Ok(words.join(" "))
+}
+
+/// `word` as one shell word: as it is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Moves the progress bar and keeps the outcome for the report.
@@ -252,6 +439,9 @@ pub fn run_report(
         requests: report.requests,
         rate_limit: report.rate_limit.as_ref().map(RateLimitInfo::from),
         entries,
+        packages: Vec::new(),
+        interrupted: false,
+        resume: None,
     }
 }
 
@@ -267,12 +457,15 @@ fn empty_report(plan: &Plan) -> RunReport {
     )
 }
 
-/// How a run ends: partly failed when GitHub refused or failed some versions.
+/// How a run ends: interrupted; not done when a package was held back; partly failed when
+/// GitHub refused or failed some versions; else success.
 pub fn exit_of(report: &RunReport) -> Exit {
-    if report.counts.not_done() > 0 {
-        Exit::PartlyFailed
-    } else {
-        Exit::Success
+    if report.interrupted {
+        return Exit::Interrupted;
+    }
+    match outcomes::exit_of(report.packages.iter().filter_map(|package| package.reason)) {
+        Exit::Success if report.counts.not_done() > 0 => Exit::PartlyFailed,
+        exit => exit,
     }
 }
 
@@ -310,6 +503,11 @@ pub fn report_to_actions(context: &Context<'_>, report: &RunReport, plan_file: O
     let Some(actions) = GithubActions::detect() else {
         return;
     };
+    if !context.out.json {
+        context
+            .out
+            .text(&github_actions::not_done_annotations(&report.packages));
+    }
     let counts = &report.counts;
     let mut outputs = vec![
         ("deleted", counts.deleted.to_string()),
@@ -318,6 +516,11 @@ pub fn report_to_actions(context: &Context<'_>, report: &RunReport, plan_file: O
         ("skipped", counts.skipped.to_string()),
         ("plan-sha256", report.plan_sha256.clone()),
         ("journal", report.journal.clone().unwrap_or_default()),
+        ("not-done", github_actions::not_done_count(&report.packages)),
+        (
+            "outcomes",
+            github_actions::outcomes_output(&report.packages),
+        ),
     ];
     if let Some(file) = plan_file {
         outputs.push(("plan-file", file.display().to_string()));
@@ -327,7 +530,7 @@ pub fn report_to_actions(context: &Context<'_>, report: &RunReport, plan_file: O
     } else {
         "apply"
     };
-    let markdown = format!(
+    let mut markdown = format!(
         "### ghpkg {verb}: {}\n\n| outcome | versions |\n|---|---:|\n| deleted | {} |\n| \
          already gone | {} |\n| refused | {} |\n| failed | {} |\n| skipped | {} |\n| restored | \
          {} |\n| not restored | {} |\n\nPlan `{}`, journal `{}`.\n\n",
@@ -342,6 +545,13 @@ pub fn report_to_actions(context: &Context<'_>, report: &RunReport, plan_file: O
         report.plan_sha256,
         crate::github_actions::markdown_cell(report.journal.as_deref().unwrap_or("-")),
     );
+    markdown.push_str(&github_actions::not_done_markdown(
+        &report.packages,
+        exit_of(report).code(),
+    ));
+    if let Some(resume) = &report.resume {
+        markdown.push_str(&format!("Interrupted; resume with `{resume}`.\n\n"));
+    }
     if let Err(error) = actions
         .set_outputs(&outputs)
         .and_then(|()| actions.summarize(&markdown))

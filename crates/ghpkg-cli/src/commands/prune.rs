@@ -8,21 +8,32 @@
 //! (`PackageHandle::facts_for_plan`: by digest, each at most once, none twice with
 //! `--manifest-cache`); nothing else is sent.
 
-use ghpkg::Action;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ghpkg::apply::ApplyErrorKind;
+use ghpkg::journal::Journal;
+use ghpkg::outcome::{NotDoneReason, PackageResult};
+use ghpkg::registry::RegistryProblem;
 use ghpkg::retention::Plan;
+use ghpkg::{Action, ErrorKind};
 
 use crate::cli::PruneArgs;
 use crate::connection::Connection;
 use crate::exit::Exit;
 use crate::failure::Failure;
-use crate::github_actions::{GithubActions, markdown_cell};
+use crate::github_actions::{self, GithubActions, markdown_cell};
+use crate::outcomes;
 use crate::progress::Progress;
+use crate::render::report::short_sha;
 use crate::render::time::counted;
 use crate::render::{self, DIM, styled};
 use crate::shapes::{ErrorInfo, PruneResult, RunReport};
 
 use super::Context;
-use super::apply::{default_journal_path, execute, exit_of, over_budget, print_report};
+use super::apply::{
+    Run, default_journal_path, execute, exit_of, load_plan, over_budget, print_report,
+};
 use super::confirm::confirm;
 
 /// How many deletions the GitHub Actions step summary lists.
@@ -33,7 +44,9 @@ pub async fn run(context: &Context<'_>, args: &PruneArgs) -> Result<Exit, Failur
     let rules = args.rules.rules();
     rules.validate()?;
     let connection = context.connect().await?;
-    let plan = make_plan(context, &connection, args, &rules).await?;
+    let planning = make_plan(context, &connection, args, &rules).await?;
+    let plan = planning.plan;
+    refuse_to_orphan_a_journal(args, &plan)?;
     let plan_file = match &args.plan_out {
         Some(path) => {
             ghpkg::journal::write_atomically(path, plan.to_json().as_bytes())
@@ -59,27 +72,140 @@ pub async fn run(context: &Context<'_>, args: &PruneArgs) -> Result<Exit, Failur
             ));
         }
     }
+    let mut packages = PackageResult::of_plan(&plan, &planning.registry_problems);
+    packages.extend(planning.not_listed);
     let mut result = PruneResult {
         plan,
         plan_file,
         apply: None,
         not_applied: None,
+        packages: Vec::new(),
     };
-    let exit = settle(context, &connection, args, &mut result).await?;
+    let exit = settle(
+        context,
+        &connection,
+        args,
+        &mut result,
+        packages,
+        &planning.registry_problems,
+    )
+    .await?;
     if context.out.json {
         context.out.json(&result);
+    } else {
+        context
+            .out
+            .text(&render::report::packages_not_done(&result.packages));
+        if let Some(report) = &result.apply {
+            context.out.text(&render::report::interruption(report));
+        }
     }
-    prune_to_actions(context, &result);
+    prune_to_actions(context, &result, exit);
     Ok(exit)
 }
 
-/// Lists and plans: the packages the selectors name, each package's facts, the plan.
+/// What planning made: the plan, and what it knows about the packages it could not plan.
+struct Planning {
+    plan: Plan,
+    /// The registry's problem, by package, when one kept its image graph from being read.
+    registry_problems: BTreeMap<String, RegistryProblem>,
+    /// Packages whose listing failed, so that they are not in the plan.
+    not_listed: Vec<PackageResult>,
+}
+
+/// Refuses, before `--plan-out` is overwritten or anything is deleted, a journal that
+/// belongs to another plan than this one: either the plan in `--plan-out` with deletions
+/// still to do (overwriting it would leave that run impossible to finish; `ghpkg apply PLAN`
+/// finishes it), or — with `--apply` — any other plan, whose journal this run could not use.
+fn refuse_to_orphan_a_journal(args: &PruneArgs, plan: &Plan) -> Result<(), Failure> {
+    if args.plan_out.is_none() && args.journal.is_none() {
+        // The default journal is named by the plan's own SHA-256.
+        return Ok(());
+    }
+    let journal = journal_path(args, plan);
+    if std::fs::metadata(&journal).map_or(true, |metadata| metadata.len() == 0) {
+        return Ok(());
+    }
+    let state = Journal::read(&journal, None)?;
+    let Some(recorded) = state.entries.first().map(|entry| entry.plan.clone()) else {
+        return Ok(());
+    };
+    if recorded == plan.sha256 {
+        // The same plan again: its journal resumes it.
+        return Ok(());
+    }
+    let saved = args
+        .plan_out
+        .as_deref()
+        .and_then(|path| load_plan(path).ok().map(|saved| (path, saved)))
+        .filter(|(_, saved)| saved.sha256 == recorded);
+    if let Some((path, saved)) = saved {
+        let unfinished = saved
+            .deletions
+            .iter()
+            .filter(|deletion| {
+                !state
+                    .outcome(&deletion.package, deletion.id)
+                    .is_some_and(|outcome| outcome.is_final_for_apply())
+            })
+            .count();
+        if unfinished > 0 {
+            return Err(Failure::new(
+                ApplyErrorKind::Journal,
+                Exit::Failure,
+                format!(
+                    "{} holds plan {} whose run did not finish ({unfinished} of {} deletions \
+                     not done, journal {}); planning again would overwrite it, and that run \
+                     could not be finished; nothing was written or deleted",
+                    path.display(),
+                    short_sha(&recorded),
+                    saved.deletions.len(),
+                    journal.display()
+                ),
+            )
+            .with_hint(format!(
+                "Finish it first with `ghpkg apply {}` (it resumes from the journal), then run \
+                 prune again; or plan into another file with --plan-out.",
+                path.display()
+            )));
+        }
+    }
+    if args.apply {
+        return Err(Failure::new(
+            ApplyErrorKind::Journal,
+            Exit::Failure,
+            format!(
+                "the journal {} records another plan ({}), and a journal belongs to one plan; \
+                 nothing was written or deleted",
+                journal.display(),
+                short_sha(&recorded)
+            ),
+        )
+        .with_hint(format!(
+            "Move it away first (it is what `ghpkg restore --from-log {}` undoes), or choose \
+             new files with --journal or --plan-out.",
+            journal.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The journal an apply of `plan` by this prune uses.
+fn journal_path(args: &PruneArgs, plan: &Plan) -> PathBuf {
+    args.journal
+        .clone()
+        .unwrap_or_else(|| default_journal_path(args.plan_out.as_deref(), &plan.sha256))
+}
+
+/// Lists and plans: the packages the selectors name, each package's facts, the plan. A package
+/// whose listing fails for a reason of its own (not the token's) is left out of the plan and
+/// reported as not done; the others are planned.
 async fn make_plan(
     context: &Context<'_>,
     connection: &Connection,
     args: &PruneArgs,
     rules: &ghpkg::retention::Rules,
-) -> Result<Plan, Failure> {
+) -> Result<Planning, Failure> {
     let scope = connection.scope();
     let names = scope
         .resolve_packages(&args.package_type, &args.packages)
@@ -99,20 +225,56 @@ async fn make_plan(
     // by digest, when the rules could delete anything); other package types get none and send
     // nothing to it.
     let registry = connection.registry(&args.registry)?;
-    let progress = Progress::listing(context.out, names.len());
+    let progress = Progress::planning(context.out, names.len(), connection.client.pacing());
+    let on_event = |event: ghpkg::PlanningEvent<'_>| progress.planning_event(event);
     let mut facts = Vec::with_capacity(names.len());
+    let mut registry_problems = BTreeMap::new();
+    let mut not_listed = Vec::new();
     for name in &names {
         progress.message(name.as_str());
         let package = scope.package(args.package_type.clone(), name.clone());
-        facts.push(
-            package
-                .facts_for_plan(&registry, &target, rules, context.now)
-                .await?,
-        );
+        let problems_before = registry.problems_seen();
+        match package
+            .facts_for_plan(&registry, &target, rules, context.now, &on_event)
+            .await
+        {
+            Ok(package_facts) => facts.push(package_facts),
+            Err(error) if is_the_packages_own(&error) => not_listed.push(PackageResult::not_done(
+                name.as_str(),
+                NotDoneReason::ListingFailed,
+                error.summary(),
+            )),
+            Err(error) => return Err(error.into()),
+        }
+        if registry.problems_seen() > problems_before
+            && let Some(problem) = registry.last_problem()
+        {
+            registry_problems.insert(name.clone(), problem);
+        }
         progress.advance();
     }
     progress.finish();
-    Ok(ghpkg::retention::plan(&target, &facts, rules, context.now)?)
+    Ok(Planning {
+        plan: ghpkg::retention::plan(&target, &facts, rules, context.now)?,
+        registry_problems,
+        not_listed,
+    })
+}
+
+/// Whether a failure to list one package is that package's own (GitHub or the network failed
+/// it), so that the other packages may still be planned. The token's, the owner's and the
+/// names' failures stop the run: every package would meet them.
+fn is_the_packages_own(error: &ghpkg::Error) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Transport
+            | ErrorKind::Http
+            | ErrorKind::Decode
+            | ErrorKind::Pagination
+            | ErrorKind::RateLimited
+            | ErrorKind::Redirected
+            | ErrorKind::TooLarge
+    )
 }
 
 /// Globs are matched against the owner's package list: when listing is refused, say so.
@@ -139,14 +301,24 @@ fn explain_listing_failure(error: ghpkg::Error) -> Failure {
 }
 
 /// Decides what happens after the plan: the budget, the confirmation, the apply. Returns the
-/// exit code; fills in `result.apply` or `result.not_applied`.
+/// exit code; fills in `result.apply` or `result.not_applied`, and `result.packages` from
+/// `packages` (the dry run's outcomes) or from the apply.
 async fn settle(
     context: &Context<'_>,
     connection: &Connection,
     args: &PruneArgs,
     result: &mut PruneResult,
+    packages: Vec<PackageResult>,
+    registry_problems: &BTreeMap<String, RegistryProblem>,
 ) -> Result<Exit, Failure> {
     let plan = &result.plan;
+    let not_listed: Vec<PackageResult> = packages
+        .iter()
+        .filter(|package| !plan.packages.iter().any(|p| p.name == package.package))
+        .cloned()
+        .collect();
+    result.packages = outcomes::infos(&packages);
+    let dry_run_exit = outcomes::exit_of(outcomes::reasons(&packages));
     if plan.is_refused() {
         let failure = over_budget(plan);
         if args.apply {
@@ -154,6 +326,8 @@ async fn settle(
                 context.out.failure(&failure);
             }
             result.not_applied = Some(ErrorInfo::from(&failure));
+            result.packages =
+                outcomes::infos(&outcomes::not_applied(packages, NotDoneReason::OverBudget));
         }
         return Ok(Exit::OverBudget);
     }
@@ -170,11 +344,13 @@ async fn settle(
                 )
             ));
         }
-        return Ok(Exit::Success);
+        return Ok(dry_run_exit);
     }
     if plan.deletions.is_empty() {
-        context.out.note("Nothing to delete.");
-        return Ok(Exit::Success);
+        if dry_run_exit == Exit::Success {
+            context.out.note("Nothing to delete.");
+        }
+        return Ok(dry_run_exit);
     }
     let question = format!(
         "Delete {} of {}",
@@ -187,27 +363,47 @@ async fn settle(
             context.out.failure(&failure);
         }
         result.not_applied = Some(ErrorInfo::from(&failure));
+        result.packages = outcomes::infos(&outcomes::not_applied(
+            packages,
+            NotDoneReason::NotConfirmed,
+        ));
         return Ok(failure.exit);
     }
-    let journal = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| default_journal_path(args.plan_out.as_deref(), &plan.sha256));
-    let report: RunReport = execute(context, connection, plan, &journal, &args.registry).await?;
+    let journal = journal_path(args, plan);
+    let run = Run {
+        journal: &journal,
+        plan_file: args.plan_out.as_deref(),
+        registry: &args.registry,
+        yes: args.yes,
+        registry_problems,
+    };
+    let report: RunReport = execute(context, connection, plan, &run).await?;
     if !context.out.json {
         context.out.text("\n");
         print_report(context, &report);
     }
-    let exit = exit_of(&report);
+    // The apply's outcomes, and the packages that could not even be listed.
+    let mut packages = report.packages.clone();
+    packages.extend(outcomes::infos(&not_listed));
+    let exit = match exit_of(&report) {
+        Exit::Success | Exit::PartlyFailed if !not_listed.is_empty() => Exit::NotDone,
+        exit => exit,
+    };
+    result.packages = packages;
     result.apply = Some(report);
     Ok(exit)
 }
 
-/// Step outputs and a summary, inside GitHub Actions.
-fn prune_to_actions(context: &Context<'_>, result: &PruneResult) {
+/// Step outputs, annotations and a summary, inside GitHub Actions.
+fn prune_to_actions(context: &Context<'_>, result: &PruneResult, exit: Exit) {
     let Some(actions) = GithubActions::detect() else {
         return;
     };
+    if !context.out.json {
+        context
+            .out
+            .text(&github_actions::not_done_annotations(&result.packages));
+    }
     let plan = &result.plan;
     let counts = result
         .apply
@@ -229,8 +425,13 @@ fn prune_to_actions(context: &Context<'_>, result: &PruneResult) {
         ("plan-sha256", plan.sha256.clone()),
         ("plan-file", result.plan_file.clone().unwrap_or_default()),
         ("journal", journal),
+        ("not-done", github_actions::not_done_count(&result.packages)),
+        (
+            "outcomes",
+            github_actions::outcomes_output(&result.packages),
+        ),
     ];
-    let markdown = summary_markdown(result);
+    let markdown = summary_markdown(result, exit);
     if let Err(error) = actions
         .set_outputs(&outputs)
         .and_then(|()| actions.summarize(&markdown))
@@ -241,7 +442,7 @@ fn prune_to_actions(context: &Context<'_>, result: &PruneResult) {
     }
 }
 
-fn summary_markdown(result: &PruneResult) -> String {
+fn summary_markdown(result: &PruneResult, exit: Exit) -> String {
     let plan = &result.plan;
     let mode = match (&result.apply, &result.not_applied) {
         (Some(_), _) => "applied",
@@ -272,6 +473,17 @@ fn summary_markdown(result: &PruneResult) -> String {
         out.push_str(&format!(" — {}", markdown_cell(&reason.message)));
     }
     out.push_str(".\n\n");
+    out.push_str(&github_actions::not_done_markdown(
+        &result.packages,
+        exit.code(),
+    ));
+    if let Some(resume) = result
+        .apply
+        .as_ref()
+        .and_then(|report| report.resume.as_ref())
+    {
+        out.push_str(&format!("Interrupted; resume with `{resume}`.\n\n"));
+    }
     if !plan.deletions.is_empty() {
         out.push_str("<details><summary>Deletions</summary>\n\n| package | id | tags / name | reason |\n|---|---:|---|---|\n");
         for deletion in plan.deletions.iter().take(SUMMARY_DELETIONS) {

@@ -9,7 +9,7 @@ use ghpkg::journal::JournalReason;
 use super::table::{Cell, Table};
 use super::time::{count, counted, duration};
 use super::{DELETE, DIM, HEADING, KEEP, WARN, styled};
-use crate::shapes::RunReport;
+use crate::shapes::{PackageOutcomeInfo, RunReport};
 
 /// The report of one run.
 pub fn report(report: &RunReport) -> String {
@@ -150,6 +150,54 @@ pub fn report(report: &RunReport) -> String {
                 styled(DIM, format!("Check every tag still pulls whole: {verify}"))
             ));
         }
+    }
+    out
+}
+
+/// The packages of a run that were not done, each with why and what to do; empty when every
+/// package was done.
+pub fn packages_not_done(packages: &[PackageOutcomeInfo]) -> String {
+    let not_done: Vec<&PackageOutcomeInfo> = packages
+        .iter()
+        .filter(|package| package.reason.is_some())
+        .collect();
+    if not_done.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{} {} of {}\n",
+        styled(WARN, "Not done:"),
+        counted(not_done.len(), "package"),
+        count(packages.len() as u64)
+    );
+    for package in not_done {
+        let reason = package.reason.map(|r| r.as_str()).unwrap_or_default();
+        out.push_str(&format!(
+            "  {}: {}\n",
+            styled(HEADING, &package.package),
+            styled(WARN, reason)
+        ));
+        if let Some(detail) = &package.detail {
+            out.push_str(&format!("    {}\n", styled(DIM, detail)));
+        }
+        if let Some(what_to_do) = &package.what_to_do {
+            out.push_str(&format!("    {what_to_do}\n"));
+        }
+    }
+    out
+}
+
+/// For an interrupted run: that it was, and the command that resumes it; else nothing.
+pub fn interruption(report: &RunReport) -> String {
+    if !report.interrupted {
+        return String::new();
+    }
+    let mut out = format!(
+        "\n{} nothing more was sent; the journal holds every outcome seen.\n",
+        styled(WARN, "Interrupted:")
+    );
+    if let Some(resume) = &report.resume {
+        out.push_str(&format!("{} {resume}\n", styled(HEADING, "Resume with:")));
     }
     out
 }

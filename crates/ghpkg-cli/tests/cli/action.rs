@@ -173,6 +173,34 @@ fn the_actions_script_runs_prune_and_sets_its_outputs() {
     let written = std::fs::read_to_string(&outputs).unwrap();
     assert!(written.contains("deleted=3\n"), "{written}");
     assert!(written.contains("planned=3\n"), "{written}");
+    assert!(written.contains("not-done=0\n"), "{written}");
+    assert!(
+        written.contains(r#"outcomes=[{"outcome":"pruned","package":"pkg-0","reason":null}]"#),
+        "{written}"
+    );
+    // action.yml's outputs are exactly what the step writes, each passed through by name.
+    let names: Vec<&str> = written
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(name, _)| name))
+        .collect();
+    let declared: Vec<String> = action["outputs"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .map(|(name, output)| {
+            let name = name.as_str().unwrap();
+            assert_eq!(
+                output["value"].as_str(),
+                Some(format!("${{{{ steps.prune.outputs.{name} }}}}").as_str()),
+                "output {name}"
+            );
+            name.to_string()
+        })
+        .collect();
+    assert_eq!(
+        names, declared,
+        "action.yml's outputs, in the order prune writes them"
+    );
     assert_eq!(emulator.server().changes().len(), 3);
     let log = String::from_utf8_lossy(&output.stdout);
     assert!(

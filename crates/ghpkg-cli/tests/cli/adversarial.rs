@@ -4,8 +4,7 @@
 //! test checks the outcome with the emulator's own tag-closure walker
 //! (`StateSnapshot::broken_tags`), which shares no code with `ghpkg`, and the fail-closed
 //! outcome the plan must show: a package whose graph or listing cannot be trusted deletes
-//! nothing and is named as held back. (Which exit code a run that held a package back ends
-//! with is issue 17's: an outcome per package and a code of its own.)
+//! nothing, is named as held back, ends as `not-done` with its reason, and the run exits 7.
 
 use ghpkg_mock::fixture::graphs::{
     self, OWNER, disguised_index, long_listing, missing_child, push_between_plan_and_apply,
@@ -136,7 +135,8 @@ fn reasons(plan: &Value, package: &str) -> Vec<String> {
 }
 
 /// Asserts the fail-closed outcome: `package` is held back with `reason` on the would-be
-/// deletions, the plan deletes nothing in it, the client deleted nothing, and the plan says why.
+/// deletions, the plan deletes nothing in it, the client deleted nothing, the plan says why,
+/// the package's outcome is `not-done` for the same reason, and the run exits 7.
 fn assert_held_back(emulator: &Emulator, code: i32, result: &Value, package: &str, reason: &str) {
     let plan = &result["plan"];
     let planned: Vec<&Value> = plan["deletions"]
@@ -168,6 +168,18 @@ fn assert_held_back(emulator: &Emulator, code: i32, result: &Value, package: &st
             .any(|p| p["name"] == package && p["fail_closed"].is_string()),
         "{package}: the plan says why it is held back (exit code {code})"
     );
+    let outcome = result["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"] == package)
+        .unwrap_or_else(|| panic!("{package} has an outcome: {result}"));
+    assert_eq!(
+        (outcome["outcome"].as_str(), outcome["reason"].as_str()),
+        (Some("not-done"), reason.strip_prefix("keep:")),
+        "{package}: {outcome}"
+    );
+    assert_eq!(code, 7, "{package}: a package held back exits 7");
 }
 
 #[test]

@@ -8,9 +8,12 @@ mod exit_codes;
 mod graphs;
 mod hostile;
 mod human_output;
+mod outcomes;
 mod real_registry;
 mod repository;
 mod retention;
 mod runs;
 mod scopes;
 mod support;
+#[cfg(unix)]
+mod terminal;

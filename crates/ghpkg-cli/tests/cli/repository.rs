@@ -81,6 +81,19 @@ fn the_readme_exit_code_table_is_the_code() {
 }
 
 #[test]
+fn the_readme_explains_every_reason_a_package_is_not_done() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for reason in ghpkg::outcome::NotDoneReason::ALL {
+        let row = format!("| `{reason}` |");
+        assert!(
+            readme.contains(&row),
+            "README.md's outcomes table lacks the row of `{reason}`"
+        );
+    }
+}
+
+#[test]
 fn the_readme_names_every_schema() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();

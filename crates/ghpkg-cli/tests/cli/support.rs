@@ -129,6 +129,23 @@ pub fn ghpkg(args: &[&str]) -> assert_cmd::Command {
     command
 }
 
+/// `ghpkg ARGS…` as a plain process (for a pseudo-terminal), with the same clean environment
+/// as [`ghpkg`] and `token` in `GH_TOKEN`.
+pub fn ghpkg_process(token: &str, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(ghpkg_path());
+    for name in CLEARED_ENV {
+        command.env_remove(name);
+    }
+    command
+        .env(
+            "GHPKG_CACHE_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("ghpkg-cli-manifest-cache"),
+        )
+        .env("GH_TOKEN", token)
+        .args(args);
+    command
+}
+
 /// The binary under test.
 pub fn ghpkg_path() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ghpkg"))

@@ -83,6 +83,9 @@ macro_rules! codes {
     };
 }
 
+/// For the other vocabularies of the crate written the same way (`outcome::NotDoneReason`).
+pub(crate) use codes;
+
 codes! {
     /// Why an apply did not delete a planned version: it changed since the plan, or deleting it
     /// now could break what uses it. A rerun of the same plan looks at it again.

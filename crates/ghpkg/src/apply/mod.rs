@@ -32,6 +32,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -238,6 +239,7 @@ fn scope_of(
 pub struct ApplyOptions<'a> {
     registry: Option<&'a Registry>,
     recheck_every: Duration,
+    stop: Option<&'a AtomicBool>,
 }
 
 impl Default for ApplyOptions<'_> {
@@ -245,6 +247,7 @@ impl Default for ApplyOptions<'_> {
         ApplyOptions {
             registry: None,
             recheck_every: DEFAULT_RECHECK_INTERVAL,
+            stop: None,
         }
     }
 }
@@ -267,6 +270,19 @@ impl<'a> ApplyOptions<'a> {
     pub fn recheck_every(mut self, interval: Duration) -> Self {
         self.recheck_every = interval;
         self
+    }
+
+    /// Stops sending deletions once `stop` is set (by a Ctrl-C handler, say): deletions in
+    /// flight finish and are journaled, nothing more is sent, and [`apply`] returns its report.
+    /// The planned versions it did not reach have no journal line; applying the same plan with
+    /// the same journal again sends them.
+    pub fn stop_when(mut self, stop: &'a AtomicBool) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.is_some_and(|stop| stop.load(Ordering::SeqCst))
     }
 }
 
@@ -315,6 +331,9 @@ pub async fn apply(
     let mut report = Report::default();
     let mut refusals_before_stopping = REFUSALS_BEFORE_STOPPING;
     for package_plan in &plan.packages {
+        if options.stopped() {
+            break;
+        }
         let to_delete: HashMap<u64, &VersionDecision> = package_plan
             .decisions
             .iter()
@@ -336,6 +355,7 @@ pub async fn apply(
             package_plan,
             registry,
             recheck_every: options.recheck_every,
+            options,
             package: &package,
             planned_ids: planned.iter().map(|d| d.id).collect(),
             planned,
@@ -470,6 +490,8 @@ struct PackageRun<'a> {
     /// Where to re-read the graph from (container images only).
     registry: Option<&'a Registry>,
     recheck_every: Duration,
+    /// Whether to stop ([`ApplyOptions::stop_when`]).
+    options: &'a ApplyOptions<'a>,
     package: &'a PackageHandle,
     /// Planned deletions of this package, in the plan's order.
     planned: Vec<&'a VersionDecision>,
@@ -538,6 +560,9 @@ impl PackageRun<'_> {
         recheck.examine(&listed).await;
         let in_flight = self.package.scope().client().concurrency();
         for level in levels(&to_do) {
+            if self.options.stopped() {
+                return Ok(());
+            }
             let mut sendable = Vec::new();
             for decision in level {
                 if let Some((outcome, reason, detail)) = self.check(decision, &current, journal) {
@@ -552,6 +577,9 @@ impl PackageRun<'_> {
             }
             // In batches, so that a long level is re-checked for pushes as it goes.
             for batch in sendable.chunks(in_flight * RECHECK_BATCH) {
+                if self.options.stopped() {
+                    return Ok(());
+                }
                 if breaker.stopped.is_some() {
                     self.not_attempted(batch.iter().copied(), breaker, journal, on_event, report)?;
                     continue;
@@ -601,7 +629,8 @@ impl PackageRun<'_> {
         let mut waiting = to_send.into_iter();
         let mut sending = FuturesUnordered::new();
         loop {
-            while sending.len() < breaker.allowed_in_flight(in_flight) {
+            // Once stopped (Ctrl-C), nothing more is sent; what is in flight finishes.
+            while sending.len() < breaker.allowed_in_flight(in_flight) && !self.options.stopped() {
                 let Some(decision) = waiting.next() else {
                     break;
                 };
@@ -633,6 +662,9 @@ impl PackageRun<'_> {
             journal.note(entry.clone());
             report.record(&entry);
             on_event(Event::Outcome(&entry));
+        }
+        if self.options.stopped() {
+            return Ok(());
         }
         self.not_attempted(waiting, breaker, journal, on_event, report)
     }

@@ -462,7 +462,13 @@ impl Error {
                 operation, cause, ..
             } => {
                 let what = operation.map_or("request", Operation::description);
-                format!("{what}: could not talk to GitHub ({})", chain(cause))
+                match crate::classify::certificate_problem(cause) {
+                    Some(problem) => format!(
+                        "{what}: the server's TLS certificate is not trusted: {problem} ({})",
+                        chain(cause)
+                    ),
+                    None => format!("{what}: could not talk to GitHub ({})", chain(cause)),
+                }
             }
             Error::Decode { operation, message } => {
                 format!("{operation}: GitHub's answer does not match the API's model ({message})")
@@ -585,6 +591,11 @@ impl Error {
             } => "The request may have been applied: check the resource's state before sending \
                   it again."
                 .into(),
+            Error::Transport { cause, .. }
+                if crate::classify::certificate_problem(cause).is_some() =>
+            {
+                UNTRUSTED_CERTIFICATE_ADVICE.into()
+            }
             Error::Transport { .. } => "Check the network, any proxy and the base URL; ghpkg \
                  already retried as its pacing allows."
                 .into(),
@@ -618,6 +629,11 @@ impl fmt::Display for Error {
 }
 
 /// `error` and its causes, each once: `error sending request: connection refused`.
+/// What to do about a server certificate that is not trusted (the API's or the registry's).
+pub(crate) const UNTRUSTED_CERTIFICATE_ADVICE: &str = "Check that the host is the one meant; \
+     if it uses a private CA, add that CA to the system's trust store. Only for a test server \
+     you trust, accept any certificate with ClientBuilder::danger_accept_invalid_certs.";
+
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();

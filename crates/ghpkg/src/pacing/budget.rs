@@ -265,6 +265,23 @@ impl Budget {
         self.answered.notify_waiters();
     }
 
+    /// Until when a rate limit holds every request back, if one does now: a pause after a
+    /// rate-limited answer, or the primary budget spent until its reset (whichever is later).
+    pub(crate) fn paused_until(&self) -> Option<DateTime<Utc>> {
+        let state = self.state();
+        let now = Instant::now();
+        let paused = state
+            .paused_until
+            .filter(|until| *until > now)
+            .map(|until| Utc::now() + (until - now));
+        let spent = state
+            .primary
+            .as_ref()
+            .filter(|primary| primary.remaining == 0 && primary.reset > Utc::now())
+            .map(|primary| primary.reset);
+        paused.max(spent)
+    }
+
     /// Holds every request back until `until` (after a rate limit).
     pub(crate) fn pause_until(&self, until: Instant) {
         let mut state = self.state();

@@ -140,6 +140,13 @@ impl Pacing {
         f64::from(self.points_per_minute) / f64::from(request_points(&Method::DELETE)) * scale
     }
 
+    /// How many `GET`s a minute the points budget allows (a page of a listing is one), in real
+    /// minutes: the floor of a listing's time, for ETAs.
+    pub fn reads_per_minute(&self) -> f64 {
+        self.writes_per_minute() * f64::from(request_points(&Method::DELETE))
+            / f64::from(request_points(&Method::GET))
+    }
+
     /// A minute, as scaled by [`Pacing::time_scale`].
     fn minute(&self) -> Duration {
         let minute = Duration::from_secs(60);
@@ -253,6 +260,11 @@ impl Pacer {
         self.budget.rate_limit()
     }
 
+    /// Until when a rate limit holds every request back, if one does now.
+    pub(crate) fn paused_until(&self) -> Option<DateTime<Utc>> {
+        self.budget.paused_until()
+    }
+
     /// Requests sent so far (retries included).
     pub(crate) fn requests_sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
@@ -311,7 +323,9 @@ impl Pacer {
             Ok(response) => response,
             Err(error) => {
                 reservation.settle(None);
-                let failure = if error.is_connect() {
+                let failure = if classify::certificate_problem(&error).is_some() {
+                    Failure::Untrusted
+                } else if error.is_connect() {
                     Failure::NotConnected
                 } else {
                     Failure::AfterSending

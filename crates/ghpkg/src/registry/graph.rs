@@ -24,6 +24,7 @@ use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 
 use super::Registry;
 use crate::error::{Error, Result};
+use crate::facts::{PlanningEvent, no_progress};
 use crate::package::PackageHandle;
 use crate::types::PackageType;
 
@@ -39,7 +40,10 @@ impl PackageHandle {
     pub async fn facts_with_graph(&self, registry: &Registry) -> Result<PackageFacts> {
         let mut facts = self.facts().await?;
         if self.is_container() {
-            facts.graph = Some(self.read_graph(registry, &facts.versions).await?);
+            facts.graph = Some(
+                self.read_graph(registry, &facts.versions, &no_progress)
+                    .await?,
+            );
         }
         Ok(facts)
     }
@@ -47,18 +51,24 @@ impl PackageHandle {
     /// What planning `rules` for `target` at `now` needs of this package: its facts, with the
     /// image graph only when the rules could delete one of its versions (a container package
     /// the rules cannot touch reads no manifest, so spends no download).
+    ///
+    /// Reports the count, the pages listed and the manifests read to `on_event` as they come
+    /// (cheaply: a few integers per page or manifest). When the graph's reads met a problem
+    /// that keeps the whole registry from being read, [`Registry::problems_seen`] counts it and
+    /// [`Registry::last_problem`] says what it was.
     pub async fn facts_for_plan(
         &self,
         registry: &Registry,
         target: &Target,
         rules: &Rules,
         now: DateTime<Utc>,
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
     ) -> Result<PackageFacts> {
-        let mut facts = self.facts().await?;
+        let mut facts = self.facts_reporting(on_event).await?;
         // Rules that do not validate are refused by the planner; read as if they could delete.
         let needed = needs_image_graph(target, &facts, rules, now).unwrap_or(true);
         if self.is_container() && needed {
-            facts.graph = Some(self.read_graph(registry, &facts.versions).await?);
+            facts.graph = Some(self.read_graph(registry, &facts.versions, on_event).await?);
         }
         Ok(facts)
     }
@@ -74,10 +84,18 @@ impl PackageHandle {
         &self,
         registry: &Registry,
         versions: &[VersionFacts],
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
     ) -> Result<ImageGraph> {
         let repository = self.repository().await?;
         let concurrency = self.scope().client().concurrency();
-        Ok(read_graph(registry, &repository, versions, concurrency).await)
+        let on_read = |read: usize, known: usize| {
+            on_event(PlanningEvent::ManifestsRead {
+                package: self.name(),
+                read: read as u64,
+                known: known as u64,
+            })
+        };
+        Ok(read_graph(registry, &repository, versions, concurrency, &on_read).await)
     }
 
     /// The package's repository in the registry: `owner/name`, the owner lower-cased and the
@@ -109,12 +127,14 @@ const MAX_UNLISTED: usize = 10_000;
 
 /// Reads every manifest of `versions` and every index entry that is not a version, in waves
 /// of `concurrency` reads (the registry's pacer holds the cap), newest first. Waves, rather
-/// than a read started as each ends, keep the order of reads independent of timing.
+/// than a read started as each ends, keep the order of reads independent of timing. After each
+/// read, `on_read(read, known)`: manifests read so far, of those known to be needed so far.
 pub(crate) async fn read_graph(
     registry: &Registry,
     repository: &str,
     versions: &[VersionFacts],
     concurrency: usize,
+    on_read: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> ImageGraph {
     let mut newest_first: Vec<&VersionFacts> = versions.iter().collect();
     newest_first.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
@@ -172,8 +192,10 @@ pub(crate) async fn read_graph(
                 Err(reason) => ManifestFacts::Unreadable { reason },
             };
             manifests.insert(digest, facts);
+            on_read(manifests.len(), versions.len() + unlisted);
         }
     }
+    on_read(manifests.len(), manifests.len());
     ImageGraph {
         manifests,
         referrers: BTreeMap::new(),

@@ -69,6 +69,26 @@ pub struct RegistryOptions {
     pub username: Option<String>,
 }
 
+/// What kind of problem kept the registry from being read at all (rather than one manifest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegistryProblemKind {
+    /// It could not be reached (after the pacing's retries).
+    Unreachable,
+    /// Its TLS certificate is not trusted.
+    Untrusted,
+    /// It refused the token (`401` after a fresh token, or `403`).
+    Refused,
+}
+
+/// Why the registry could not be read, as the reader last saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryProblem {
+    /// What kind of problem.
+    pub kind: RegistryProblemKind,
+    /// What happened, in one sentence.
+    pub message: String,
+}
+
 /// A registry reader for one run: its token exchanges, its probe of the referrers API and its
 /// counters live as long as it does.
 pub struct Registry {
@@ -85,6 +105,8 @@ pub struct Registry {
     /// Whether the registry answers the OCI referrers API, probed once.
     referrers_api: OnceCell<bool>,
     cache: Option<ManifestCache>,
+    /// How many requests met a [`RegistryProblem`], and the last one.
+    problems: Mutex<(u64, Option<RegistryProblem>)>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -140,7 +162,36 @@ impl Registry {
             bearers: Mutex::new(HashMap::new()),
             referrers_api: OnceCell::new(),
             cache,
+            problems: Mutex::new((0, None)),
         })
+    }
+
+    /// How many requests so far met a problem that keeps the registry from being read at all
+    /// (see [`Registry::last_problem`]); compare two counts to know whether reads in between
+    /// met one.
+    pub fn problems_seen(&self) -> u64 {
+        self.problems.lock().map(|problems| problems.0).unwrap_or(0)
+    }
+
+    /// The last problem that kept the registry from being read at all: unreachable, an
+    /// untrusted certificate, or the token refused.
+    pub fn last_problem(&self) -> Option<RegistryProblem> {
+        self.problems
+            .lock()
+            .ok()
+            .and_then(|problems| problems.1.clone())
+    }
+
+    /// Records `message` as a problem of `kind`, and returns it.
+    fn problem(&self, kind: RegistryProblemKind, message: String) -> String {
+        if let Ok(mut problems) = self.problems.lock() {
+            problems.0 += 1;
+            problems.1 = Some(RegistryProblem {
+                kind,
+                message: message.clone(),
+            });
+        }
+        message
     }
 
     /// The registry's origin.
@@ -163,7 +214,16 @@ impl Registry {
             .pacer
             .execute(&self.http, request, "registry")
             .await
-            .map_err(|error| format!("could not reach the registry: {error}"))?;
+            .map_err(|error| match crate::classify::certificate_problem(&error) {
+                Some(problem) => self.problem(
+                    RegistryProblemKind::Untrusted,
+                    format!("the registry's TLS certificate is not trusted: {problem} ({error})"),
+                ),
+                None => self.problem(
+                    RegistryProblemKind::Unreachable,
+                    format!("could not reach the registry: {error}"),
+                ),
+            })?;
         if let Some(undelivered) = NotDelivered::of(&response) {
             return Err(undelivered.error().to_string());
         }
@@ -229,7 +289,10 @@ impl Registry {
             }
             return Ok(answer);
         }
-        Err("the registry refused the token twice".into())
+        Err(self.problem(
+            RegistryProblemKind::Refused,
+            "the registry refused the token twice".into(),
+        ))
     }
 
     /// Reads the manifest `digest` of `repository`: from the cache when it holds it (checked
@@ -257,6 +320,12 @@ impl Registry {
                 &MANIFEST_MEDIA_TYPES.join(", "),
             )
             .await?;
+        if answer.status == StatusCode::FORBIDDEN {
+            return Err(self.problem(
+                RegistryProblemKind::Refused,
+                answer.failure("reading the manifest"),
+            ));
+        }
         if answer.status != StatusCode::OK {
             return Err(answer.failure("reading the manifest"));
         }
