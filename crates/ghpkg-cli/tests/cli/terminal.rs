@@ -60,10 +60,18 @@ fn at_a_terminal_ctrl_c_stops_the_apply_and_the_command_it_prints_finishes_it() 
     terminal.exp_string("? [y/N] ").expect("the question");
     terminal.send_line("y").unwrap();
 
-    // Ctrl-C once the first deletions are journaled.
+    // Ctrl-C once the first deletions are journaled (their outcome lines, not the header or
+    // the intent lines written before each DELETE).
     let journal = dir.path().join("plan.journal.jsonl");
+    let outcomes = |outcome: &str| {
+        std::fs::read_to_string(&journal).map_or(0, |text| {
+            text.lines()
+                .filter(|line| line.contains(&format!("\"outcome\":\"{outcome}\"")))
+                .count()
+        })
+    };
     let mut waited = 0;
-    while std::fs::metadata(&journal).map_or(true, |metadata| metadata.len() == 0) {
+    while outcomes("deleted") == 0 {
         assert!(waited < 6_000, "no deletion was journaled");
         std::thread::sleep(Duration::from_millis(10));
         waited += 1;
@@ -90,7 +98,7 @@ fn at_a_terminal_ctrl_c_stops_the_apply_and_the_command_it_prints_finishes_it() 
 
     // What was sent is what the journal says was done: the deletions in flight finished.
     let deleted_so_far = emulator.server().changes().len();
-    let journaled = std::fs::read_to_string(&journal).unwrap().lines().count();
+    let journaled = outcomes("deleted");
     assert!(
         deleted_so_far > 0 && deleted_so_far < 38,
         "interrupted part-way: {deleted_so_far}"
