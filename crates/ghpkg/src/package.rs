@@ -1,4 +1,12 @@
 //! Package handles: what can be done to one package and its versions, whoever owns it.
+//!
+//! [`PackageHandle`]'s methods are defined by the layer that gives them, so that no two
+//! modules import each other (a test checks it): here, the package's own operations and its
+//! version listing; `version.rs`, [`PackageHandle::version`]; `bulk.rs`,
+//! [`PackageHandle::delete_versions`] and [`PackageHandle::restore_versions`]; `facts.rs`,
+//! [`PackageHandle::facts`] and [`PackageHandle::facts_reporting`]; `registry/graph.rs`,
+//! [`PackageHandle::facts_with_graph`] and [`PackageHandle::facts_for_plan`];
+//! `registry/verify.rs`, [`PackageHandle::verify`]. Each of those modules builds on this one.
 
 use futures::FutureExt;
 use futures::stream::Stream;
@@ -24,6 +32,12 @@ impl Scope {
 }
 
 /// One package of one owner. Get one from [`Scope::package`]; creating it sends nothing.
+///
+/// Its methods: get, delete, restore and list versions ([`PackageHandle::versions`]); one
+/// version ([`PackageHandle::version`]); bulk work ([`PackageHandle::delete_versions`],
+/// [`PackageHandle::restore_versions`]); the engine's facts ([`PackageHandle::facts`],
+/// [`PackageHandle::facts_for_plan`]); and [`PackageHandle::verify`]. Each is defined in the
+/// module of its layer (see the module docs).
 #[derive(Clone, Debug)]
 pub struct PackageHandle {
     scope: Scope,
