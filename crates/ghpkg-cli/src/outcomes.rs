@@ -50,6 +50,12 @@ pub fn what_to_do(reason: NotDoneReason) -> &'static str {
             "Apply the same plan again (`ghpkg apply PLAN`, the same journal): it sends only \
              what was not done."
         }
+        NotDoneReason::NoPermission => {
+            "The token may not delete these versions: for a personal access token (classic), \
+             add delete:packages (`gh auth refresh -s delete:packages`); for GITHUB_TOKEN, give \
+             the workflow's repository the Admin role in the package's \"Manage Actions access\" \
+             settings and the job `permissions: packages: write`. Then apply the plan again."
+        }
         NotDoneReason::Refused => {
             "GitHub keeps refusing these: the journal gives its reason for each (the last \
              tagged version goes only with its package; a public version with more than 5,000 \

@@ -50,6 +50,9 @@ codes! {
         /// The run stopped (it was interrupted, or stopped early) before sending some of its
         /// planned deletions; applying the same plan again sends them.
         NotAttempted => "not-attempted";
+        /// GitHub refused its deletions for want of permission, so the circuit breaker sent no
+        /// more of them: the token may not delete the package's versions.
+        NoPermission => "no-permission";
         /// GitHub refused some of its deletions (the last tagged version, more than 5,000
         /// downloads).
         Refused => "refused";
@@ -238,7 +241,7 @@ impl PackageResult {
                         // The circuit breaker stopped sending after refusals for want of
                         // permission: GitHub would refuse these too.
                         (Outcome::Skipped, JournalReason::Skipped(SkipReason::NotAttempted)) => {
-                            not_done.push((NotDoneReason::Refused, detail()))
+                            not_done.push((NotDoneReason::NoPermission, detail()))
                         }
                         // Sent, but no answer journaled (a crash, or a second Ctrl-C):
                         // applying the plan again finds out what became of it.
