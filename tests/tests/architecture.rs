@@ -329,3 +329,50 @@ fn only_the_classifier_reads_an_api_status_to_decide() {
         "if answer.status == StatusCode::NOT_FOUND {"
     ));
 }
+
+/// The crates `ghpkg-cli`'s normal dependency tree holds, with `features` (or none).
+fn cli_dependency_names(default_features: bool) -> BTreeSet<String> {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .current_dir(repo_root())
+        .args([
+            "tree",
+            "-p",
+            "ghpkg-cli",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--offline", "--locked"]);
+    if !default_features {
+        command.arg("--no-default-features");
+    }
+    let output = command.output().expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_emulator_is_in_the_command_only_with_the_demo_feature() {
+    let with_demo = cli_dependency_names(true);
+    assert!(
+        with_demo.contains("ghpkg-mock") && with_demo.contains("axum"),
+        "the default build embeds the emulator for --demo: {with_demo:?}"
+    );
+    let without = cli_dependency_names(false);
+    for name in ["ghpkg-mock", "axum"] {
+        assert!(
+            !without.contains(name),
+            "a build without the demo feature still depends on {name}"
+        );
+    }
+}

@@ -18,17 +18,11 @@ use chrono::{DateTime, Utc};
 use ghpkg::registry::{Registry, RegistryOptions};
 use ghpkg::{Client, ClientBuilder, Owner, Pacing, Token};
 use ghpkg_account::AccountExt;
-use ghpkg_mock::{MockClock, MockOptions, MockServer};
 
 use crate::cli::{GlobalArgs, RegistryArgs};
+use crate::demo::{DEMO_TIME_SCALE, Demo};
 use crate::exit::Exit;
 use crate::failure::Failure;
-
-/// The demo world's organization, the default owner with `--demo`.
-pub const DEMO_OWNER: &str = ghpkg_mock::fixture::demo::ACME;
-
-/// How much faster than GitHub's the demo's rate-limit windows run: a minute lasts a second.
-pub const DEMO_TIME_SCALE: f64 = 60.0;
 
 /// `--user @me`: the token's user.
 pub const AUTHENTICATED_USER: &str = "@me";
@@ -169,7 +163,8 @@ pub fn owner(global: &GlobalArgs) -> Owner {
         (Some(org), _) => Owner::Org(org.clone()),
         (None, Some(user)) if user == AUTHENTICATED_USER => Owner::AuthenticatedUser(None),
         (None, Some(user)) => Owner::User(user.clone()),
-        (None, None) if global.demo => Owner::Org(DEMO_OWNER.to_string()),
+        #[cfg(feature = "demo")]
+        (None, None) if global.demo => Owner::Org(crate::demo::DEMO_OWNER.to_string()),
         (None, None) => Owner::AuthenticatedUser(None),
     }
 }
@@ -196,7 +191,7 @@ pub struct Connection {
     pub endpoint: Endpoint,
     /// The embedded emulator of `--demo`, serving (API and registry on one origin) until the
     /// connection is dropped.
-    _demo: Option<MockServer>,
+    _demo: Option<Demo>,
 }
 
 impl Connection {
@@ -224,30 +219,16 @@ impl Connection {
             None
         };
         let (endpoint, demo, token, source) = if global.demo {
-            let server = MockServer::start(MockOptions {
-                clock: fixed_now.map_or_else(MockClock::system, MockClock::manual),
-                ..MockOptions::default()
-            })
-            .await
-            .map_err(|error| {
-                Failure::new(
-                    crate::failure::CliKind::Demo,
-                    Exit::Failure,
-                    format!("cannot start the demo emulator: {error}"),
-                )
-            })?;
+            let demo = Demo::start(fixed_now).await?;
             let endpoint = Endpoint {
-                api: Api::BaseUrl(server.base_url()),
+                api: Api::BaseUrl(demo.base_url.clone()),
                 source: "--demo",
             };
             let (token, source) = match stdin_token {
                 Some(token) => (Some(token), TokenSource::Stdin),
-                None => (
-                    Some(Token::new(ghpkg_mock::tokens::OCTOCAT_ALL)),
-                    TokenSource::Demo,
-                ),
+                None => (Some(demo.token.clone()), TokenSource::Demo),
             };
-            (endpoint, Some(server), token, source)
+            (endpoint, Some(demo), token, source)
         } else {
             let endpoint = match recorded {
                 Some(recorded) => Endpoint::choose_over_recorded(global, recorded, environment),

@@ -30,6 +30,7 @@ use clap::Parser;
 pub mod cli;
 pub mod commands;
 pub mod connection;
+pub mod demo;
 pub mod exit;
 pub mod failure;
 pub mod github_actions;
