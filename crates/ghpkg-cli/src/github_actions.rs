@@ -124,11 +124,7 @@ pub fn not_done_annotations(packages: &[PackageOutcomeInfo]) -> String {
 
 /// How many of `packages` were not done, as the `not-done` output says it.
 pub fn not_done_count(packages: &[PackageOutcomeInfo]) -> String {
-    packages
-        .iter()
-        .filter(|package| package.reason.is_some())
-        .count()
-        .to_string()
+    crate::outcomes::not_done(packages).len().to_string()
 }
 
 /// `packages` as the `outcomes` output: compact JSON, `[{"package", "outcome", "reason"}]`
@@ -150,10 +146,7 @@ pub fn outcomes_output(packages: &[PackageOutcomeInfo]) -> String {
 /// The step summary's section on `packages` not done: what was not done, why, and what to do;
 /// empty when every package was done.
 pub fn not_done_markdown(packages: &[PackageOutcomeInfo], exit: u8) -> String {
-    let not_done: Vec<&PackageOutcomeInfo> = packages
-        .iter()
-        .filter(|package| package.reason.is_some())
-        .collect();
+    let not_done = crate::outcomes::not_done(packages);
     if not_done.is_empty() {
         return String::new();
     }

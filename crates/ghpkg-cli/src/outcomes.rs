@@ -67,6 +67,14 @@ pub fn what_to_do(reason: NotDoneReason) -> &'static str {
     }
 }
 
+/// The packages of `packages` that were not done, in order.
+pub fn not_done(packages: &[PackageOutcomeInfo]) -> Vec<&PackageOutcomeInfo> {
+    packages
+        .iter()
+        .filter(|package| package.reason.is_some())
+        .collect()
+}
+
 /// How a run whose packages were not done for `reasons` exits: [`Exit::NotDone`] when a
 /// package was not done before its deletions were sent, else [`Exit::PartlyFailed`] when some
 /// were sent and refused or failed, else [`Exit::Success`].

@@ -157,10 +157,7 @@ pub fn report(report: &RunReport) -> String {
 /// The packages of a run that were not done, each with why and what to do; empty when every
 /// package was done.
 pub fn packages_not_done(packages: &[PackageOutcomeInfo]) -> String {
-    let not_done: Vec<&PackageOutcomeInfo> = packages
-        .iter()
-        .filter(|package| package.reason.is_some())
-        .collect();
+    let not_done = crate::outcomes::not_done(packages);
     if not_done.is_empty() {
         return String::new();
     }
