@@ -2,6 +2,7 @@
 //! started in this process on 127.0.0.1, passing `--api-url` and the token in `GH_TOKEN`.
 
 mod action;
+mod action_runner;
 mod adversarial;
 mod crash;
 mod exit_codes;
