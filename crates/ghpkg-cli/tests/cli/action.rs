@@ -182,9 +182,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// counts the requests for each path.
 struct ReleaseServer {
     url: String,
-    // Serves until dropped.
     requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-    runtime: tokio::runtime::Runtime,
+    /// Serves until dropped.
+    _runtime: tokio::runtime::Runtime,
 }
 
 impl ReleaseServer {
@@ -226,7 +226,7 @@ impl ReleaseServer {
         ReleaseServer {
             url,
             requests,
-            runtime,
+            _runtime: runtime,
         }
     }
 
