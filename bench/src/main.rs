@@ -4,11 +4,13 @@
 //! so that the client's measurements exclude it. Each scenario reports the measured figure, its
 //! theoretical floor and their ratio; the table goes to stdout and the JSON to `--out`.
 //!
-//! - `ghpkg-bench run --mock PATH --out DIR`: all scenarios.
+//! - `ghpkg-bench run --mock PATH --ghpkg PATH --out DIR`: all scenarios (`--ghpkg`: the
+//!   release binary, for the Action's scenario).
 //! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
 //!   CPU time and peak memory), so that its figures are the client's alone.
 //! - `ghpkg-bench probe-prune …`: scenario 4's child (a dry-run prune, its CPU time).
 
+mod action;
 mod emulator;
 mod report;
 mod retention;
@@ -26,17 +28,20 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => {
             let mock = flag(&args, "--mock").map(PathBuf::from);
+            let ghpkg = flag(&args, "--ghpkg").map(PathBuf::from);
             let out =
                 flag(&args, "--out").map_or_else(|| PathBuf::from("target/bench"), PathBuf::from);
-            match mock {
-                Some(mock) => runtime.block_on(scenarios::run_all(&mock, &out)),
-                None => Err(anyhow::anyhow!("run needs --mock PATH")),
+            match (mock, ghpkg) {
+                (Some(mock), Some(ghpkg)) => {
+                    runtime.block_on(scenarios::run_all(&mock, &ghpkg, &out))
+                }
+                _ => Err(anyhow::anyhow!("run needs --mock PATH and --ghpkg PATH")),
             }
         }
         Some("probe") => runtime.block_on(scenarios::probe(&args)),
         Some("probe-prune") => runtime.block_on(retention::probe_prune(&args)),
         _ => Err(anyhow::anyhow!(
-            "usage: ghpkg-bench run --mock PATH [--out DIR] (or let `cargo xtask bench` run it)"
+            "usage: ghpkg-bench run --mock PATH --ghpkg PATH [--out DIR] (or let `cargo xtask bench` run it)"
         )),
     };
     match result {

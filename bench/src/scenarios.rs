@@ -17,7 +17,7 @@ use crate::report::{Figure, print_table};
 /// Latency the emulator adds to every answer.
 const LATENCY: Duration = Duration::from_millis(40);
 /// How many times shorter the emulator's and the client's rate-limit windows are than GitHub's.
-const TIME_SCALE: f64 = 10.0;
+pub(crate) const TIME_SCALE: f64 = 10.0;
 /// Versions listed in scenarios 1 and 3.
 const LISTED_VERSIONS: u32 = 10_000;
 /// Versions deleted in scenario 2.
@@ -46,7 +46,7 @@ pub(crate) const VERSIONS_OPERATION: &str =
     "packages/get-all-package-versions-for-package-owned-by-org";
 
 /// Runs every scenario, prints the table and writes `DIR/results.json`.
-pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
+pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let window = Duration::from_secs(60).div_f64(TIME_SCALE);
     println!(
@@ -105,6 +105,16 @@ pub async fn run_all(mock: &Path, out: &Path) -> Result<()> {
         },
     )?;
     figures.extend(bulk_delete(&emulator, window).await?);
+    drop(emulator);
+    let emulator = EmulatorProcess::start(
+        mock,
+        &EmulatorSettings {
+            fixture: &deleting_fixture,
+            latency: LATENCY,
+            time_scale: TIME_SCALE,
+        },
+    )?;
+    figures.extend(crate::action::install_to_plan(&emulator, ghpkg, out).await?);
     drop(emulator);
     // A fresh emulator with the same 1,000 versions: the same 900 deletions through the apply.
     let emulator = EmulatorProcess::start(

@@ -8,9 +8,27 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// Builds `ghpkg-mock` and `ghpkg-bench` with `--release`, then runs every scenario.
+/// Builds `ghpkg-mock`, `ghpkg-bench` and the release `ghpkg` (without the demo feature, as
+/// released) with `--release`, then runs every scenario.
 pub fn run(root: &Path) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "ghpkg-cli",
+            "--no-default-features",
+            "--bin",
+            "ghpkg",
+        ])
+        .status()
+        .context("running cargo build")?;
+    if !status.success() {
+        bail!("building the release ghpkg failed");
+    }
     let status = Command::new(&cargo)
         .current_dir(root)
         .args([
@@ -36,6 +54,8 @@ pub fn run(root: &Path) -> Result<()> {
         .arg("run")
         .arg("--mock")
         .arg(release.join("ghpkg-mock"))
+        .arg("--ghpkg")
+        .arg(release.join("ghpkg"))
         .arg("--out")
         .arg(target.join("bench"))
         .status()
