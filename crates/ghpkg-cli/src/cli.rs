@@ -419,12 +419,14 @@ pub struct RegistryArgs {
     pub registry_url: Option<String>,
 
     /// Keep the manifests read, by digest, in DIR, so that no later run reads them again
-    /// (GitHub counts every manifest read as a download) [default: GHPKG_CACHE_DIR, else
-    /// $XDG_CACHE_HOME/ghpkg/manifests, else ~/.cache/ghpkg/manifests].
+    /// (GitHub counts every manifest read as a download), and the pages of version listings in
+    /// DIR/listings, so that a listing that failed resumes (within an hour) [default:
+    /// GHPKG_CACHE_DIR, else $XDG_CACHE_HOME/ghpkg/manifests, else ~/.cache/ghpkg/manifests].
     #[arg(long, value_name = "DIR", help_heading = "Image graphs")]
     pub manifest_cache: Option<PathBuf>,
 
-    /// Keep no manifests on disk (each run reads what it needs again).
+    /// Keep no manifests and no listing checkpoints on disk (each run reads what it needs
+    /// again).
     #[arg(long, conflicts_with = "manifest_cache", help_heading = "Image graphs")]
     pub no_manifest_cache: bool,
 }

@@ -206,6 +206,8 @@ pub struct PlanningState {
     reads_per_minute: f64,
     versions: Option<u64>,
     pages: u64,
+    /// Pages taken from a listing checkpoint (not listed again).
+    resumed: u64,
     read: u64,
     known: u64,
     /// When the first manifest of the package was read.
@@ -220,6 +222,7 @@ impl PlanningState {
             reads_per_minute,
             versions: None,
             pages: 0,
+            resumed: 0,
             read: 0,
             known: 0,
             reading_since: None,
@@ -239,7 +242,11 @@ impl PlanningState {
         match event {
             PlanningEvent::Counted { versions, .. } => {
                 self.versions = Some(versions);
-                self.pages = 0;
+                self.pages = self.resumed;
+            }
+            PlanningEvent::Resumed { pages, .. } => {
+                self.resumed = pages;
+                self.pages = pages;
             }
             PlanningEvent::Listed { pages, .. } => self.pages = pages,
             PlanningEvent::ManifestsRead { read, known, .. } => {
@@ -264,6 +271,9 @@ impl PlanningState {
             Some(total) => {
                 let pages = self.pages.min(total);
                 out.push_str(&format!(", {}/{} pages", count(pages), count(total)));
+                if self.resumed > 0 {
+                    out.push_str(&format!(" (resumed after page {})", count(self.resumed)));
+                }
                 eta += budget_eta(total - pages, self.reads_per_minute);
             }
             None if self.pages > 0 => out.push_str(&format!(", {} pages", count(self.pages))),

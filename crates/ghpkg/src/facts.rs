@@ -5,6 +5,7 @@ use futures::{TryFutureExt, TryStreamExt};
 use ghpkg_retention::{PackageFacts, Target, VersionFacts};
 use globset::{Glob, GlobSetBuilder};
 
+use crate::checkpoint::ListingKey;
 use crate::error::{Error, Result};
 use crate::names::{self, NameKind};
 use crate::owner::Owner;
@@ -100,6 +101,16 @@ pub enum PlanningEvent<'a> {
         /// Versions so far.
         versions: u64,
     },
+    /// The listing resumed from a checkpoint: `pages` pages holding `versions` versions came
+    /// from it, and the listing goes on from the next.
+    Resumed {
+        /// The package.
+        package: &'a str,
+        /// Pages taken from the checkpoint.
+        pages: u64,
+        /// The versions they hold.
+        versions: u64,
+    },
     /// Manifests of the image graph read: `read` so far, of the `known` digests so far (every
     /// version's, and each index entry that is not a version, as it is found).
     ManifestsRead {
@@ -129,6 +140,11 @@ impl PackageHandle {
     /// listing is trusted only when both agree with the number of distinct versions listed;
     /// otherwise it is listed again, up to three times, and then
     /// [`PackageFacts::incomplete_listing`] says why (the engine deletes nothing in it).
+    ///
+    /// With [`checkpoints`](PackageHandle::with_checkpoints), each full page is saved as it
+    /// arrives; a listing that failed (after the retries) resumes from its last saved page,
+    /// which must come back with the same versions (else the package is listed afresh), and is
+    /// held to the same count check.
     pub async fn facts(&self) -> Result<PackageFacts> {
         self.facts_reporting(&no_progress).await
     }
@@ -138,67 +154,39 @@ impl PackageHandle {
         &self,
         on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
     ) -> Result<PackageFacts> {
-        let package = self.name();
         let mut disagreement = String::new();
         let mut versions = Vec::new();
-        for _ in 0..LISTING_ATTEMPTS {
-            let per_page = u64::from(crate::pagination::STREAM_PER_PAGE);
-            let mut items: u64 = 0;
-            let listing = self
-                .versions()
-                .stream()
-                .inspect_ok(|_| {
-                    items += 1;
-                    if items.is_multiple_of(per_page) {
-                        on_event(PlanningEvent::Listed {
-                            package,
-                            pages: items / per_page,
-                            versions: items,
-                        });
-                    }
-                })
-                .try_collect::<Vec<PackageVersion>>();
-            let count = self.get().inspect_ok(|listed| {
-                on_event(PlanningEvent::Counted {
-                    package,
-                    versions: listed.version_count(),
-                })
-            });
-            let (before, listed) = futures::join!(count, listing);
-            if let Ok(listed) = &listed
-                && !(listed.len() as u64).is_multiple_of(per_page)
+        for attempt in 0..LISTING_ATTEMPTS {
+            // Only the first listing resumes: a listing again is because the last disagreed.
+            let listing = self.list_once(attempt == 0, on_event).await?;
+            let distinct = listing.versions.len() as u64;
+            if listing.before == listing.after
+                && listing.after == distinct
+                && listing.duplicates == 0
             {
-                on_event(PlanningEvent::Listed {
-                    package,
-                    pages: (listed.len() as u64).div_ceil(per_page),
-                    versions: listed.len() as u64,
-                });
-            }
-            let (before, listed) = (before?.version_count(), listed?);
-            let after = self.get().await?.version_count();
-            versions = Vec::with_capacity(listed.len());
-            let mut seen = std::collections::HashSet::with_capacity(listed.len());
-            for version in &listed {
-                let facts = version_facts(version);
-                if seen.insert(facts.id) {
-                    versions.push(facts);
-                }
-            }
-            let distinct = versions.len() as u64;
-            if before == after && after == distinct && listed.len() == versions.len() {
                 return Ok(PackageFacts {
                     name: self.name().to_string(),
-                    versions,
+                    versions: listing.versions,
                     graph: None,
                     incomplete_listing: None,
                 });
             }
-            disagreement = format!(
-                "GitHub counted {before} versions before the listing and {after} after it, and \
-                 the listing held {} ({distinct} distinct); the versions changed while they \
-                 were listed",
-                listed.len()
-            );
+            if let Some(overlap) = listing.overlap_changed {
+                disagreement = format!(
+                    "the listing resumed at page {overlap}, which no longer held the versions it \
+                     held before"
+                );
+            } else {
+                disagreement = format!(
+                    "GitHub counted {} versions before the listing and {} after it, and the \
+                     listing held {} ({distinct} distinct); the versions changed while they were \
+                     listed",
+                    listing.before,
+                    listing.after,
+                    distinct + listing.duplicates
+                );
+            }
+            versions = listing.versions;
         }
         Ok(PackageFacts {
             name: self.name().to_string(),
@@ -210,6 +198,134 @@ impl PackageHandle {
             )),
         })
     }
+
+    /// Lists the versions once, from the checkpoint's last page when `resume` and there is one.
+    async fn list_once(
+        &self,
+        resume: bool,
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
+    ) -> Result<Listing> {
+        let package = self.name();
+        let per_page = crate::pagination::STREAM_PER_PAGE;
+        let now = chrono::Utc::now();
+        let key = ListingKey {
+            api: self.scope().client().base_url().to_string(),
+            owner: self.scope().owner().to_string(),
+            package_type: self.package_type().as_str().to_string(),
+            package: package.to_string(),
+            per_page,
+        };
+        let saved = match (resume, self.checkpoints()) {
+            (true, Some(checkpoints)) => checkpoints.load(&key, now),
+            _ => None,
+        };
+        // Resuming at page K keeps pages 1..K-1 and lists K again, to check the overlap.
+        let (started_at, mut kept, overlap) = match saved {
+            Some(saved) => {
+                let mut pages = saved.pages;
+                let overlap = pages.pop().expect("a checkpoint has two pages or more");
+                (saved.started_at, pages, Some(overlap))
+            }
+            None => (now, Vec::new(), None),
+        };
+        let first_page = kept.len() as u32 + 1;
+        let mut writer = self
+            .checkpoints()
+            .map(|checkpoints| checkpoints.writer(&key, started_at, &kept));
+        let kept_versions: usize = kept.iter().map(Vec::len).sum();
+        if !kept.is_empty() {
+            on_event(PlanningEvent::Resumed {
+                package,
+                pages: kept.len() as u64,
+                versions: kept_versions as u64,
+            });
+        }
+
+        let listing = async {
+            let mut stream = self.versions().page(first_page).stream();
+            let mut listed: Vec<VersionFacts> = kept.drain(..).flatten().collect();
+            let mut page = Vec::with_capacity(per_page as usize);
+            let mut pages = u64::from(first_page) - 1;
+            let mut overlap_changed = None;
+            let report = |pages: u64, versions: usize| {
+                on_event(PlanningEvent::Listed {
+                    package,
+                    pages,
+                    versions: versions as u64,
+                })
+            };
+            while let Some(version) = stream.try_next().await? {
+                page.push(version_facts(&version));
+                if page.len() < per_page as usize {
+                    continue;
+                }
+                pages += 1;
+                if let Some(expected) = &overlap
+                    && pages == u64::from(first_page)
+                    && !same_ids(expected, &page)
+                {
+                    overlap_changed = Some(first_page);
+                    break;
+                }
+                if let Some(writer) = &mut writer {
+                    writer.page(&page);
+                }
+                listed.append(&mut page);
+                report(pages, listed.len());
+            }
+            if !page.is_empty() {
+                pages += 1;
+                listed.append(&mut page);
+                report(pages, listed.len());
+            }
+            Result::Ok((listed, overlap_changed))
+        };
+        let count = self.get().inspect_ok(|listed| {
+            on_event(PlanningEvent::Counted {
+                package,
+                versions: listed.version_count(),
+            })
+        });
+        // On an error the checkpoint stays, for the next run to resume from.
+        let (before, listed) = futures::join!(count, listing);
+        let (before, (listed, overlap_changed)) = (before?.version_count(), listed?);
+        let after = self.get().await?.version_count();
+        // Complete or not, this listing is over: the next starts afresh.
+        if let Some(writer) = writer {
+            writer.remove();
+        }
+        let total = listed.len();
+        let mut seen = std::collections::HashSet::with_capacity(total);
+        let versions: Vec<VersionFacts> = listed
+            .into_iter()
+            .filter(|version| seen.insert(version.id))
+            .collect();
+        Ok(Listing {
+            before,
+            after,
+            duplicates: (total - versions.len()) as u64,
+            versions,
+            overlap_changed,
+        })
+    }
+}
+
+/// One listing of a package's versions.
+struct Listing {
+    /// GitHub's count beside the first page, and after the last.
+    before: u64,
+    after: u64,
+    /// The distinct versions, in listing order.
+    versions: Vec<VersionFacts>,
+    /// Versions listed twice.
+    duplicates: u64,
+    /// The page a resumed listing started at, when it no longer held what it held before.
+    overlap_changed: Option<u32>,
+}
+
+/// Whether two pages hold the same versions in the same order.
+fn same_ids(a: &[VersionFacts], b: &[VersionFacts]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.id == b.id)
 }
 
 /// One listed version as facts.

@@ -109,6 +109,7 @@
 
 pub mod apply;
 mod bulk;
+mod checkpoint;
 mod classify;
 mod client;
 mod error;
@@ -130,6 +131,7 @@ mod types;
 mod version;
 
 pub use bulk::{BulkOutcome, BulkSummary, ItemResult};
+pub use checkpoint::ListingCheckpoints;
 pub use client::{
     Client, ClientBuilder, TOKEN_ENV_VARS, is_loopback, token_from, token_from_env,
     token_source_from_env,

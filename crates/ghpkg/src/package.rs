@@ -13,6 +13,7 @@ use futures::stream::Stream;
 use ghpkg_api::Token;
 use ghpkg_api::operations::Action;
 
+use crate::checkpoint::ListingCheckpoints;
 use crate::client::Resource;
 use crate::error::{Error, Result};
 use crate::owner::Owner;
@@ -27,6 +28,7 @@ impl Scope {
             scope: self.clone(),
             package_type,
             name: name.into(),
+            checkpoints: None,
         }
     }
 }
@@ -43,9 +45,23 @@ pub struct PackageHandle {
     scope: Scope,
     package_type: PackageType,
     name: String,
+    checkpoints: Option<ListingCheckpoints>,
 }
 
 impl PackageHandle {
+    /// This handle, saving the pages of its facts' version listings in `checkpoints` as they
+    /// arrive, so that a listing that fails late resumes where it stopped
+    /// ([`PackageHandle::facts`] explains the checks a resumed listing passes).
+    pub fn with_checkpoints(mut self, checkpoints: ListingCheckpoints) -> Self {
+        self.checkpoints = Some(checkpoints);
+        self
+    }
+
+    /// Where its facts' listings keep checkpoints, if anywhere.
+    pub fn checkpoints(&self) -> Option<&ListingCheckpoints> {
+        self.checkpoints.as_ref()
+    }
+
     /// The owner's scope.
     pub fn scope(&self) -> &Scope {
         &self.scope

@@ -225,6 +225,11 @@ async fn make_plan(
     // by digest, when the rules could delete anything); other package types get none and send
     // nothing to it.
     let registry = connection.registry(&args.registry)?;
+    // A listing that fails late resumes in the next run from its pages saved in the cache.
+    let checkpoints = args
+        .registry
+        .cache_dir(|name| std::env::var(name).ok())
+        .map(|dir| ghpkg::ListingCheckpoints::new(dir.join("listings")));
     let progress = Progress::planning(context.out, names.len(), connection.client.pacing());
     let on_event = |event: ghpkg::PlanningEvent<'_>| progress.planning_event(event);
     let mut facts = Vec::with_capacity(names.len());
@@ -232,7 +237,10 @@ async fn make_plan(
     let mut not_listed = Vec::new();
     for name in &names {
         progress.message(name.as_str());
-        let package = scope.package(args.package_type.clone(), name.clone());
+        let mut package = scope.package(args.package_type.clone(), name.clone());
+        if let Some(checkpoints) = &checkpoints {
+            package = package.with_checkpoints(checkpoints.clone());
+        }
         let problems_before = registry.problems_seen();
         match package
             .facts_for_plan(&registry, &target, rules, context.now, &on_event)

@@ -489,9 +489,10 @@ fn a_ref_without_a_release_is_built_from_the_actions_source_with_its_cache() {
     );
     runner.inputs.insert("apply".into(), "false".into());
     runner.inputs.insert("yes".into(), "false".into());
-    // The build the action would do, in the dev profile and this build's own target directory
-    // so that the rehearsal reuses what is compiled (a runner builds release, cached).
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    // The build the action would do, in the dev profile (a runner builds release, cached) and
+    // a target directory of its own: this build's would get a `ghpkg` without the demo feature
+    // in place of the binary the other tests run.
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("action-source-build");
     runner
         .env
         .insert("GHPKG_BUILD_PROFILE".into(), "dev".into());

@@ -12,6 +12,7 @@ mod human_output;
 mod outcomes;
 mod real_registry;
 mod repository;
+mod resume;
 mod retention;
 mod runs;
 mod scopes;
