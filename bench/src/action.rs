@@ -1,4 +1,4 @@
-//! Scenario 7: the Action's start. Its install step (`action/install.sh download`) fetches the
+//! Scenario 8: the Action's start. Its install step (`action/install.sh download`) fetches the
 //! release binary from a release server on loopback and checks it against `SHA256SUMS`, then
 //! its prune step (`action/run.sh prune`) plans; the figure is the time from the install step's
 //! start to the plan printed. The floor is the same prune with the binary already installed: what
@@ -23,7 +23,7 @@ const GOAL_SECONDS: f64 = 10.0;
 /// Repetitions of each measurement (the median is reported).
 const REPETITIONS: usize = 3;
 
-/// Runs scenario 7 against `emulator` (one npm package `pkg-0`) with the release binary `ghpkg`.
+/// Runs scenario 8 against `emulator` (one npm package `pkg-0`) with the release binary `ghpkg`.
 pub async fn install_to_plan(
     emulator: &EmulatorProcess,
     ghpkg: &Path,
@@ -78,12 +78,12 @@ pub async fn install_to_plan(
     let measured = median(&mut with_install);
     let floor = median(&mut plan_alone);
     println!(
-        "scenario 7: the Action's install (download, SHA256SUMS) to the plan printed: {measured:.2} s; \
+        "scenario 8: the Action's install (download, SHA256SUMS) to the plan printed: {measured:.2} s; \
          the plan alone {floor:.2} s ({} MiB binary)",
         binary.len() / (1 << 20)
     );
     Ok(vec![Figure {
-        scenario: "7 Action: install to plan",
+        scenario: "8 Action: install to plan",
         metric: "elapsed",
         unit: "s",
         measured,

@@ -14,6 +14,7 @@ mod action;
 mod emulator;
 mod report;
 mod retention;
+mod scale;
 mod scenarios;
 
 use std::path::PathBuf;

@@ -178,6 +178,31 @@ pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
     figures.extend(crate::retention::graph_dry_run(&emulator, out).await?);
     drop(emulator);
 
+    let scale_fixture = write_fixture(
+        out,
+        "fixture-scale-npm.json",
+        SyntheticSpec {
+            seed: 4,
+            organizations: 1,
+            users: 1,
+            packages_per_owner: 1,
+            versions_per_package: crate::scale::VERSIONS,
+            package_types: vec![ghpkg_api::types::PackageType::Npm],
+            public_share: 0.0,
+            ..SyntheticSpec::default()
+        },
+    )?;
+    let emulator = EmulatorProcess::start(
+        mock,
+        &EmulatorSettings {
+            fixture: &scale_fixture,
+            latency: LATENCY,
+            time_scale: TIME_SCALE,
+        },
+    )?;
+    figures.extend(crate::scale::npm_dry_run(&emulator, ghpkg).await?);
+    drop(emulator);
+
     println!();
     print_table(&figures);
     let path = out.join("results.json");

@@ -13,6 +13,7 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{Index, select, subsequence};
+use sha2::Digest;
 use support::*;
 
 const TAG_POOL: [&str; 8] = ["latest", "v1", "v2", "v10", "pr-1", "pr-2", "dev", "main"];
@@ -207,6 +208,13 @@ fn check_universal(target: &Target, packages: &[PackageFacts], rules: &Rules, pl
         "deletions and delete decisions differ"
     );
     assert_eq!(plan.sha256, plan.sha256());
+    // The SHA-256 streamed from borrowed fields is that of the whole plan's compact JSON with
+    // an empty `sha256`, as it always was (plans on disk keep verifying).
+    let mut canonical = plan.clone();
+    canonical.sha256.clear();
+    let whole = sha2::Sha256::digest(serde_json::to_vec(&canonical).unwrap());
+    let whole: String = whole.iter().map(|byte| format!("{byte:02x}")).collect();
+    assert_eq!(plan.sha256(), whole);
 }
 
 proptest! {

@@ -731,6 +731,15 @@ fn target_of(header: &JournalHeader) -> Target {
 /// Writes `bytes` to `path` atomically: a temporary file beside it, written, synced, then
 /// renamed over `path` (and the directory synced), so that `path` is never half written.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// [`write_atomically`], with the content written by `write` (buffered) instead of held whole:
+/// a plan of 150,000 versions goes to disk as it is serialized.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let directory = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -744,8 +753,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id()
     ));
     let result = (|| {
-        let mut file = File::create(&temporary)?;
-        file.write_all(bytes)?;
+        let mut file = std::io::BufWriter::new(File::create(&temporary)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(|error| error.into_error())?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&temporary, path)?;

@@ -49,16 +49,19 @@ pub async fn run(context: &Context<'_>, args: &PruneArgs) -> Result<Exit, Failur
     refuse_to_orphan_a_journal(args, &plan)?;
     let plan_file = match &args.plan_out {
         Some(path) => {
-            ghpkg::journal::write_atomically(path, plan.to_json().as_bytes())
+            ghpkg::journal::write_atomically_with(path, |file| plan.write_json(file))
                 .map_err(|error| Failure::io("write the plan to", path, &error))?;
             Some(path.display().to_string())
         }
         None => None,
     };
     if !context.out.json {
-        context
-            .out
-            .text(&render::plan::plan(&plan, context.now, args.verbose));
+        render::plan::write_plan(
+            &plan,
+            context.now,
+            args.verbose,
+            &mut context.out.text_writer(),
+        );
         if let Some(file) = &plan_file {
             context.out.text(&format!(
                 "{}\n",

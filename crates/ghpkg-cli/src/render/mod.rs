@@ -67,9 +67,11 @@ pub struct Output {
 impl Output {
     /// Prints `value` as pretty JSON, one document, on standard output.
     pub fn json<T: Serialize>(&self, value: &T) {
-        let mut text = serde_json::to_string_pretty(value).expect("output shapes serialize");
-        text.push('\n');
-        write_stdout(&text);
+        // Written as it is serialized: a plan of 150,000 versions is never held as text.
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = serde_json::to_writer_pretty(&mut stdout, value);
+        let _ = stdout.write_all(b"\n");
+        let _ = stdout.flush();
     }
 
     /// Prints `text` for people on standard output (colour stripped where it is off).
@@ -77,6 +79,15 @@ impl Output {
         let mut stdout = anstream::stdout().lock();
         let _ = stdout.write_all(printable(text).as_bytes());
         let _ = stdout.flush();
+    }
+
+    /// A writer of text for people to standard output, which prints what it is given a
+    /// chunk of whole lines at a time (a plan of 150,000 versions is never held as text).
+    pub fn text_writer(&self) -> TextWriter<'_> {
+        TextWriter {
+            output: self,
+            buffer: String::new(),
+        }
     }
 
     /// An informational message on standard error, unless `--quiet` or `--json`.
@@ -137,6 +148,38 @@ pub fn alert(message: &str) {
     );
 }
 
+/// Text for people on its way to standard output: see [`Output::text_writer`]. What is left is
+/// printed when it is dropped.
+pub struct TextWriter<'a> {
+    output: &'a Output,
+    buffer: String,
+}
+
+/// How much a [`TextWriter`] holds before it prints.
+const TEXT_CHUNK: usize = 1 << 16;
+
+impl std::fmt::Write for TextWriter<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.buffer.push_str(text);
+        // Whole lines only: a colour code never spans a line, so none is split.
+        if self.buffer.len() >= TEXT_CHUNK
+            && let Some(end) = self.buffer.rfind('\n')
+        {
+            self.output.text(&self.buffer[..=end]);
+            self.buffer.drain(..=end);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TextWriter<'_> {
+    fn drop(&mut self) {
+        if !self.buffer.is_empty() {
+            self.output.text(&self.buffer);
+        }
+    }
+}
+
 /// Asks `question` on standard error (the caller checked that it is a terminal) and returns the
 /// line typed on standard input.
 pub fn ask(question: &str) -> String {
@@ -146,12 +189,6 @@ pub fn ask(question: &str) -> String {
     let mut answer = String::new();
     let _ = std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer);
     answer
-}
-
-fn write_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
 }
 
 /// `text` as it may reach a terminal: our colour codes (`ESC [ … m`), line breaks and tabs

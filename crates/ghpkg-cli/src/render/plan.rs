@@ -3,6 +3,7 @@
 //! summary, the budget, the notes and the plan's SHA-256.
 
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 use ghpkg::retention::{
@@ -20,17 +21,23 @@ const EXAMPLES_PER_REASON: usize = 3;
 
 /// The whole plan, for people. `verbose` lists every kept version.
 pub fn plan(plan: &Plan, now: DateTime<Utc>, verbose: bool) -> String {
-    let mut out = heading(plan);
+    let mut out = String::new();
+    write_plan(plan, now, verbose, &mut out);
+    out
+}
+
+/// [`plan`], written to `out` as it is made (a plan of 150,000 versions is never held as text).
+pub fn write_plan(plan: &Plan, now: DateTime<Utc>, verbose: bool, out: &mut impl Write) {
+    let _ = out.write_str(&heading(plan));
     for package in &plan.packages {
-        out.push('\n');
-        out.push_str(&package_section(package, now, verbose));
+        let _ = out.write_char('\n');
+        write_package_section(package, now, verbose, out);
     }
     if plan.packages.is_empty() {
-        out.push_str("\nNo packages matched, so there is nothing to plan.\n");
+        let _ = out.write_str("\nNo packages matched, so there is nothing to plan.\n");
     }
-    out.push('\n');
-    out.push_str(&summary(plan));
-    out
+    let _ = out.write_char('\n');
+    let _ = out.write_str(&summary(plan));
 }
 
 /// What the plan is for and with which rules.
@@ -117,7 +124,12 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
     parts.join("; ")
 }
 
-fn package_section(package: &PackagePlan, now: DateTime<Utc>, verbose: bool) -> String {
+fn write_package_section(
+    package: &PackagePlan,
+    now: DateTime<Utc>,
+    verbose: bool,
+    out: &mut impl Write,
+) {
     let deleted: Vec<&VersionDecision> = package
         .decisions
         .iter()
@@ -128,7 +140,7 @@ fn package_section(package: &PackagePlan, now: DateTime<Utc>, verbose: bool) -> 
         .iter()
         .filter(|d| d.decision == Decision::Keep)
         .collect();
-    let mut out = format!(
+    let mut text = format!(
         "{}  {}: {}, {}\n",
         styled(HEADING, &package.name),
         counted(package.decisions.len(), "version"),
@@ -136,49 +148,57 @@ fn package_section(package: &PackagePlan, now: DateTime<Utc>, verbose: bool) -> 
         styled(KEEP, format!("keep {}", count(kept.len() as u64))),
     );
     if let Some(reason) = &package.fail_closed {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "  {} nothing in this package is deleted: {reason}\n",
             styled(WARN, "fail-closed:")
         ));
     }
     if !deleted.is_empty() {
         // A plan is printed before anything is deleted, with or without --apply.
-        out.push_str(&format!("\n  {}\n", styled(DELETE, "To delete")));
-        out.push_str(&versions_table(&deleted, package.image_graph, now).render());
+        text.push_str(&format!("\n  {}\n", styled(DELETE, "To delete")));
+        let _ = out.write_str(&std::mem::take(&mut text));
+        write_versions_table(&deleted, package.image_graph, now, out);
     }
     if !kept.is_empty() {
         if verbose {
-            out.push_str(&format!("\n  {}\n", styled(KEEP, "Kept")));
-            out.push_str(&versions_table(&kept, package.image_graph, now).render());
+            text.push_str(&format!("\n  {}\n", styled(KEEP, "Kept")));
+            let _ = out.write_str(&std::mem::take(&mut text));
+            write_versions_table(&kept, package.image_graph, now, out);
         } else {
             let shared = shared_with_deleted(&kept, &deleted);
             if !shared.is_empty() {
-                out.push_str(&format!(
+                text.push_str(&format!(
                     "\n  {} {}\n",
                     styled(KEEP, "Kept because a kept image still uses them"),
                     styled(DIM, "(also listed by a deleted one)")
                 ));
-                out.push_str(&shared.render());
+                text.push_str(&shared.render());
             }
-            out.push_str(&format!(
+            text.push_str(&format!(
                 "\n  {} {}\n",
                 styled(KEEP, "Kept, by reason"),
                 styled(DIM, "(--verbose lists each)")
             ));
-            out.push_str(&kept_by_reason(&kept).render());
+            text.push_str(&kept_by_reason(&kept).render());
         }
     }
     if !package.missing_children.is_empty() {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "\n  {} {} index entries name digests that are not versions of this package\n",
             styled(WARN, "missing children:"),
             count(package.missing_children.len() as u64)
         ));
     }
-    out
+    let _ = out.write_str(&text);
 }
 
-fn versions_table(versions: &[&VersionDecision], image_graph: bool, now: DateTime<Utc>) -> Table {
+/// The versions' table (id, name or tags, age, reason, graph, detail), streamed to `out`.
+fn write_versions_table(
+    versions: &[&VersionDecision],
+    image_graph: bool,
+    now: DateTime<Utc>,
+    out: &mut impl Write,
+) {
     // A graph column only says something when a version is more than a lone root.
     let image_graph = image_graph
         && versions.iter().any(|version| {
@@ -192,8 +212,7 @@ fn versions_table(versions: &[&VersionDecision], image_graph: bool, now: DateTim
         header.push("GRAPH");
     }
     header.push("DETAIL");
-    let mut table = Table::new(&header).indent(4);
-    for version in versions {
+    let row = |version: &&VersionDecision| {
         let style = match version.decision {
             Decision::Delete => DELETE,
             Decision::Keep => KEEP,
@@ -210,13 +229,11 @@ fn versions_table(versions: &[&VersionDecision], image_graph: bool, now: DateTim
             ));
         }
         row.push(Cell::new(version.detail.as_str()).style(DIM));
-        table.row(row);
-    }
-    table
+        row
+    };
+    Table::stream(&header, 4, || versions.iter().map(row), out);
 }
 
-/// Kept children and referrers that a deleted version lists too: what a naive prune of untagged
-/// versions would have broken, shown with the kept parent that saves them.
 fn shared_with_deleted(kept: &[&VersionDecision], deleted: &[&VersionDecision]) -> Table {
     let deleted_ids: Vec<u64> = deleted.iter().map(|d| d.id).collect();
     let mut table = Table::new(&[]).indent(4);

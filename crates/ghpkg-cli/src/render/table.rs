@@ -84,42 +84,104 @@ impl Table {
 
     /// The table as lines, each ending in a newline.
     pub fn render(&self) -> String {
-        let lines: Vec<&Vec<Cell>> = std::iter::once(&self.header)
-            .filter(|header| !header.is_empty())
-            .chain(&self.rows)
-            .collect();
-        let columns = lines.iter().map(|cells| cells.len()).max().unwrap_or(0);
-        let widths: Vec<usize> = (0..columns)
-            .map(|column| {
-                lines
-                    .iter()
-                    .filter_map(|cells| cells.get(column))
-                    .map(|cell| width(&cell.text))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
         let mut out = String::new();
-        for cells in lines {
-            let mut line = " ".repeat(self.indent);
-            for (column, cell) in cells.iter().enumerate() {
-                let last = column + 1 == cells.len();
-                let pad = widths[column].saturating_sub(width(&cell.text));
-                if cell.right {
-                    line.push_str(&" ".repeat(pad));
-                }
-                line.push_str(&super::styled(cell.style, &cell.text));
-                if !cell.right && !last {
-                    line.push_str(&" ".repeat(pad));
-                }
-                if !last {
-                    line.push_str("  ");
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
+        let rows = || self.rows.iter().map(|cells| cells.as_slice());
+        write_lines(
+            &self.header,
+            self.indent,
+            &column_widths(&self.header, rows()),
+            rows(),
+            &mut out,
+        );
         out
+    }
+
+    /// Writes the rows `rows` makes under `header` to `out`, without holding them: `rows` is
+    /// called twice, once to measure the columns and once to write (for tables of 150,000
+    /// versions).
+    pub fn stream<I>(
+        header: &[&str],
+        indent: usize,
+        rows: impl Fn() -> I,
+        out: &mut impl std::fmt::Write,
+    ) where
+        I: Iterator<Item = Vec<Cell>>,
+    {
+        let header = Table::new(header).header;
+        let mut widths = column_widths(&header, std::iter::empty());
+        for cells in rows() {
+            for (column, cell) in cells.iter().enumerate() {
+                if widths.len() <= column {
+                    widths.push(0);
+                }
+                widths[column] = widths[column].max(width(&cell.text));
+            }
+        }
+        let mut lines = String::new();
+        write_lines(&header, indent, &widths, std::iter::empty(), &mut lines);
+        for cells in rows() {
+            write_lines(
+                &[],
+                indent,
+                &widths,
+                std::iter::once(cells.as_slice()),
+                &mut lines,
+            );
+            if lines.len() >= 1 << 16 {
+                let _ = out.write_str(&lines);
+                lines.clear();
+            }
+        }
+        let _ = out.write_str(&lines);
+    }
+}
+
+/// Each column's width: its widest cell, header included.
+fn column_widths<'a>(header: &[Cell], rows: impl Iterator<Item = &'a [Cell]>) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|cell| width(&cell.text)).collect();
+    for cells in rows {
+        for (column, cell) in cells.iter().enumerate() {
+            if widths.len() <= column {
+                widths.push(0);
+            }
+            widths[column] = widths[column].max(width(&cell.text));
+        }
+    }
+    widths
+}
+
+/// Writes the header (when not empty) and `rows`, padded to `widths`; the last column of a line
+/// is not padded.
+fn write_lines<'a>(
+    header: &'a [Cell],
+    indent: usize,
+    widths: &[usize],
+    rows: impl Iterator<Item = &'a [Cell]>,
+    out: &mut String,
+) {
+    let lines = std::iter::once(header)
+        .filter(|header| !header.is_empty())
+        .chain(rows);
+    for cells in lines {
+        let start = out.len();
+        out.extend(std::iter::repeat_n(' ', indent));
+        for (column, cell) in cells.iter().enumerate() {
+            let last = column + 1 == cells.len();
+            let pad = widths[column].saturating_sub(width(&cell.text));
+            if cell.right {
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+            out.push_str(&super::styled(cell.style, &cell.text));
+            if !cell.right && !last {
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+            if !last {
+                out.push_str("  ");
+            }
+        }
+        let trimmed = out[start..].trim_end().len();
+        out.truncate(start + trimmed);
+        out.push('\n');
     }
 }
 

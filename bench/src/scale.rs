@@ -1,0 +1,123 @@
+//! Scenario 9: a real user's scale. A dry-run `ghpkg prune` (the release binary, as a user runs
+//! it) over one npm package of 150,000 versions with `--keep 10`: its peak resident memory and
+//! CPU time (GNU `time`), and its wall time against the floor of the listing it must do — the
+//! larger of the latency floor (1,500 pages, a round trip per window of pages in flight) and
+//! GitHub's points budget (900 points a minute for 1,502 GETs).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use ghpkg::PackageType;
+
+use crate::emulator::EmulatorProcess;
+use crate::report::Figure;
+use crate::scenarios::{ORG, TIME_SCALE, client, paced, points_floor, round_trip, the_package};
+
+/// Versions of the package.
+pub const VERSIONS: u32 = 150_000;
+/// The peak memory target.
+const RSS_TARGET_MIB: f64 = 64.0;
+/// The CPU target, in seconds.
+const CPU_TARGET_S: f64 = 1.5;
+/// The wall time target, as a ratio to the floor.
+const WALL_TARGET: f64 = 1.15;
+
+/// What GNU `time` says of one run.
+struct Measured {
+    wall_s: f64,
+    peak_rss_mib: f64,
+    cpu_s: f64,
+}
+
+/// Runs the scenario against `emulator` (one npm package of [`VERSIONS`] versions).
+pub async fn npm_dry_run(emulator: &EmulatorProcess, ghpkg: &Path) -> Result<Vec<Figure>> {
+    let client = client(&emulator.base_url, paced())?;
+    let package = the_package(&client, PackageType::Npm).await?;
+    let trip = round_trip(&package).await?;
+    let pages = u64::from(VERSIONS.div_ceil(100));
+    let in_flight = client.concurrency() as u64;
+    let latency_floor = trip.as_secs_f64() * (1 + (pages - 1).div_ceil(in_flight)) as f64;
+    let window = Duration::from_secs(60).div_f64(TIME_SCALE);
+    // The pages and the package's count before and after.
+    let budget_floor = points_floor(pages as usize + 2, 0, window);
+    let floor = latency_floor.max(budget_floor);
+    // The round trips just now spent budget: let the window pass.
+    tokio::time::sleep(window).await;
+    let run = time_prune(ghpkg, &emulator.base_url, package.name())?;
+    println!(
+        "scenario 9: dry-run prune of {VERSIONS} npm versions (--keep 10): wall {:.2} s (floor \
+         {floor:.2} s: latency {latency_floor:.2} s, points {budget_floor:.2} s), peak RSS \
+         {:.1} MiB, CPU {:.2} s",
+        run.wall_s, run.peak_rss_mib, run.cpu_s
+    );
+    let scenario = "9 dry run, 150,000 npm versions";
+    Ok(vec![
+        Figure {
+            scenario,
+            metric: "wall vs listing floor",
+            unit: "s",
+            measured: run.wall_s,
+            floor,
+            ratio: run.wall_s / floor,
+            target: "<= 1.15x floor",
+            met: run.wall_s / floor <= WALL_TARGET,
+        },
+        Figure {
+            scenario,
+            metric: "peak memory (RSS)",
+            unit: "MiB",
+            measured: run.peak_rss_mib,
+            floor: RSS_TARGET_MIB,
+            ratio: run.peak_rss_mib / RSS_TARGET_MIB,
+            target: "<= 64 MiB (ratio: /target)",
+            met: run.peak_rss_mib <= RSS_TARGET_MIB,
+        },
+        Figure {
+            scenario,
+            metric: "client CPU",
+            unit: "s",
+            measured: run.cpu_s,
+            floor: CPU_TARGET_S,
+            ratio: run.cpu_s / CPU_TARGET_S,
+            target: "<= 1.5 s (ratio: /target)",
+            met: run.cpu_s <= CPU_TARGET_S,
+        },
+    ])
+}
+
+/// `ghpkg prune npm NAME --keep 10` under GNU `time`, its plan printed to nowhere.
+fn time_prune(ghpkg: &Path, api: &str, name: &str) -> Result<Measured> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        bail!("scenario 9 measures with GNU time: install it (Debian package `time`)");
+    }
+    let started = Instant::now();
+    let output = Command::new(time)
+        .args(["-f", "ghpkg-bench-time %M %U %S"])
+        .arg(ghpkg)
+        .args(["--org", ORG, "--api-url", api, "--quiet"])
+        .args(["--time-scale", &TIME_SCALE.to_string()])
+        .args(["prune", "npm", name, "--keep", "10", "--no-manifest-cache"])
+        .env("GH_TOKEN", "ghp_user-0_all")
+        .stdout(std::process::Stdio::null())
+        .output()?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(output.status.success(), "the prune failed: {stderr}");
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("ghpkg-bench-time "))
+        .context("GNU time printed nothing")?;
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    ensure!(fields.len() == 3, "unexpected GNU time line: {line}");
+    Ok(Measured {
+        wall_s,
+        peak_rss_mib: fields[0] / 1024.0,
+        cpu_s: fields[1] + fields[2],
+    })
+}
