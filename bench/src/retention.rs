@@ -116,7 +116,7 @@ pub async fn probe_prune(args: &[String]) -> Result<()> {
     let started = Instant::now();
     let facts = package.facts().await?;
     let target = client.org(ORG).target(&PackageType::Npm, None);
-    let plan = ghpkg::retention::plan(&target, &[facts], &dry_run_rules(), Utc::now())?;
+    let plan = ghpkg::retention::plan(&target, vec![facts], &dry_run_rules(), Utc::now())?;
     // Rendered as `ghpkg prune --plan-out` would write it.
     std::hint::black_box(plan.to_json());
     let wall = started.elapsed();
@@ -165,8 +165,7 @@ pub async fn apply_deletions(
             tag_selection: container.then_some(TagSelection::Both),
             ..Rules::default()
         };
-        let planned =
-            ghpkg::retention::plan(&target, std::slice::from_ref(&facts), &rules, Utc::now())?;
+        let planned = ghpkg::retention::plan(&target, vec![facts.clone()], &rules, Utc::now())?;
         if planned.deletions.len() >= APPLIED {
             plan = Some(planned);
             break;
@@ -284,7 +283,7 @@ pub async fn graph_dry_run(emulator: &EmulatorProcess, dir: &Path) -> Result<Vec
     let before = emulator.stats().await?;
     let started = Instant::now();
     let facts = package.facts_with_graph(&registry()?).await?;
-    let plan = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now())?;
+    let plan = ghpkg::retention::plan(&target, vec![facts], &rules, Utc::now())?;
     let wall = started.elapsed().as_secs_f64();
     let after = emulator.stats().await?;
     let reads = after.registry.manifest_reads - before.registry.manifest_reads;
@@ -304,7 +303,7 @@ pub async fn graph_dry_run(emulator: &EmulatorProcess, dir: &Path) -> Result<Vec
 
     let rerun_started = Instant::now();
     let facts = package.facts_with_graph(&registry()?).await?;
-    let rerun = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now())?;
+    let rerun = ghpkg::retention::plan(&target, vec![facts], &rules, Utc::now())?;
     let rerun_wall = rerun_started.elapsed().as_secs_f64();
     let rerun_reads =
         emulator.stats().await?.registry.manifest_reads - after.registry.manifest_reads;

@@ -99,7 +99,7 @@ async fn soak(seed: u64) -> Figures {
         ..Rules::default()
     };
     let target = scope.target(&PackageType::Container, None);
-    let plan = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now()).unwrap();
+    let plan = ghpkg::retention::plan(&target, vec![facts], &rules, Utc::now()).unwrap();
     // Faults can make a manifest unreadable; then the package deletes nothing, by design. The
     // soak needs a plan that deletes: the registry reads are retried, so that never happens.
     assert!(

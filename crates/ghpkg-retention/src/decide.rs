@@ -1,7 +1,9 @@
 //! Deciding one package: tag rules, then `keep_newest` and `older_than` on the roots, then the
 //! graph, then GitHub's refusals, then failing closed. The one place where decisions are made.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -41,9 +43,12 @@ pub(crate) struct PackageOutcome {
     pub notes: Vec<Note>,
 }
 
+/// A version's decision, reason, words and graph links, before its facts move in.
+type Decided = (Decision, ReasonCode, Arc<str>, Option<Box<GraphLinks>>);
+
 /// What the tag rules say about one version.
 enum TagVerdict {
-    Keep(ReasonCode, String),
+    Keep(ReasonCode, Why),
     /// A root the tag rules select: `keep_newest` and `older_than` decide.
     Candidate,
     /// A protected root the tag rules would otherwise select: kept whatever its rank, but it
@@ -68,8 +73,8 @@ impl TagVerdict {
 /// A version's own decision, before the graph.
 #[derive(Clone)]
 enum Verdict {
-    Keep(ReasonCode, String),
-    Delete(ReasonCode, String),
+    Keep(ReasonCode, Why),
+    Delete(ReasonCode, Why),
     Follow,
 }
 
@@ -78,7 +83,60 @@ enum Verdict {
 struct Outcome {
     decision: Decision,
     reason: ReasonCode,
-    detail: String,
+    detail: Why,
+}
+
+/// A decision's detail until the plan is written: the words of the common cases are made
+/// once, for the plan, from what they depend on, so that deciding 150,000 versions does not
+/// format (and copy, verdict to outcome) 150,000 sentences on the way.
+#[derive(Clone)]
+enum Why {
+    /// Words that depend on nothing.
+    Fixed(&'static str),
+    /// Words made already.
+    Text(String),
+    /// `keep_newest` and `older_than` decided it: the `rank`th newest (from 0) of `total`
+    /// selected versions (see [`ranked_detail`]).
+    Ranked { rank: usize, total: usize },
+}
+
+/// Each distinct detail once: the versions of a package decided alike share their words.
+#[derive(Default)]
+struct Words {
+    fixed: HashMap<&'static str, Arc<str>>,
+    by_reason: HashMap<ReasonCode, Arc<str>>,
+}
+
+impl Words {
+    /// The words of `why`, version `i`'s detail for `reason`.
+    fn of(
+        &mut self,
+        why: Why,
+        context: &Context<'_>,
+        versions: &Versions<'_>,
+        i: usize,
+        reason: ReasonCode,
+    ) -> Arc<str> {
+        match why {
+            Why::Fixed(words) => self
+                .fixed
+                .entry(words)
+                .or_insert_with(|| words.into())
+                .clone(),
+            Why::Text(words) => words.into(),
+            Why::Ranked { rank, total } => {
+                let words = || ranked_detail(context, versions, i, reason, rank, total);
+                if ranked_words_are_the_packages(reason) {
+                    self.by_reason
+                        .entry(reason)
+                        .or_insert_with(|| words().into())
+                        .clone()
+                } else {
+                    words().into()
+                }
+            }
+        }
+    }
 }
 
 /// The versions of one package with what is derived from them once.
@@ -156,7 +214,7 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
         return true;
     }
     let versions = Versions::new(package, context.rules);
-    let graph = PackageGraph::without_manifests(versions.len());
+    let graph = PackageGraph::without_manifests();
     let verdicts: Vec<TagVerdict> = (0..versions.len())
         .map(|i| tag_verdict(context, &versions, &graph, i))
         .collect();
@@ -173,13 +231,15 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
     })
 }
 
-pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> PackageOutcome {
+/// Decides `package`, whose facts move into its plan (each version's name and tags are not
+/// copied, and the facts are gone before the deletions are made).
+pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> PackageOutcome {
     let rules = context.rules;
-    let versions = Versions::new(package, rules);
+    let versions = Versions::new(&package, rules);
     let has_user_tags: Vec<bool> = versions.user_tags.iter().map(|t| !t.is_empty()).collect();
     let graph = match &package.graph {
         Some(facts) => PackageGraph::build(versions.facts, &has_user_tags, facts),
-        None => PackageGraph::without_manifests(versions.len()),
+        None => PackageGraph::without_manifests(),
     };
     let name = package.name.as_str();
     let mut notes = Vec::new();
@@ -234,7 +294,8 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
             .filter(|&i| {
                 ranked_once_alone[i]
                     && !tag_verdicts[i].is_ranked()
-                    && graph.parents[i]
+                    && graph
+                        .parents(i)
                         .iter()
                         .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete)
             })
@@ -243,9 +304,10 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
             break (candidates, verdicts, outcomes);
         }
         for i in alone {
-            if let TagVerdict::Keep(code, why) = &tag_verdicts[i] {
+            // Not ranked and protected: the tag rules kept it for its protection.
+            if let Some((code, why)) = protection(rules, &versions, i) {
                 tag_verdicts[i] = TagVerdict::ProtectedCandidate(
-                    *code,
+                    code,
                     format!("{why}; everything it belongs to is deleted, so it stands alone"),
                 );
             }
@@ -324,43 +386,67 @@ pub(crate) fn decide_package(context: &Context<'_>, package: &PackageFacts) -> P
 
     // 5. The plan of the package, newest first, and its deletions, parents first.
     let order = deletion_order(&outcomes, &graph, &versions);
-    let deletions = order
-        .iter()
-        .map(|&i| PlannedDeletion {
-            package: name.to_owned(),
-            id: versions.facts[i].id,
-            name: versions.facts[i].name.clone(),
-        })
-        .collect();
     let mut display: Vec<usize> = (0..versions.len()).collect();
     versions.newest_first(&mut display);
-    // The verdicts' words are no longer needed, and each outcome's go to its decision: one
-    // copy of each version's detail, not three (150,000 of them in a large package).
+    // The verdicts are no longer needed; each outcome's words go to its decision, shared
+    // with every version decided alike.
     drop((tag_verdicts, verdicts, candidates));
-    let mut decisions = Vec::with_capacity(display.len());
-    for i in display {
-        let graph_links = package
-            .graph
-            .as_ref()
-            .map(|_| links(&graph, &versions, &outcomes, i));
-        let facts = &versions.facts[i];
-        let outcome = &mut outcomes[i];
-        decisions.push(VersionDecision {
-            id: facts.id,
-            name: facts.name.clone(),
-            tags: facts.tags.clone(),
-            created_at: facts.created_at,
-            updated_at: facts.updated_at,
-            decision: outcome.decision,
-            reason: outcome.reason,
-            detail: std::mem::take(&mut outcome.detail),
-            graph: graph_links,
-        });
-    }
+    let mut words = Words::default();
+    // Each version's decision without its facts, newest first; the facts move in after.
+    let decided: Vec<Decided> = display
+        .iter()
+        .map(|&i| {
+            let graph_links = package
+                .graph
+                .as_ref()
+                .map(|_| Box::new(links(&graph, &versions, &outcomes, i)));
+            let outcome = &mut outcomes[i];
+            let why = std::mem::replace(&mut outcome.detail, Why::Fixed(""));
+            let detail = words.of(why, context, &versions, i, outcome.reason);
+            (outcome.decision, outcome.reason, detail, graph_links)
+        })
+        .collect();
+    drop((outcomes, graph, versions, has_user_tags));
+    let image_graph = package.graph.is_some();
+    let mut facts = package.versions;
+    let mut position = vec![0; facts.len()];
+    let decisions: Vec<VersionDecision> = display
+        .iter()
+        .zip(decided)
+        .enumerate()
+        .map(|(at, (&i, (decision, reason, detail, graph)))| {
+            position[i] = at;
+            let version = &mut facts[i];
+            VersionDecision {
+                id: version.id,
+                name: std::mem::take(&mut version.name),
+                tags: std::mem::take(&mut version.tags),
+                created_at: version.created_at,
+                updated_at: version.updated_at,
+                decision,
+                reason,
+                detail,
+                graph,
+            }
+        })
+        .collect();
+    drop(facts);
+    let package_name: Arc<str> = Arc::from(package.name.as_str());
+    let deletions = order
+        .iter()
+        .map(|&i| {
+            let decision = &decisions[position[i]];
+            PlannedDeletion {
+                package: package_name.clone(),
+                id: decision.id,
+                name: decision.name.clone(),
+            }
+        })
+        .collect();
     PackageOutcome {
         plan: PackagePlan {
-            name: name.to_owned(),
-            image_graph: package.graph.is_some(),
+            name: package.name,
+            image_graph,
             fail_closed,
             missing_children,
             decisions,
@@ -383,7 +469,7 @@ fn tag_verdict(
     match (protection(context.rules, versions, i), verdict) {
         (None, verdict) => verdict,
         (Some((code, why)), TagVerdict::Candidate) => TagVerdict::ProtectedCandidate(code, why),
-        (Some((code, why)), _) => TagVerdict::Keep(code, why),
+        (Some((code, why)), _) => TagVerdict::Keep(code, Why::Text(why)),
     }
 }
 
@@ -420,29 +506,27 @@ fn selection_verdict(
     let only_orphans = || {
         TagVerdict::Keep(
             ReasonCode::NotSelected,
-            "only orphans are selected (no keep_newest, older_than, include_tags or tag_selection)"
-                .to_owned(),
+            Why::Fixed(
+                "only orphans are selected (no keep_newest, older_than, include_tags or tag_selection)",
+            ),
         )
     };
     if tags.is_empty() {
         if !is_root {
             return TagVerdict::Follow;
         }
-        if let Some(why) = &graph.orphan[i]
+        if let Some(why) = graph.orphan(i)
             && rules.orphans
         {
-            return TagVerdict::Orphan(why.clone());
+            return TagVerdict::Orphan(why.to_owned());
         }
         if context.selection == TagSelection::Tagged {
-            let implied = if rules.tag_selection.is_none() {
-                " (include_tags imply tag_selection: tagged)"
+            let words = if rules.tag_selection.is_none() {
+                "untagged, and only tagged versions are selected (include_tags imply tag_selection: tagged)"
             } else {
-                ""
+                "untagged, and only tagged versions are selected"
             };
-            return TagVerdict::Keep(
-                ReasonCode::NotSelected,
-                format!("untagged, and only tagged versions are selected{implied}"),
-            );
+            return TagVerdict::Keep(ReasonCode::NotSelected, Why::Fixed(words));
         }
         if !rules.selects_beyond_orphans() {
             return only_orphans();
@@ -452,7 +536,7 @@ fn selection_verdict(
     if context.selection == TagSelection::Untagged {
         return TagVerdict::Keep(
             ReasonCode::NotSelected,
-            "tagged, and only untagged versions are selected".to_owned(),
+            Why::Fixed("tagged, and only untagged versions are selected"),
         );
     }
     if !rules.selects_beyond_orphans() {
@@ -462,7 +546,9 @@ fn selection_verdict(
         if let Some(pattern) = rules.exclude_tags.iter().find(|p| p.is_match(tag)) {
             return TagVerdict::Keep(
                 ReasonCode::ExcludedTag,
-                format!("tag `{tag}` matches exclude_tags pattern `{pattern}`"),
+                Why::Text(format!(
+                    "tag `{tag}` matches exclude_tags pattern `{pattern}`"
+                )),
             );
         }
     }
@@ -478,15 +564,15 @@ fn selection_verdict(
         (false, true) => TagVerdict::Follow,
         (false, false) => TagVerdict::Keep(
             ReasonCode::PartialTagMatch,
-            format!(
+            Why::Text(format!(
                 "tags {} match include_tags but {} do not; a version is deleted only when all its tags are selected",
                 quoted(&selected),
                 quoted(&unselected)
-            ),
+            )),
         ),
         (true, _) => TagVerdict::Keep(
             ReasonCode::NotSelected,
-            format!(
+            Why::Text(format!(
                 "no tag matches include_tags ({})",
                 quoted(
                     &rules
@@ -495,7 +581,7 @@ fn selection_verdict(
                         .map(|p| p.as_str())
                         .collect::<Vec<_>>()
                 )
-            ),
+            )),
         ),
     }
 }
@@ -523,6 +609,8 @@ fn ordinal(n: usize) -> String {
     format!("{n}{suffix}")
 }
 
+/// What `keep_newest` and `older_than` decide for the `rank`th newest (from 0) of `total`
+/// selected versions; its words are [`ranked_detail`]'s.
 fn candidate_verdict(
     context: &Context<'_>,
     versions: &Versions<'_>,
@@ -531,52 +619,79 @@ fn candidate_verdict(
     total: usize,
 ) -> Verdict {
     let rules = context.rules;
-    let when = format!("{} {}", rules.order_by.word(), time(versions.keys[i]));
-    let position = format!("{} newest of {total} selected", ordinal(rank + 1));
-    if let Some(keep) = rules.keep_newest
-        && rank < keep
-    {
-        return Verdict::Keep(
-            ReasonCode::NewestN,
-            format!("{position} (keep_newest {keep}); {when}"),
-        );
+    let why = Why::Ranked { rank, total };
+    if rules.keep_newest.is_some_and(|keep| rank < keep) {
+        return Verdict::Keep(ReasonCode::NewestN, why);
     }
-    if let (Some(cutoff), Some(age)) = (context.cutoff, &rules.older_than) {
-        let against = format!("the cut-off {} (older_than {age})", time(cutoff));
+    if let Some(cutoff) = context.cutoff
+        && rules.older_than.is_some()
+    {
         return if versions.keys[i] < cutoff {
-            Verdict::Delete(
-                ReasonCode::OlderThan,
-                format!("{position}; {when}, before {against}"),
-            )
+            Verdict::Delete(ReasonCode::OlderThan, why)
         } else {
-            Verdict::Keep(
-                ReasonCode::TooNew,
-                format!("{position}; {when}, not before {against}"),
-            )
+            Verdict::Keep(ReasonCode::TooNew, why)
         };
     }
-    if let Some(keep) = rules.keep_newest {
-        return Verdict::Delete(
-            ReasonCode::BeyondNewestN,
-            format!("{position}, beyond keep_newest {keep}"),
-        );
+    if rules.keep_newest.is_some() {
+        return Verdict::Delete(ReasonCode::BeyondNewestN, why);
     }
-    let tags = &versions.user_tags[i];
-    if tags.is_empty() {
-        return Verdict::Delete(
-            ReasonCode::Untagged,
-            "untagged, and untagged versions are selected".to_owned(),
-        );
+    if versions.user_tags[i].is_empty() {
+        return Verdict::Delete(ReasonCode::Untagged, why);
     }
-    let why = if rules.include_tags.is_empty() {
-        "tagged versions are selected".to_owned()
-    } else {
-        "matches include_tags".to_owned()
+    Verdict::Delete(ReasonCode::TagMatch, why)
+}
+
+/// Whether the words of [`candidate_verdict`]'s verdict `reason` are the same for every
+/// version of the package with that reason (see [`ranked_detail`]), so that 150,000 versions
+/// beyond `keep_newest` share one: all but a version `keep_newest` keeps (its place and date)
+/// and a tag match (its tags).
+fn ranked_words_are_the_packages(reason: ReasonCode) -> bool {
+    !matches!(reason, ReasonCode::NewestN | ReasonCode::TagMatch)
+}
+
+/// The words of [`candidate_verdict`]'s verdict `reason` on version `i`, the `rank`th newest
+/// (from 0) of `total` selected.
+fn ranked_detail(
+    context: &Context<'_>,
+    versions: &Versions<'_>,
+    i: usize,
+    reason: ReasonCode,
+    rank: usize,
+    total: usize,
+) -> String {
+    let rules = context.rules;
+    let word = rules.order_by.word();
+    let beyond = |then: &str| match rules.keep_newest {
+        Some(keep) => format!("beyond keep_newest {keep} of {total} selected{then}"),
+        None => String::new(),
     };
-    Verdict::Delete(
-        ReasonCode::TagMatch,
-        format!("every tag ({}) is selected: {why}", quoted(tags)),
-    )
+    let against = || match (context.cutoff, &rules.older_than) {
+        (Some(cutoff), Some(age)) => format!("the cut-off {} (older_than {age})", time(cutoff)),
+        _ => String::new(),
+    };
+    match reason {
+        ReasonCode::NewestN => format!(
+            "{} newest of {total} selected (keep_newest {}); {word} {}",
+            ordinal(rank + 1),
+            rules.keep_newest.unwrap_or_default(),
+            time(versions.keys[i])
+        ),
+        ReasonCode::OlderThan => format!("{}{word} before {}", beyond(", and "), against()),
+        ReasonCode::TooNew => format!("{}{word} not before {}", beyond(", but "), against()),
+        ReasonCode::BeyondNewestN => beyond(""),
+        ReasonCode::Untagged => "untagged, and untagged versions are selected".to_owned(),
+        _ => {
+            let why = if rules.include_tags.is_empty() {
+                "tagged versions are selected"
+            } else {
+                "matches include_tags"
+            };
+            format!(
+                "every tag ({}) is selected: {why}",
+                quoted(&versions.user_tags[i])
+            )
+        }
+    }
 }
 
 /// The ranked versions, newest first, and every version's own verdict: `keep_newest` and
@@ -598,14 +713,19 @@ fn rank(
         .iter()
         .enumerate()
         .map(|(i, verdict)| match verdict {
-            TagVerdict::Keep(code, detail) => Verdict::Keep(*code, detail.clone()),
+            TagVerdict::Keep(code, why) => Verdict::Keep(*code, why.clone()),
             TagVerdict::Follow => Verdict::Follow,
             TagVerdict::Candidate => {
                 candidate_verdict(context, versions, i, rank[i], candidates.len())
             }
             TagVerdict::ProtectedCandidate(code, detail) => Verdict::Keep(
                 *code,
-                protected_candidate_detail(context.rules, detail, rank[i], candidates.len()),
+                Why::Text(protected_candidate_detail(
+                    context.rules,
+                    detail,
+                    rank[i],
+                    candidates.len(),
+                )),
             ),
             TagVerdict::Orphan(why) => orphan_verdict(context, versions, i, why.clone()),
         })
@@ -643,15 +763,15 @@ fn orphan_verdict(
     {
         return Verdict::Keep(
             ReasonCode::TooNew,
-            format!(
+            Why::Text(format!(
                 "an orphan ({why}), but {} {}, not before the cut-off {} (older_than {age}); it may be part of a push in progress",
                 context.rules.order_by.word(),
                 time(versions.keys[i]),
                 time(cutoff)
-            ),
+            )),
         );
     }
-    Verdict::Delete(ReasonCode::Orphan, format!("an orphan: {why}"))
+    Verdict::Delete(ReasonCode::Orphan, Why::Text(format!("an orphan: {why}")))
 }
 
 fn selection_notes(
@@ -671,7 +791,7 @@ fn selection_notes(
                 NoteKind::SelectedNothing,
                 "orphans: there is no image graph, so no orphan can be found".to_owned(),
             );
-        } else if graph.orphan.iter().all(Option::is_none) {
+        } else if !graph.has_orphans() {
             note(
                 NoteKind::SelectedNothing,
                 "orphans: no orphan found".to_owned(),
@@ -734,7 +854,7 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
         }
     }
     while let Some(i) = queue.pop_front() {
-        for &(dependent, _) in &graph.dependents[i] {
+        for &(dependent, _) in graph.dependents(i) {
             if !kept[dependent] {
                 kept[dependent] = true;
                 queue.push_back(dependent);
@@ -763,7 +883,8 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
                 detail: detail.clone(),
             },
             _ if kept[i] => {
-                let kept_parents: Vec<(usize, EdgeKind)> = graph.parents[i]
+                let kept_parents: Vec<(usize, EdgeKind)> = graph
+                    .parents(i)
                     .iter()
                     .copied()
                     .filter(|&(parent, _)| kept[parent])
@@ -779,14 +900,14 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
                 Outcome {
                     decision: Decision::Keep,
                     reason,
-                    detail: format!(
+                    detail: Why::Text(format!(
                         "{relation} {}",
                         versions.labels(kept_parents.iter().map(|&(p, _)| p))
-                    ),
+                    )),
                 }
             }
             _ => {
-                let parents = &graph.parents[i];
+                let parents = graph.parents(i);
                 let listed = parents.iter().any(|&(_, kind)| kind == EdgeKind::Child);
                 let (reason, relation) = if listed {
                     (
@@ -802,11 +923,11 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
                 Outcome {
                     decision: Decision::Delete,
                     reason,
-                    detail: format!(
+                    detail: Why::Text(format!(
                         "{relation}: {}{}",
                         versions.labels(parents.iter().map(|&(p, _)| p)),
                         follows_selected_tags(i)
-                    ),
+                    )),
                 }
             }
         })
@@ -882,7 +1003,7 @@ fn pre_empt_github_refusals(
         } else {
             format!("{why}; it holds up {}", versions.label(i))
         };
-        verdicts[holder] = Verdict::Keep(reason, format!("{why}; the rules said {was}"));
+        verdicts[holder] = Verdict::Keep(reason, Why::Text(format!("{why}; the rules said {was}")));
         messages.push(format!(
             "kept {} ({reason}): the rules would delete every {}",
             versions.label(holder),
@@ -907,7 +1028,7 @@ fn newest_root_ancestor(versions: &Versions<'_>, graph: &PackageGraph, i: usize)
         if graph.is_root(at) {
             roots.push(at);
         }
-        for &(parent, _) in &graph.parents[at] {
+        for &(parent, _) in graph.parents(at) {
             if seen.insert(parent) {
                 stack.push(parent);
             }
@@ -939,12 +1060,12 @@ fn damage(
                 .join(" → ")
         ));
     }
-    if let Some(i) = (0..versions.len()).find(|&i| graph.status[i].0.hides_references()) {
+    if let Some(i) = (0..versions.len()).find(|&i| graph.status(i).hides_references()) {
         return Some(format!(
             "version {} ({}): {}",
             versions.label(i),
             versions.facts[i].name,
-            graph.status[i].1
+            graph.status_words(i)
         ));
     }
     graph
@@ -964,7 +1085,7 @@ fn damage(
 fn override_deletions(outcomes: &mut [Outcome], reason: ReasonCode, why: &str) {
     for outcome in outcomes {
         if outcome.decision == Decision::Delete {
-            outcome.detail = format!("{} would delete it, but {why}", outcome.reason);
+            outcome.detail = Why::Text(format!("{} would delete it, but {why}", outcome.reason));
             outcome.decision = Decision::Keep;
             outcome.reason = reason;
         }
@@ -987,13 +1108,13 @@ fn deletion_order(
         .collect();
     let mut class = vec![2u8; versions.len()];
     let mut queue: VecDeque<usize> = (0..versions.len())
-        .filter(|&i| deleted[i] && graph.status[i].0.hides_references())
+        .filter(|&i| deleted[i] && graph.status(i).hides_references())
         .collect();
     for &i in &queue {
         class[i] = 0;
     }
     while let Some(i) = queue.pop_front() {
-        for &(parent, _) in &graph.parents[i] {
+        for &(parent, _) in graph.parents(i) {
             if class[parent] == 2 {
                 class[parent] = 1;
                 queue.push_back(parent);
@@ -1002,25 +1123,36 @@ fn deletion_order(
     }
     let mut waiting: Vec<usize> = (0..versions.len())
         .map(|i| {
-            graph.parents[i]
+            graph
+                .parents(i)
                 .iter()
                 .filter(|&&(p, _)| deleted[p])
                 .count()
         })
         .collect();
-    let entry = |i: usize| (class[i], versions.keys[i], versions.facts[i].id, i);
-    let mut ready: BTreeSet<(u8, DateTime<Utc>, u64, usize)> = (0..versions.len())
-        .filter(|&i| deleted[i] && waiting[i] == 0)
-        .map(entry)
+    // Every deleted version's place in the preferred order (class, then oldest first): the
+    // versions that are ready wait in a heap of places, four bytes each.
+    let mut preferred: Vec<usize> = (0..versions.len()).filter(|&i| deleted[i]).collect();
+    preferred.sort_unstable_by_key(|&i| (class[i], versions.keys[i], versions.facts[i].id));
+    let mut place = vec![u32::MAX; versions.len()];
+    for (at, &i) in preferred.iter().enumerate() {
+        // MAX_DECISIONS bounds the versions of a plan far below u32::MAX.
+        place[i] = at as u32;
+    }
+    let mut ready: BinaryHeap<Reverse<u32>> = preferred
+        .iter()
+        .filter(|&&i| waiting[i] == 0)
+        .map(|&i| Reverse(place[i]))
         .collect();
-    let mut order = Vec::new();
-    while let Some((_, _, _, i)) = ready.pop_first() {
+    let mut order = Vec::with_capacity(preferred.len());
+    while let Some(Reverse(at)) = ready.pop() {
+        let i = preferred[at as usize];
         order.push(i);
-        for &(dependent, _) in &graph.dependents[i] {
+        for &(dependent, _) in graph.dependents(i) {
             if deleted[dependent] {
                 waiting[dependent] -= 1;
                 if waiting[dependent] == 0 {
-                    ready.insert(entry(dependent));
+                    ready.push(Reverse(place[dependent]));
                 }
             }
         }
@@ -1037,12 +1169,13 @@ fn links(
     i: usize,
 ) -> GraphLinks {
     let role = if graph.is_root(i) {
-        if graph.orphan[i].is_some() {
+        if graph.orphan(i).is_some() {
             GraphRole::Orphan
         } else {
             GraphRole::Root
         }
-    } else if graph.parents[i]
+    } else if graph
+        .parents(i)
         .iter()
         .any(|&(_, kind)| kind == EdgeKind::Child)
     {
@@ -1056,13 +1189,13 @@ fn links(
         ids.dedup();
         ids
     };
-    let manifest: ManifestStatus = graph.status[i].0;
+    let manifest: ManifestStatus = graph.status(i);
     GraphLinks {
         role,
         manifest,
-        parents: ids(&mut graph.parents[i].iter().map(|&(p, _)| p)),
+        parents: ids(&mut graph.parents(i).iter().map(|&(p, _)| p)),
         carries: ids(
-            &mut graph.dependents[i].iter().map(|&(d, _)| d).filter(|&d| {
+            &mut graph.dependents(i).iter().map(|&(d, _)| d).filter(|&d| {
                 outcomes[d].reason.follows_parents() && outcomes[d].decision == outcomes[i].decision
             }),
         ),

@@ -55,15 +55,24 @@ pub(crate) struct Missing {
 
 /// The graph of one package, by version index (position in the package's `versions`).
 #[derive(Debug, Default)]
+///
+/// A graph without manifests ([`PackageGraph::without_manifests`]) holds nothing per version,
+/// so that a package of 150,000 versions with no image graph costs nothing to decide with one:
+/// its per-version tables are empty, and the accessors answer for an absent entry.
 pub(crate) struct PackageGraph {
     /// For each version, its parents and how it depends on each; sorted, without duplicates.
-    pub parents: Vec<Vec<(usize, EdgeKind)>>,
-    /// For each version, what depends on it; sorted, without duplicates.
-    pub dependents: Vec<Vec<(usize, EdgeKind)>>,
-    /// For each version, what is known about its manifest and why (for the plan's detail).
-    pub status: Vec<(ManifestStatus, String)>,
-    /// For each untagged root that depends on something absent: why it is an orphan.
-    pub orphan: Vec<Option<String>>,
+    /// Empty when there are no edges.
+    parents: Vec<Vec<(usize, EdgeKind)>>,
+    /// For each version, what depends on it; sorted, without duplicates. Empty when there are
+    /// no edges.
+    dependents: Vec<Vec<(usize, EdgeKind)>>,
+    /// For each version, what is known about its manifest. Empty when none was read.
+    status: Vec<ManifestStatus>,
+    /// Why each unreadable manifest could not be read, by version.
+    unreadable: BTreeMap<usize, String>,
+    /// For each untagged root that depends on something absent: why it is an orphan. Empty
+    /// when there are no orphans.
+    orphan: Vec<Option<String>>,
     /// A cycle, as a path of version indexes that starts and ends at the same version.
     pub cycle: Option<Vec<usize>>,
     /// Index entries that are not versions and could not be followed.
@@ -80,12 +89,13 @@ struct Expansion {
 
 impl PackageGraph {
     /// A graph with no edges: every version is a root whose manifest was not read.
-    pub(crate) fn without_manifests(count: usize) -> PackageGraph {
+    pub(crate) fn without_manifests() -> PackageGraph {
         PackageGraph {
-            parents: vec![Vec::new(); count],
-            dependents: vec![Vec::new(); count],
-            status: vec![(ManifestStatus::NotRead, String::new()); count],
-            orphan: vec![None; count],
+            parents: Vec::new(),
+            dependents: Vec::new(),
+            status: Vec::new(),
+            unreadable: BTreeMap::new(),
+            orphan: Vec::new(),
             cycle: None,
             missing_children: Vec::new(),
         }
@@ -193,33 +203,37 @@ impl PackageGraph {
             list.dedup();
         }
 
+        let mut unreadable = BTreeMap::new();
         let status = versions
             .iter()
-            .map(|version| match facts.manifests.get(&version.name) {
-                Some(ManifestFacts::Read(_)) => (ManifestStatus::Read, "read".to_owned()),
-                Some(ManifestFacts::Unreadable { reason }) => (
-                    ManifestStatus::Unreadable,
-                    format!("its manifest could not be read: {reason}"),
-                ),
-                None => (
-                    ManifestStatus::NotRead,
-                    "its manifest was not read, so what it lists and refers to is unknown"
-                        .to_owned(),
-                ),
-            })
+            .enumerate()
+            .map(
+                |(index, version)| match facts.manifests.get(&version.name) {
+                    Some(ManifestFacts::Read(_)) => ManifestStatus::Read,
+                    Some(ManifestFacts::Unreadable { reason }) => {
+                        unreadable.insert(index, reason.clone());
+                        ManifestStatus::Unreadable
+                    }
+                    None => ManifestStatus::NotRead,
+                },
+            )
             .collect();
 
-        let orphan = absent_subject
+        let mut orphan: Vec<Option<String>> = absent_subject
             .into_iter()
             .enumerate()
             .map(|(index, why)| why.filter(|_| parents[index].is_empty() && !has_user_tags[index]))
             .collect();
+        if orphan.iter().all(Option::is_none) {
+            orphan = Vec::new();
+        }
 
         let cycle = find_cycle(&dependents);
         PackageGraph {
             parents,
             dependents,
             status,
+            unreadable,
             orphan,
             cycle,
             missing_children,
@@ -228,7 +242,50 @@ impl PackageGraph {
 
     /// Whether no version lists or is referred to by the version.
     pub(crate) fn is_root(&self, index: usize) -> bool {
-        self.parents[index].is_empty()
+        self.parents(index).is_empty()
+    }
+
+    /// The version's parents and how it depends on each; sorted, without duplicates.
+    pub(crate) fn parents(&self, index: usize) -> &[(usize, EdgeKind)] {
+        self.parents.get(index).map_or(&[], Vec::as_slice)
+    }
+
+    /// What depends on the version; sorted, without duplicates.
+    pub(crate) fn dependents(&self, index: usize) -> &[(usize, EdgeKind)] {
+        self.dependents.get(index).map_or(&[], Vec::as_slice)
+    }
+
+    /// What is known about the version's manifest.
+    pub(crate) fn status(&self, index: usize) -> ManifestStatus {
+        self.status
+            .get(index)
+            .copied()
+            .unwrap_or(ManifestStatus::NotRead)
+    }
+
+    /// What is known about the version's manifest, for a human.
+    pub(crate) fn status_words(&self, index: usize) -> String {
+        match self.status(index) {
+            ManifestStatus::Read => "read".to_owned(),
+            ManifestStatus::Unreadable => format!(
+                "its manifest could not be read: {}",
+                self.unreadable.get(&index).map_or("", String::as_str)
+            ),
+            ManifestStatus::NotRead => {
+                "its manifest was not read, so what it lists and refers to is unknown".to_owned()
+            }
+        }
+    }
+
+    /// Why the version is an orphan, when it is an untagged root that depends on something
+    /// absent.
+    pub(crate) fn orphan(&self, index: usize) -> Option<&str> {
+        self.orphan.get(index).and_then(Option::as_deref)
+    }
+
+    /// Whether any version is an orphan.
+    pub(crate) fn has_orphans(&self) -> bool {
+        !self.orphan.is_empty()
     }
 }
 
@@ -369,10 +426,10 @@ mod tests {
     fn an_index_is_the_parent_of_its_children_and_notes_missing_ones() {
         let versions = [version(0, &["v1"]), version(1, &[])];
         let graph = build(&versions, vec![(0, index(&[1, 9]))]);
-        assert_eq!(graph.dependents[0], vec![(1, EdgeKind::Child)]);
-        assert_eq!(graph.parents[1], vec![(0, EdgeKind::Child)]);
+        assert_eq!(graph.dependents(0), vec![(1, EdgeKind::Child)]);
+        assert_eq!(graph.parents(1), vec![(0, EdgeKind::Child)]);
         assert!(graph.is_root(0) && !graph.is_root(1));
-        assert_eq!(graph.status[1].0, ManifestStatus::NotRead);
+        assert_eq!(graph.status(1), ManifestStatus::NotRead);
         assert_eq!(graph.missing_children.len(), 1);
         assert_eq!(
             (
@@ -399,7 +456,7 @@ mod tests {
             },
         );
         let graph = PackageGraph::build(&versions, &[true, false], &facts);
-        assert_eq!(graph.parents[1], vec![(0, EdgeKind::Child)]);
+        assert_eq!(graph.parents(1), vec![(0, EdgeKind::Child)]);
         assert_eq!(graph.missing_children.len(), 1);
         assert_eq!(graph.missing_children[0].digest, digest(8));
         assert!(graph.missing_children[0].why.contains("HTTP 404"));
@@ -410,7 +467,7 @@ mod tests {
         // The entry's descriptor says image; its manifest, read, is an index with a child.
         let versions = [version(0, &["v1"]), version(1, &[]), version(2, &[])];
         let graph = build(&versions, vec![(0, index(&[1])), (1, index(&[2]))]);
-        assert_eq!(graph.parents[2], vec![(1, EdgeKind::Child)]);
+        assert_eq!(graph.parents(2), vec![(1, EdgeKind::Child)]);
     }
 
     #[test]
@@ -421,8 +478,8 @@ mod tests {
             manifest.children[1].attestation_for = Some(digest(1));
         }
         let graph = build(&versions, vec![(0, listing)]);
-        assert_eq!(graph.parents[2], vec![(0, EdgeKind::Child)]);
-        assert!(graph.dependents[1].is_empty());
+        assert_eq!(graph.parents(2), vec![(0, EdgeKind::Child)]);
+        assert!(graph.dependents(1).is_empty());
     }
 
     #[test]
@@ -446,8 +503,8 @@ mod tests {
     fn an_unread_version_is_not_read_whoever_lists_it() {
         let versions = [version(0, &["v1"]), version(1, &[])];
         let graph = build(&versions, vec![(0, index(&[1]))]);
-        assert_eq!(graph.status[0].0, ManifestStatus::Read);
-        assert_eq!(graph.status[1].0, ManifestStatus::NotRead);
+        assert_eq!(graph.status(0), ManifestStatus::Read);
+        assert_eq!(graph.status(1), ManifestStatus::NotRead);
     }
 
     #[test]
@@ -459,16 +516,11 @@ mod tests {
             version(2, &[&format!("sha256-{}.att", "ff".repeat(32))]),
         ];
         let graph = build(&versions, vec![]);
-        assert_eq!(graph.parents[1], vec![(0, EdgeKind::Referrer)]);
+        assert_eq!(graph.parents(1), vec![(0, EdgeKind::Referrer)]);
         // The subject of version 2 is absent: an orphan, since attachment tags are not user tags.
         let tagged = [true, false, false];
         let graph = PackageGraph::build(&versions, &tagged, &ImageGraph::default());
-        assert!(
-            graph.orphan[2]
-                .as_deref()
-                .unwrap()
-                .contains("not in the package")
-        );
-        assert_eq!(graph.orphan[1], None);
+        assert!(graph.orphan(2).unwrap().contains("not in the package"));
+        assert_eq!(graph.orphan(1), None);
     }
 }

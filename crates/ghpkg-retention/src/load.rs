@@ -362,19 +362,19 @@ impl Plan {
         for deletion in &self.deletions {
             if deletion.id == 0 {
                 return Err(PlanLoadError::ZeroId {
-                    package: deletion.package.clone(),
+                    package: deletion.package.to_string(),
                 });
             }
             let decided = delete_decisions
-                .get(deletion.package.as_str())
+                .get(&*deletion.package)
                 .is_some_and(|ids| ids.contains(&deletion.id));
             if !decided {
                 return Err(PlanLoadError::DeletionNotDecided {
-                    package: deletion.package.clone(),
+                    package: deletion.package.to_string(),
                     id: deletion.id,
                 });
             }
-            if !seen.insert((deletion.package.as_str(), deletion.id)) {
+            if !seen.insert((&*deletion.package, deletion.id)) {
                 return Err(PlanLoadError::Duplicate {
                     what: format!(
                         "deletion of version {} of {}",

@@ -39,7 +39,7 @@ fn links(plan: &Plan, id: u64) -> ghpkg_retention::GraphLinks {
         .iter()
         .flat_map(|p| &p.decisions)
         .find(|d| d.id == id)
-        .and_then(|d| d.graph.clone())
+        .and_then(|d| d.graph.as_deref().cloned())
         .expect("graph links")
 }
 

@@ -224,7 +224,7 @@ proptest! {
         rules in arb_rules(10),
     ) {
         let packages = vec![package];
-        let plan = plan(&target, &packages, &rules, now()).unwrap();
+        let plan = plan(&target, packages.clone(), &rules, now()).unwrap();
         check_universal(&target, &packages, &rules, &plan);
     }
 
@@ -254,7 +254,7 @@ proptest! {
         let mut selected: Vec<&VersionFacts> = versions.iter().collect();
         selected.sort_by_key(|v| std::cmp::Reverse((timestamp(v), v.id)));
         let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None, incomplete_listing: None };
-        let plan = plan(&npm(), &[package], &rules, now()).unwrap();
+        let plan = plan(&npm(), vec![package], &rules, now()).unwrap();
         let reasons = reasons(&plan);
         for (rank, version) in selected.iter().enumerate() {
             let expected = if protected.contains(&version.id) {
@@ -278,7 +278,7 @@ proptest! {
     ) {
         let Some(keep) = rules.keep_newest else { return Ok(()) };
         let packages = vec![package];
-        let plan = plan(&target, &packages, &rules, now()).unwrap();
+        let plan = plan(&target, packages.clone(), &rules, now()).unwrap();
         let reasons = reasons(&plan);
         prop_assume!(!reasons.values().any(|r| matches!(
             r,
@@ -294,7 +294,7 @@ proptest! {
         let details: BTreeMap<u64, &str> = plan.packages[0]
             .decisions
             .iter()
-            .map(|d| (d.id, d.detail.as_str()))
+            .map(|d| (d.id, &*d.detail))
             .collect();
         let is_ranked = |v: &VersionFacts| {
             let reason = reasons[&v.id];
@@ -323,15 +323,15 @@ proptest! {
         rules in arb_rules(10),
         rotation in any::<Index>(),
     ) {
-        let first = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
-        let again = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
+        let first = plan(&target, vec![package.clone()], &rules, now()).unwrap();
+        let again = plan(&target, vec![package.clone()], &rules, now()).unwrap();
         prop_assert_eq!(first.to_json(), again.to_json());
         let mut rotated = package.clone();
         let by = rotation.index(rotated.versions.len());
         rotated.versions.rotate_left(by);
         let other = PackageFacts { name: "zz/other".into(), versions: vec![], graph: None, incomplete_listing: None };
-        let shuffled = plan(&target, &[other.clone(), rotated], &rules, now()).unwrap();
-        let ordered = plan(&target, &[package, other], &rules, now()).unwrap();
+        let shuffled = plan(&target, vec![other.clone(), rotated], &rules, now()).unwrap();
+        let ordered = plan(&target, vec![package, other], &rules, now()).unwrap();
         prop_assert_eq!(&shuffled.sha256, &ordered.sha256);
         prop_assert_eq!(shuffled.to_json(), ordered.to_json());
     }
@@ -341,7 +341,7 @@ proptest! {
         (target, package) in arb_flat_package(),
         rules in arb_rules(10),
     ) {
-        let plan = plan(&target, std::slice::from_ref(&package), &rules, now()).unwrap();
+        let plan = plan(&target, vec![package.clone()], &rules, now()).unwrap();
         for version in &package.versions {
             let unselected = version.tags.iter().any(|tag| {
                 let included = rules.include_tags.is_empty()
@@ -634,7 +634,7 @@ proptest! {
     ) {
         let world = build_world(&spec);
         let packages = vec![world.package.clone()];
-        let plan = plan(&container(), &packages, &rules, now()).unwrap();
+        let plan = plan(&container(), packages.clone(), &rules, now()).unwrap();
         check_universal(&container(), &packages, &rules, &plan);
 
         let mut present: BTreeSet<u64> = world.package.versions.iter().map(|v| v.id).collect();
@@ -667,9 +667,9 @@ proptest! {
         rules in arb_rules(20),
     ) {
         let world = build_world(&spec);
-        let first = plan(&container(), std::slice::from_ref(&world.package), &rules, now()).unwrap();
+        let first = plan(&container(), vec![world.package.clone()], &rules, now()).unwrap();
         let applied = applied(&world.package, &first);
-        let second = plan(&container(), &[applied], &rules, now()).unwrap();
+        let second = plan(&container(), vec![applied], &rules, now()).unwrap();
         prop_assert!(
             second.deletions.is_empty(),
             "the second plan deletes {:?} after the first deleted {:?}",
@@ -742,7 +742,7 @@ proptest! {
         rules in arb_rules(10),
         mutations in vec(arb_mutation(), 1..4),
     ) {
-        let original = plan(&target, &[package], &rules, now()).unwrap();
+        let original = plan(&target, vec![package], &rules, now()).unwrap();
         let mut bytes = original.to_json().into_bytes();
         for (at, how, byte) in mutations {
             let at = at.index(bytes.len());

@@ -600,7 +600,7 @@ fn rules_that_select_nothing_say_so() {
 #[test]
 fn planning_refuses_rules_that_do_not_validate() {
     let package = Package::plain("lib").version(1, &[], 1).build();
-    let error = plan(&npm(), &[package], &rules(|_| {}), now()).unwrap_err();
+    let error = plan(&npm(), vec![package], &rules(|_| {}), now()).unwrap_err();
     assert_eq!(error, PlanError::Rules(RulesError::NothingSelected));
 }
 
@@ -612,12 +612,12 @@ fn planning_refuses_facts_that_are_not_from_github() {
         Package::plain("lib").version(2, &[], 1).build(),
     ];
     assert_eq!(
-        plan(&npm(), &twice, &select, now()).unwrap_err(),
+        plan(&npm(), twice.to_vec(), &select, now()).unwrap_err(),
         PlanError::DuplicatePackage { name: "lib".into() }
     );
     let zero = Package::plain("lib").version(0, &[], 1).build();
     assert!(matches!(
-        plan(&npm(), &[zero], &select, now()),
+        plan(&npm(), vec![zero], &select, now()),
         Err(PlanError::ZeroVersionId { .. })
     ));
     let same_id = Package::plain("lib")
@@ -625,7 +625,7 @@ fn planning_refuses_facts_that_are_not_from_github() {
         .version(1, &[], 2)
         .build();
     assert!(matches!(
-        plan(&npm(), &[same_id], &select, now()),
+        plan(&npm(), vec![same_id], &select, now()),
         Err(PlanError::DuplicateVersionId { id: 1, .. })
     ));
     let mut same_name = Package::plain("lib")
@@ -634,7 +634,7 @@ fn planning_refuses_facts_that_are_not_from_github() {
         .build();
     same_name.versions[1].name = same_name.versions[0].name.clone();
     assert!(matches!(
-        plan(&npm(), &[same_name], &select, now()),
+        plan(&npm(), vec![same_name], &select, now()),
         Err(PlanError::DuplicateVersionName { .. })
     ));
 }

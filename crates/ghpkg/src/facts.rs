@@ -296,10 +296,10 @@ impl PackageHandle {
         }
         let total = listed.len();
         let mut seen = std::collections::HashSet::with_capacity(total);
-        let versions: Vec<VersionFacts> = listed
-            .into_iter()
-            .filter(|version| seen.insert(version.id))
-            .collect();
+        let mut versions = listed;
+        versions.retain(|version| seen.insert(version.id));
+        // The listing grew by doubling: give back what the plan would otherwise carry unused.
+        versions.shrink_to_fit();
         Ok(Listing {
             before,
             after,

@@ -171,7 +171,7 @@ impl PackageResult {
                 if let Some(result) = failed_closed(plan, &package.name, registry_problems) {
                     return result;
                 }
-                let planned = plan.deletions.iter().any(|d| d.package == package.name);
+                let planned = plan.deletions.iter().any(|d| *d.package == *package.name);
                 PackageResult {
                     package: package.name.clone(),
                     outcome: if planned {
@@ -208,7 +208,7 @@ impl PackageResult {
                 let mut planned = 0;
                 let mut done = 0;
                 let mut not_done: Vec<(NotDoneReason, String)> = Vec::new();
-                for deletion in plan.deletions.iter().filter(|d| d.package == name) {
+                for deletion in plan.deletions.iter().filter(|d| &*d.package == name) {
                     planned += 1;
                     let Some(entry) = latest.get(&(name, deletion.id)) else {
                         not_done.push((

@@ -72,7 +72,7 @@ async fn make_plan(client: &Client) -> Plan {
         ..Rules::default()
     };
     let target = scope.target(&PackageType::Npm, None);
-    ghpkg::retention::plan(&target, &facts, &rules, Utc::now()).unwrap()
+    ghpkg::retention::plan(&target, facts.clone(), &rules, Utc::now()).unwrap()
 }
 
 fn quiet(_: Event<'_>) {}
@@ -99,7 +99,7 @@ fn deletions_logged(server: &MockServer) -> BTreeMap<(String, u64), usize> {
 fn planned(plan: &Plan) -> BTreeMap<(String, u64), usize> {
     plan.deletions
         .iter()
-        .map(|d| ((d.package.clone(), d.id), 1))
+        .map(|d| ((d.package.to_string(), d.id), 1))
         .collect()
 }
 
@@ -137,7 +137,7 @@ async fn an_applied_plan_deletes_exactly_its_deletions_and_the_journal_undoes_it
         let outcomes: Vec<Outcome> = state
             .entries
             .iter()
-            .filter(|e| e.package == deletion.package && e.version_id == deletion.id)
+            .filter(|e| *e.package == *deletion.package && e.version_id == deletion.id)
             .map(|e| e.outcome)
             .collect();
         assert_eq!(outcomes, [Outcome::Intent, Outcome::Deleted]);
@@ -197,7 +197,7 @@ async fn a_planned_version_deleted_by_hand_before_the_apply_is_skipped_and_never
     let lines: Vec<_> = state
         .entries
         .iter()
-        .filter(|e| e.package == by_hand.package && e.version_id == by_hand.id)
+        .filter(|e| *e.package == *by_hand.package && e.version_id == by_hand.id)
         .map(|e| (e.outcome, e.reason.clone()))
         .collect();
     assert_eq!(
@@ -242,7 +242,7 @@ async fn a_version_whose_delete_was_sent_but_whose_answer_was_lost_is_recognised
         .unwrap();
     client
         .org(ORG)
-        .package(PackageType::Npm, lost.package.clone())
+        .package(PackageType::Npm, &*lost.package)
         .version(lost.id)
         .delete()
         .await
@@ -365,10 +365,10 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
     // from it), one was last updated earlier.
     for package in &mut plan.packages {
         for decision in &mut package.decisions {
-            if package.name == retagged.package && decision.id == retagged.id {
+            if *package.name == *retagged.package && decision.id == retagged.id {
                 decision.tags = vec!["v1.0.0".into()];
             }
-            if package.name == updated.package && decision.id == updated.id {
+            if *package.name == *updated.package && decision.id == updated.id {
                 decision.updated_at -= chrono::Duration::days(1);
             }
         }
@@ -385,13 +385,13 @@ async fn versions_whose_tags_or_update_time_changed_since_the_plan_are_skipped_n
         (&retagged, SkipReason::TagsChanged),
         (&updated, SkipReason::Changed),
     ] {
-        let key = (version.package.clone(), version.id);
+        let key = (version.package.to_string(), version.id);
         assert!(!logged.contains_key(&key), "{key:?} was deleted");
         let entry = journal
             .state()
             .entries
             .iter()
-            .find(|e| e.package == version.package && e.version_id == version.id)
+            .find(|e| *e.package == *version.package && e.version_id == version.id)
             .expect("a journal line for the skipped version");
         assert_eq!(
             (entry.outcome, &entry.reason),
@@ -565,7 +565,7 @@ async fn a_plan_of_240_deletions() -> (MockServer, Plan) {
         ..Rules::default()
     };
     let target = scope.target(&PackageType::Npm, None);
-    let plan = ghpkg::retention::plan(&target, &[facts], &rules, Utc::now()).unwrap();
+    let plan = ghpkg::retention::plan(&target, vec![facts], &rules, Utc::now()).unwrap();
     assert_eq!(plan.deletions.len(), 240);
     (server, plan)
 }

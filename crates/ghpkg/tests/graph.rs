@@ -50,7 +50,7 @@ async fn plan_for(client: &Client, registry: &Registry, package: &str, rules: &R
         .unwrap();
     assert!(facts.graph.is_some());
     let target = scope.target(&PackageType::Container, None);
-    ghpkg::retention::plan(&target, &[facts], rules, Utc::now()).unwrap()
+    ghpkg::retention::plan(&target, vec![facts], rules, Utc::now()).unwrap()
 }
 
 fn untagged() -> Rules {
@@ -635,7 +635,7 @@ async fn a_registry_that_cannot_be_reached_is_named_as_why_its_package_was_not_d
     assert_eq!(problem.kind, RegistryProblemKind::Unreachable);
     assert!(problem.message.contains("could not reach the registry"));
 
-    let plan = ghpkg::retention::plan(&target, &[facts], &untagged(), Utc::now()).unwrap();
+    let plan = ghpkg::retention::plan(&target, vec![facts], &untagged(), Utc::now()).unwrap();
     let dry_run = PackageResult::of_plan(&plan, &BTreeMap::new());
     assert_eq!(
         dry_run[0].outcome,

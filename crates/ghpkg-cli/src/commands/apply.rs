@@ -485,7 +485,7 @@ fn plan_overview(plan: &Plan) -> String {
         let deletions = plan
             .deletions
             .iter()
-            .filter(|deletion| deletion.package == package.name)
+            .filter(|deletion| *deletion.package == *package.name)
             .count();
         out.push_str(&format!(
             "  {}: delete {} of {}\n",

@@ -266,7 +266,7 @@ async fn make_plan(
     }
     progress.finish();
     Ok(Planning {
-        plan: ghpkg::retention::plan(&target, &facts, rules, context.now)?,
+        plan: ghpkg::retention::plan(&target, facts, rules, context.now)?,
         registry_problems,
         not_listed,
     })
@@ -501,7 +501,7 @@ fn summary_markdown(result: &PruneResult, exit: Exit) -> String {
             let decision = plan
                 .packages
                 .iter()
-                .find(|package| package.name == deletion.package)
+                .find(|package| *package.name == *deletion.package)
                 .and_then(|package| package.decisions.iter().find(|d| d.id == deletion.id));
             let (label, reason) = decision
                 .map(|d| {

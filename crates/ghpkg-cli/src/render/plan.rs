@@ -225,10 +225,10 @@ fn write_versions_table(
         ];
         if image_graph {
             row.push(Cell::new(
-                version.graph.as_ref().map(graph).unwrap_or_default(),
+                version.graph.as_deref().map(graph).unwrap_or_default(),
             ));
         }
-        row.push(Cell::new(version.detail.as_str()).style(DIM));
+        row.push(Cell::new(&*version.detail).style(DIM));
         row
     };
     Table::stream(&header, 4, || versions.iter().map(row), out);

@@ -314,7 +314,7 @@ fn rerunning_prune_over_a_plan_whose_run_did_not_finish_refuses_and_says_to_appl
             host: plan.inputs.target.host.clone(),
             owner: plan.inputs.target.owner.clone(),
             package_type: plan.inputs.target.package_type.clone(),
-            package: first.package.clone(),
+            package: first.package.to_string(),
             version_id: first.id,
             name: first.name.clone(),
             tags: decision.tags.clone(),

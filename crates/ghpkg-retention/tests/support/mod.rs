@@ -219,7 +219,7 @@ pub fn nested(child: u64) -> ChildRef {
 
 /// Plans, expecting success.
 pub fn plan_ok(target: &Target, packages: Vec<PackageFacts>, rules: &Rules) -> Plan {
-    plan(target, &packages, rules, now()).expect("the plan is made")
+    plan(target, packages.clone(), rules, now()).expect("the plan is made")
 }
 
 /// Every version's reason, by id.
@@ -240,7 +240,7 @@ pub fn detail(plan: &Plan, id: u64) -> String {
         .iter()
         .flat_map(|p| &p.decisions)
         .find(|d| d.id == id)
-        .map(|d| d.detail.clone())
+        .map(|d| d.detail.to_string())
         .expect("a decision")
 }
 

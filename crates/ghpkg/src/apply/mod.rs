@@ -343,7 +343,7 @@ pub async fn apply(
         let planned: Vec<&VersionDecision> = plan
             .deletions
             .iter()
-            .filter(|deletion| deletion.package == package_plan.name)
+            .filter(|deletion| *deletion.package == *package_plan.name)
             .filter_map(|deletion| to_delete.get(&deletion.id).copied())
             .collect();
         if planned.is_empty() {
@@ -1054,13 +1054,13 @@ mod tests {
             updated_at: at,
             decision: Decision::Delete,
             reason: ReasonCode::ChildOfDeleted,
-            detail: String::new(),
-            graph: Some(GraphLinks {
+            detail: "".into(),
+            graph: Some(Box::new(GraphLinks {
                 role: GraphRole::Child,
                 manifest: ManifestStatus::Read,
                 parents: parents.to_vec(),
                 carries: vec![],
-            }),
+            })),
         }
     }
 
