@@ -6,12 +6,14 @@
 //!
 //! - `ghpkg-bench run --mock PATH --ghpkg PATH --out DIR`: all scenarios (`--ghpkg`: the
 //!   release binary, for the Action's scenario).
+//! - `ghpkg-bench emulator-scale --mock PATH`: scenario 10 alone.
 //! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
 //!   CPU time and peak memory), so that its figures are the client's alone.
 //! - `ghpkg-bench probe-prune …`: scenario 4's child (a dry-run prune, its CPU time).
 
 mod action;
 mod emulator;
+mod emulator_scale;
 mod report;
 mod retention;
 mod scale;
@@ -39,6 +41,14 @@ fn main() -> ExitCode {
                 _ => Err(anyhow::anyhow!("run needs --mock PATH and --ghpkg PATH")),
             }
         }
+        Some("emulator-scale") => match flag(&args, "--mock") {
+            Some(mock) => runtime.block_on(async {
+                let figures = emulator_scale::run(std::path::Path::new(&mock)).await?;
+                report::print_table(&figures);
+                Ok(())
+            }),
+            None => Err(anyhow::anyhow!("emulator-scale needs --mock PATH")),
+        },
         Some("probe") => runtime.block_on(scenarios::probe(&args)),
         Some("probe-prune") => runtime.block_on(retention::probe_prune(&args)),
         _ => Err(anyhow::anyhow!(

@@ -202,6 +202,7 @@ pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
     )?;
     figures.extend(crate::scale::npm_dry_run(&emulator, ghpkg).await?);
     drop(emulator);
+    figures.extend(crate::emulator_scale::run(mock).await?);
 
     println!();
     print_table(&figures);

@@ -16,7 +16,7 @@ use crate::changes::Change;
 use crate::error::{ApiError, messages};
 use crate::pagination::PageRequest;
 use crate::routes::{QueryParams, Route, purpose};
-use crate::state::{Account, OwnerKind, PackageRecord, Store, restorable};
+use crate::state::{Account, OwnerKind, Package as PackageRecord, Store, restorable};
 use crate::wire::{self, Urls};
 
 /// Everything a handler needs to know about the request.
@@ -396,22 +396,21 @@ impl<'a> Handler<'a> {
         let id = self.version_id()?;
         let package = &store.packages[index];
         let position = package
-            .versions
-            .iter()
-            .position(|v| v.id == id && !v.is_deleted())
+            .position_of(id)
+            .filter(|&p| !package.versions[p].is_deleted())
             .ok_or_else(|| self.version_not_found())?;
         let version = &package.versions[position];
         if package.visibility == PackageVisibility::Public && version.downloads > 5_000 {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::POPULAR_VERSION));
         }
-        let others: Vec<_> = package.active_versions().filter(|v| v.id != id).collect();
+        let others = || package.active_versions().filter(|v| v.id != id);
         if package.package_type == PackageType::Container
             && !version.tags.is_empty()
-            && others.iter().all(|v| v.tags.is_empty())
+            && others().all(|v| v.tags.is_empty())
         {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::LAST_TAGGED_VERSION));
         }
-        if others.is_empty() {
+        if others().next().is_none() {
             return Err(self.error(StatusCode::BAD_REQUEST, messages::LAST_VERSION));
         }
         Ok((index, position))
@@ -424,9 +423,7 @@ impl<'a> Handler<'a> {
         let now = self.request.now;
         let package = &mut store.packages[index];
         let position = package
-            .versions
-            .iter()
-            .position(|v| v.id == id)
+            .position_of(id)
             .ok_or_else(|| self.version_not_found())?;
         let version = &package.versions[position];
         let Some(deleted_at) = version.deleted_at else {
@@ -445,12 +442,12 @@ impl<'a> Handler<'a> {
                 ),
             ));
         }
-        if package.active_versions().any(|v| v.name == version.name) {
+        if package.active_versions().any(|v| v.same_name(version)) {
             return Err(self.error(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "The version name {} is in use by a newer version of this package.",
-                    version.name
+                    version.name()
                 ),
             ));
         }

@@ -55,6 +55,7 @@ mod routes;
 mod server;
 mod state;
 mod stats;
+mod stored;
 pub mod tag_closure;
 mod upstream;
 mod wire;

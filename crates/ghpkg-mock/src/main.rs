@@ -36,8 +36,15 @@ struct ServeArgs {
     addr: SocketAddr,
     /// Fixture JSON file (see FIXTURES.md); the demo world when absent (with
     /// --upstream-registry: the demo's accounts and tokens, without its packages).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "synthetic")]
     fixture: Option<PathBuf>,
+    /// Generate the world in process instead of loading a fixture: the world `ghpkg-mock
+    /// fixture --synthetic` prints with the same flags, built straight into the server's
+    /// state (fit for 150,000 versions and more).
+    #[arg(long, conflicts_with = "upstream_registry")]
+    synthetic: bool,
+    #[command(flatten)]
+    generator: SyntheticArgs,
     /// Front a real local registry (CNCF distribution) at URL, e.g. `http://127.0.0.1:5000`:
     /// its repositories become container packages, and REST deletes of their versions delete
     /// the manifests there (it needs `storage.delete.enabled: true`).
@@ -60,7 +67,7 @@ struct ServeArgs {
     /// secondary=0.01:60s,429=0.01:none` (see the README).
     #[arg(long, default_value = "none", long_help = Faults::help())]
     faults: Faults,
-    /// Seed for jitter and faults.
+    /// Seed for jitter and faults (and, with --synthetic, of the generated world).
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Enforce GitHub's rate limits, or not.
@@ -114,6 +121,13 @@ struct FixtureArgs {
     /// Seed of the synthetic generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    #[command(flatten)]
+    generator: SyntheticArgs,
+}
+
+/// The synthetic generator's flags (`SyntheticSpec`) but `--seed`, which `serve` also gives its faults.
+#[derive(clap::Args)]
+struct SyntheticArgs {
     /// Organizations.
     #[arg(long, default_value_t = 1)]
     orgs: u32,
@@ -133,6 +147,30 @@ struct FixtureArgs {
     /// attestations).
     #[arg(long, default_value_t = 0)]
     multi_arch: u32,
+}
+
+impl SyntheticArgs {
+    fn spec(&self, seed: u64) -> Result<SyntheticSpec, String> {
+        let package_types = self
+            .types
+            .iter()
+            .map(|t| {
+                t.parse::<PackageType>().map_err(|_| {
+                    format!("unknown package type {t:?} (npm, maven, rubygems, docker, nuget, container)")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SyntheticSpec {
+            seed,
+            organizations: self.orgs,
+            users: self.users,
+            packages_per_owner: self.packages,
+            versions_per_package: self.versions,
+            package_types,
+            multi_arch_images: self.multi_arch,
+            ..SyntheticSpec::default()
+        })
+    }
 }
 
 #[tokio::main]
@@ -158,17 +196,29 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         _ => None,
     };
-    let fixture = match &args.fixture {
-        Some(path) => Fixture::load(path).map_err(|e| e.to_string())?,
-        None if upstream.is_some() => demo::accounts(),
-        None => Fixture::demo(),
+    let synthetic = if args.synthetic {
+        Some(args.generator.spec(args.seed)?)
+    } else {
+        None
+    };
+    let fixture = match (&args.fixture, &synthetic) {
+        (Some(path), _) => Fixture::load(path).map_err(|e| e.to_string())?,
+        (None, Some(_)) => Fixture::default(),
+        (None, None) if upstream.is_some() => demo::accounts(),
+        (None, None) => Fixture::demo(),
+    };
+    // The tokens are printed once the server runs; the fixture itself moves into it.
+    let tokens = match &synthetic {
+        Some(spec) => token_summaries(&Fixture::synthetic_accounts(spec)),
+        None => token_summaries(&fixture),
     };
     let rate_limits = match args.rate_limits {
         RateLimitMode::Github => RateLimits::github(),
         RateLimitMode::Off => RateLimits::off(),
     };
     let options = MockOptions {
-        fixture: fixture.clone(),
+        fixture,
+        synthetic,
         addr: Some(args.addr),
         latency: args.latency,
         jitter: args.jitter,
@@ -225,7 +275,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
     }
     println!("Tokens:");
-    for (token, user, scopes) in fixture.token_summaries() {
+    for (token, user, scopes) in &tokens {
         let scopes = if scopes.is_empty() {
             "(no scopes)".to_owned()
         } else {
@@ -235,7 +285,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     println!(
         "Try: curl -H \"Authorization: Bearer {}\" \"{}/orgs/acme/packages?package_type=container\"",
-        fixture.tokens.first().map_or("TOKEN", |t| t.token.as_str()),
+        tokens
+            .first()
+            .map_or("TOKEN", |(token, _, _)| token.as_str()),
         server.base_url()
     );
     tokio::signal::ctrl_c()
@@ -245,27 +297,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Each token of `fixture`, its user and its scopes.
+fn token_summaries(fixture: &Fixture) -> Vec<(String, String, Vec<String>)> {
+    fixture
+        .token_summaries()
+        .map(|(token, user, scopes)| (token.to_owned(), user.to_owned(), scopes.to_vec()))
+        .collect()
+}
+
 fn print_fixture(args: FixtureArgs) -> Result<(), String> {
     let fixture = if args.synthetic {
-        let package_types = args
-            .types
-            .iter()
-            .map(|t| {
-                t.parse::<PackageType>().map_err(|_| {
-                    format!("unknown package type {t:?} (npm, maven, rubygems, docker, nuget, container)")
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Fixture::synthetic(SyntheticSpec {
-            seed: args.seed,
-            organizations: args.orgs,
-            users: args.users,
-            packages_per_owner: args.packages,
-            versions_per_package: args.versions,
-            package_types,
-            multi_arch_images: args.multi_arch,
-            ..SyntheticSpec::default()
-        })
+        // Written as it is generated: a world of 150,000 versions is never held whole.
+        let spec = args.generator.spec(args.seed)?;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        return Fixture::write_synthetic(&spec, &mut out)
+            .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .map_err(|e| format!("cannot write the fixture: {e}"));
     } else if args.graphs {
         ghpkg_mock::fixture::graphs::all()
     } else {

@@ -30,7 +30,7 @@ use sha2::{Digest as _, Sha256};
 use crate::auth::{self, Caller, READ_PACKAGES};
 use crate::fixture::manifest::{Manifest, OCI_INDEX};
 use crate::routes::QueryParams;
-use crate::state::{PackageRecord, Store};
+use crate::state::{Package as PackageRecord, Store};
 use crate::stats::Recorder;
 
 /// The `service` GHCR names in its challenge and expects at `/token`.
@@ -500,10 +500,10 @@ impl Registry {
             .served_manifest(reference)
             .map(|(position, manifest)| (position, manifest.clone()));
         let digest = match &found {
-            Some((_, manifest)) => Some(manifest.digest.as_str()),
-            None => is_digest(reference).then_some(reference),
+            Some((_, manifest)) => Some(manifest.digest.to_string()),
+            None => is_digest(reference).then(|| reference.to_owned()),
         };
-        if let Some(status) = digest.and_then(|digest| self.take_failure(digest)) {
+        if let Some(status) = digest.and_then(|digest| self.take_failure(&digest)) {
             stats.update(|s| s.registry.failures_injected += 1);
             let message = status.canonical_reason().unwrap_or("injected failure");
             return error(status, code_for(status), message);
@@ -526,7 +526,7 @@ impl Registry {
                 s.registry.manifest_reads += 1;
                 *s.registry
                     .manifest_reads_by_digest
-                    .entry(manifest.digest.clone())
+                    .entry(manifest.digest.to_string())
                     .or_default() += 1;
             });
         }
@@ -540,8 +540,9 @@ impl Registry {
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, header(&manifest.media_type));
         headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
-        headers.insert("docker-content-digest", header(&manifest.digest));
-        headers.insert(ETAG, header(&format!("\"{}\"", manifest.digest)));
+        let digest = manifest.digest.to_string();
+        headers.insert(ETAG, header(&format!("\"{digest}\"")));
+        headers.insert("docker-content-digest", header(&digest));
         response
     }
 
@@ -576,8 +577,9 @@ impl Registry {
             .served_manifests()
             .map(|(_, manifest, _)| manifest)
             .filter(|m| m.subject.as_deref() == Some(digest))
+            .map(|m| m.to_manifest())
             .filter(|m| filter.is_none_or(|f| m.artifact_type.as_deref() == Some(f)))
-            .filter_map(descriptor)
+            .filter_map(|m| descriptor(&m))
             .collect();
         stats.update(|s| s.registry.referrers_calls += 1);
         let index = ImageIndexBuilder::default()

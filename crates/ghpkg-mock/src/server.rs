@@ -33,7 +33,7 @@ use crate::clock::MockClock;
 use crate::connection::{AbortableListener, ConnectionHandle, OpenConnections};
 use crate::error::{ApiError, messages};
 use crate::faults::{Effect, Fault, Faults, Stage};
-use crate::fixture::Fixture;
+use crate::fixture::{Fixture, SyntheticSpec};
 use crate::handlers::{self, ApiRequest, Reply};
 use crate::rate_limit::{Identity, Permit, Quota, RateLimiter, RateLimits, Rejection};
 use crate::registry::{self, Registry, RegistryFailure};
@@ -57,8 +57,13 @@ const CUT_BODILESS_ANSWER_AFTER: usize = "HTTP/1.1 204".len();
 /// loopback port, with no latency, no faults, no rate limits and the real clock.
 #[derive(Clone, Debug)]
 pub struct MockOptions {
-    /// The world to start with.
+    /// The world to start with (unless `synthetic` is given).
     pub fixture: Fixture,
+    /// A generated world to start with instead of `fixture`: the world
+    /// [`Fixture::synthetic`] makes from this spec, built straight into the server's state
+    /// (no fixture is made), so that it can be as large as a real user's (150,000 versions
+    /// and more). See [`MockOptions::synthetic`].
+    pub synthetic: Option<SyntheticSpec>,
     /// Where to listen; `127.0.0.1:0` (an ephemeral port) when `None`.
     pub addr: Option<SocketAddr>,
     /// Added to every API answer, and to every registry answer.
@@ -102,6 +107,7 @@ impl Default for MockOptions {
     fn default() -> Self {
         Self {
             fixture: Fixture::demo(),
+            synthetic: None,
             addr: None,
             latency: Duration::ZERO,
             jitter: Duration::ZERO,
@@ -114,6 +120,42 @@ impl Default for MockOptions {
             registry_failures: Vec::new(),
             referrers_api: true,
             upstream: None,
+        }
+    }
+}
+
+impl MockOptions {
+    /// The default options with the world `spec` generates in place of the demo (see
+    /// [`MockOptions::synthetic`](MockOptions#structfield.synthetic)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use ghpkg_mock::{MockOptions, MockServer, SyntheticSpec};
+    ///
+    /// let server = MockServer::start(MockOptions::synthetic(SyntheticSpec {
+    ///     versions_per_package: 1_000,
+    ///     multi_arch_images: 20,
+    ///     ..SyntheticSpec::default()
+    /// }))
+    /// .await?;
+    /// let client = ghpkg_api::Client::with_base_url(&server.base_url(), Some("ghp_user-0_all"));
+    /// let package = client
+    ///     .packages_get_package_for_organization()
+    ///     .org("org-0")
+    ///     .package_type(ghpkg_api::types::PackageType::Container)
+    ///     .package_name("pkg-0")
+    ///     .send()
+    ///     .await
+    ///     .expect("org-0 has pkg-0");
+    /// assert_eq!(package.version_count, 1_000);
+    /// # Ok(()) }
+    /// ```
+    pub fn synthetic(spec: SyntheticSpec) -> MockOptions {
+        MockOptions {
+            fixture: Fixture::default(),
+            synthetic: Some(spec),
+            ..MockOptions::default()
         }
     }
 }
@@ -172,6 +214,12 @@ impl MockServer {
                 failure.digest, failure.status
             )));
         }
+        if options.synthetic.is_some() && options.upstream.is_some() {
+            return Err(invalid(
+                "a synthetic world cannot front an upstream registry; give a fixture instead"
+                    .to_owned(),
+            ));
+        }
         let (upstream, upstream_scan) = match options.upstream.take() {
             Some(upstream) => {
                 let owner_exists = options
@@ -193,8 +241,12 @@ impl MockServer {
             }
             None => (None, None),
         };
-        let mut store = Store::from_fixture(&options.fixture, options.clock.now())
-            .map_err(|e| invalid(e.to_string()))?;
+        let fixture = std::mem::take(&mut options.fixture);
+        let mut store = match &options.synthetic {
+            Some(spec) => Store::from_synthetic(spec, options.clock.now()),
+            None => Store::from_fixture(fixture, options.clock.now()),
+        }
+        .map_err(|e| invalid(e.to_string()))?;
         let listener = TcpListener::bind(
             options
                 .addr
@@ -652,7 +704,7 @@ impl Shared {
                     let repository = upstream.repository_of(&package.owner, &package.name)?;
                     Some((
                         repository.to_owned(),
-                        package.versions[version].name.clone(),
+                        package.versions[version].name().into_owned(),
                     ))
                 })
         };

@@ -217,7 +217,9 @@ mod tests {
     use crate::state::Store;
 
     fn snapshot(fixture: &Fixture) -> StateSnapshot {
-        Store::from_fixture(fixture, Utc::now()).unwrap().snapshot()
+        Store::from_fixture(fixture.clone(), Utc::now())
+            .unwrap()
+            .snapshot()
     }
 
     fn delete(state: &mut StateSnapshot, id: i64) {

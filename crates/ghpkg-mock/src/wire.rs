@@ -9,7 +9,7 @@ use ghpkg_api::types::{
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-use crate::state::{Account, OwnerKind, PackageRecord, Store, VersionRecord};
+use crate::state::{Account, OwnerKind, Package as PackageRecord, Store, Version as VersionRecord};
 
 /// Characters escaped in a path segment: everything but unreserved ones, so `/` becomes `%2F`.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -266,12 +266,12 @@ pub(crate) fn version(
         version: PackageVersion {
             created_at: version.created_at,
             deleted_at: version.deleted_at,
-            description: version.description.clone(),
+            description: version.description().map(str::to_owned),
             html_url: Some(html_url),
             id: version.id,
-            license: version.license.clone(),
+            license: version.license().map(str::to_owned),
             metadata: None,
-            name: version.name.clone(),
+            name: version.name().into_owned(),
             package_html_url: package_html,
             updated_at: version.updated_at,
             url: format!("{package_url}/versions/{}", version.id),

@@ -39,6 +39,8 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use ghpkg_api::operations::Action;
 use ghpkg_api::types::{PackageType, PackageVisibility};
@@ -51,7 +53,9 @@ use crate::fixture::{
 use crate::handlers::ApiRequest;
 use crate::pagination::PageRequest;
 use crate::server::MockServer;
-use crate::state::{Store, UnlistedManifest, VersionRecord};
+
+use crate::state::{Package, Store, Unlisted, Version};
+use crate::stored::StoredManifest;
 
 /// A manifest pushed into a live container package while the emulator runs.
 ///
@@ -69,7 +73,7 @@ pub struct Push {
     /// Tags to point at it; each is taken from whichever manifest of the package holds it.
     pub tags: Vec<String>,
     /// Whether GitHub lists it as a version (`true`), or the registry serves it without one
-    /// (`false`, an [`UnlistedManifest`]).
+    /// (`false`, an [`UnlistedManifest`](crate::UnlistedManifest)).
     pub listed: bool,
 }
 
@@ -290,15 +294,8 @@ fn describe(manifest: &FixtureManifest, now: DateTime<Utc>) -> Result<Manifest, 
 
 fn push_into(store: &mut Store, push: &Push, now: DateTime<Utc>) -> Result<Pushed, PushError> {
     let now = now.trunc_subsecs(0);
-    let manifest = describe(&push.manifest, now)?;
-    let next_id = store
-        .packages
-        .iter()
-        .flat_map(|p| &p.versions)
-        .map(|v| v.id)
-        .max()
-        .unwrap_or(0)
-        + 1;
+    let manifest = StoredManifest::from_manifest(describe(&push.manifest, now)?);
+    let next_id = store.max_version_id() + 1;
     let index = store
         .packages
         .iter()
@@ -308,6 +305,19 @@ fn push_into(store: &mut Store, push: &Push, now: DateTime<Utc>) -> Result<Pushe
             package: push.package.clone(),
         })?;
     let package = &mut store.packages[index];
+    let pushed = push_into_package(package, push, manifest, next_id, now);
+    package.reindex();
+    Ok(pushed)
+}
+
+/// The push into `package`; the caller indexes the package again.
+fn push_into_package(
+    package: &mut Package,
+    push: &Push,
+    manifest: StoredManifest,
+    next_id: i64,
+    now: DateTime<Utc>,
+) -> Pushed {
     // A registry push moves each tag: whoever held it loses it.
     for version in package.versions.iter_mut().filter(|v| !v.is_deleted()) {
         let before = version.tags.len();
@@ -316,57 +326,46 @@ fn push_into(store: &mut Store, push: &Push, now: DateTime<Utc>) -> Result<Pushe
             version.updated_at = now;
         }
     }
-    for unlisted in &mut package.unlisted_manifests {
+    for unlisted in &mut package.unlisted {
         unlisted.tags.retain(|tag| !push.tags.contains(tag));
     }
     package.updated_at = now;
-    let digest = manifest.digest.clone();
+    let digest = manifest.digest;
     if !push.listed {
         match package
-            .unlisted_manifests
+            .unlisted
             .iter_mut()
             .find(|u| u.manifest.digest == digest)
         {
             Some(existing) => existing.tags.extend(push.tags.iter().cloned()),
-            None => package.unlisted_manifests.push(UnlistedManifest {
+            None => package.unlisted.push(Unlisted {
                 tags: push.tags.clone(),
-                manifest,
+                manifest: Arc::new(manifest),
             }),
         }
-        return Ok(Pushed {
-            digest,
+        return Pushed {
+            digest: digest.to_string(),
             version_id: None,
-        });
+        };
     }
     if let Some(existing) = package
         .versions
         .iter_mut()
-        .find(|v| !v.is_deleted() && v.name == digest)
+        .find(|v| !v.is_deleted() && v.manifest.as_ref().is_some_and(|m| m.digest == digest))
     {
         existing.tags.extend(push.tags.iter().cloned());
         existing.updated_at = now;
-        return Ok(Pushed {
-            digest,
+        return Pushed {
+            digest: digest.to_string(),
             version_id: Some(existing.id),
-        });
+        };
     }
-    package.versions.push(VersionRecord {
-        id: next_id,
-        name: digest.clone(),
-        tags: push.tags.clone(),
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-        downloads: 0,
-        license: None,
-        description: None,
-        manifest: Some(manifest),
-    });
-    package
-        .versions
-        .sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
-    Ok(Pushed {
-        digest,
+    let mut version = Version::new(next_id, now);
+    version.tags = push.tags.clone();
+    version.manifest = Some(Arc::new(manifest));
+    package.versions.push(version);
+    Pushed {
+        digest: digest.to_string(),
         version_id: Some(next_id),
-    })
+    }
 }
