@@ -22,8 +22,16 @@ slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '-'; }
 run_dir="$RUNNER_TEMP/ghpkg-run"
 
 uses_manifests() {
-  [[ "${INPUT_NO_MANIFEST_CACHE:-false}" != true ]] &&
-    [[ "${INPUT_PACKAGE_TYPE:-}" == container || "${INPUT_PACKAGE_TYPE:-}" == docker ]]
+  [[ "${INPUT_NO_MANIFEST_CACHE:-false}" != true ]] || return 1
+  case "${INPUT_PACKAGE_TYPE:-}" in
+    container | docker) return 0 ;;
+    "")
+      # A policy without a type given: its rules say whether images are pruned.
+      [[ -n "${INPUT_POLICY:-}" && -f "${INPUT_POLICY:-}" ]] &&
+        grep -Eq '^[[:space:]]*type[[:space:]]*=[[:space:]]*"(container|docker)"' "$INPUT_POLICY"
+      ;;
+    *) return 1 ;;
+  esac
 }
 
 default_manifest_cache="$RUNNER_TEMP/ghpkg-manifests"
@@ -36,7 +44,7 @@ prepare() {
   if [[ -z "$name" ]]; then
     # One artifact per use of the action and attempt: the job, what it prunes, the attempt.
     local what hash
-    what="${INPUT_PACKAGE_TYPE:-} ${INPUT_PACKAGES:-} ${INPUT_ORG:-} ${INPUT_USER:-} ${INPUT_HOST:-} ${INPUT_API_URL:-}"
+    what="${INPUT_PACKAGE_TYPE:-} ${INPUT_PACKAGES:-} ${INPUT_POLICY:-} ${INPUT_ORG:-} ${INPUT_USER:-} ${INPUT_HOST:-} ${INPUT_API_URL:-}"
     hash=$(printf '%s' "$what" | { sha256sum 2> /dev/null || shasum -a 256; } | cut -c 1-8)
     name="ghpkg-$(slug "${GITHUB_JOB:-job}")-$hash-attempt-${GITHUB_RUN_ATTEMPT:-1}"
   fi
@@ -78,6 +86,10 @@ prune() {
   }
   local packages=()
   read -r -d '' -a packages <<< "${INPUT_PACKAGES:-}" || true
+  local what=()
+  if [[ -n "${INPUT_PACKAGE_TYPE:-}" ]]; then what+=("$INPUT_PACKAGE_TYPE"); fi
+  what+=("${packages[@]}")
+  value --policy "${INPUT_POLICY:-}"
   value --org "${INPUT_ORG:-}"
   value --user "${INPUT_USER:-}"
   value --host "${INPUT_HOST:-}"
@@ -109,7 +121,7 @@ prune() {
   switch --verbose "${INPUT_VERBOSE:-}"
   # ghpkg appends its outputs to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.
   local status=0
-  "$GHPKG" prune "${INPUT_PACKAGE_TYPE:-}" "${packages[@]}" "${args[@]}" || status=$?
+  "$GHPKG" prune "${what[@]}" "${args[@]}" || status=$?
   keep_for_artifact "${INPUT_PLAN_OUT:-}" "${INPUT_JOURNAL:-}"
   return "$status"
 }

@@ -171,6 +171,13 @@ Examples:
     /// every child and referrer of a tagged image exists. Exits 6 on damage, naming each tag.
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify(VerifyArgs),
+    /// Check a policy file, and explain what its rules decide for a package.
+    #[command(after_help = POLICY_EXAMPLES)]
+    Policy {
+        /// What to do with the policy.
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -178,6 +185,52 @@ Examples:
   ghpkg completions zsh > \"${fpath[1]}/_ghpkg\"
   ghpkg completions fish > ~/.config/fish/completions/ghpkg.fish")]
     Completions(CompletionsArgs),
+}
+
+const POLICY_EXAMPLES: &str = "\
+Examples:
+  ghpkg policy check ghpkg.toml
+  ghpkg --org acme policy explain ghpkg.toml container web/app
+  ghpkg --org acme policy explain ghpkg.toml container web/app v1.2.0";
+
+/// `ghpkg policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file (TOML): its keys, patterns, ages and contradictions, with the
+    /// line and column of each problem. Reads nothing from GitHub.
+    #[command(after_help = "\
+Examples:
+  ghpkg policy check ghpkg.toml
+  ghpkg policy check ghpkg.toml --json   # the policy as JSON, once valid")]
+    Check {
+        /// The policy file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Say which rules of a policy select a package, and what they decide for its versions
+    /// (a dry run of the policy over that one package).
+    #[command(after_help = "\
+Examples:
+  ghpkg --org acme policy explain ghpkg.toml container web/app
+  ghpkg --org acme policy explain ghpkg.toml container web/app v1.2.0   # each rule alone, then together
+  ghpkg --demo policy explain examples/policy.toml container api 1.1.0")]
+    Explain {
+        /// The policy file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The package type.
+        #[arg(value_name = "TYPE", value_parser = package_type_parser())]
+        package_type: PackageType,
+        /// The package name.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// Only this version: an id, a name (digest, version string) or a tag.
+        #[arg(value_name = "VERSION")]
+        only: Option<String>,
+        /// Where image manifests come from, and where they are kept.
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
 }
 
 const PACKAGES_EXAMPLES: &str = "\
@@ -215,6 +268,9 @@ Examples:
 
   # Offline, against the demo world (owner acme by default).
   ghpkg --demo prune npm left-pad --keep 1 --apply --yes
+
+  # Every package a policy file's rules select, in one plan (see examples/policy.toml).
+  ghpkg --org acme prune --policy ghpkg.toml
 
 Rules (see crates/ghpkg-retention/README.md for the exact semantics):
   A version is selected by --include/--exclude/--tagged/--untagged/--both, then --keep N keeps
@@ -365,14 +421,28 @@ pub enum AuthCommand {
 /// `ghpkg prune …`
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// The package type.
-    #[arg(value_name = "TYPE", value_parser = package_type_parser())]
-    pub package_type: PackageType,
+    /// The package type (with --policy: only when its rules name several types).
+    #[arg(
+        value_name = "TYPE",
+        value_parser = package_type_parser(),
+        required_unless_present = "policy"
+    )]
+    pub package_type: Option<PackageType>,
 
     /// Package names, or globs matched against the owner's packages (`web/*`, `{api,web}`);
     /// globs need a token that may list the owner's packages.
-    #[arg(value_name = "NAME|GLOB", required = true, num_args = 1..)]
+    #[arg(
+        value_name = "NAME|GLOB",
+        required_unless_present = "policy",
+        conflicts_with = "policy",
+        num_args = 1..
+    )]
     pub packages: Vec<String>,
+
+    /// Plan by the rules of a policy file (TOML) instead of rule flags: every package its
+    /// rules select, in one plan with one budget (`ghpkg policy check FILE` validates it).
+    #[arg(long, value_name = "FILE", conflicts_with_all = RULE_FLAGS)]
+    pub policy: Option<PathBuf>,
 
     /// The retention rules.
     #[command(flatten)]
@@ -466,6 +536,24 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
+
+/// The ids of the rule flags, which a policy replaces.
+const RULE_FLAGS: [&str; 14] = [
+    "keep",
+    "order_by",
+    "older_than",
+    "include",
+    "exclude",
+    "tagged",
+    "untagged",
+    "both",
+    "protect_tag",
+    "no_default_protect",
+    "protect_version",
+    "orphans",
+    "max_deletions",
+    "max_percent",
+];
 
 /// The rule flags of `prune`: each maps onto one field of `ghpkg::retention::Rules`.
 #[derive(Debug, Args)]

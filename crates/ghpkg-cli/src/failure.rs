@@ -53,6 +53,8 @@ cli_kinds! {
         Usage => "usage";
         /// The rules the flags say cannot be planned with.
         InvalidRules => "invalid-rules";
+        /// The policy file cannot be used.
+        InvalidPolicy => "invalid-policy";
         /// The plan file cannot be used.
         InvalidPlan => "invalid-plan";
         /// The plan is not the one `--expect` names.
@@ -397,6 +399,10 @@ impl From<PlanError> for Failure {
     fn from(error: PlanError) -> Failure {
         match error {
             PlanError::Rules(rules) => Failure::from(rules),
+            PlanError::Policy(policy) => {
+                Failure::new(CliKind::InvalidPolicy, Exit::Usage, policy.to_string())
+                    .with_hint("`ghpkg policy check FILE` says where in the file")
+            }
             other => Failure::new(CliKind::InvalidFacts, Exit::Failure, other.to_string()),
         }
     }

@@ -10,19 +10,24 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::facts::{PackageFacts, Target, VersionFacts};
 use crate::graph::{EdgeKind, ManifestStatus, PackageGraph};
 use crate::image::attachment_subject;
+use crate::plan::DecidingRule;
 use crate::plan::{
     GraphLinks, GraphRole, MissingChild, Note, NoteKind, PackagePlan, PlannedDeletion,
     VersionDecision,
 };
+use crate::policy::RuleAction;
 use crate::reason::{Decision, ReasonCode};
-use crate::rules::{Rules, TagSelection};
+use crate::rules::{OrderBy, Rules, TagSelection};
 
-/// What every package is decided with.
+/// One rule that packages are decided with: the flags, or one rule of a policy.
 pub(crate) struct Context<'a> {
     pub rules: &'a Rules,
     pub container: bool,
     pub selection: TagSelection,
     pub cutoff: Option<DateTime<Utc>>,
+    /// The rule's name in a policy; `None` for the flags (a policy of one unnamed rule).
+    pub name: Option<&'a str>,
+    pub action: RuleAction,
 }
 
 impl<'a> Context<'a> {
@@ -32,8 +37,51 @@ impl<'a> Context<'a> {
             container: target.is_container(),
             selection: rules.effective_tag_selection(),
             cutoff: rules.older_than.as_ref().map(|age| age.cutoff(now)),
+            name: None,
+            action: RuleAction::Delete,
         }
     }
+
+    /// A named rule of a policy.
+    pub(crate) fn of_rule(
+        target: &Target,
+        rules: &'a Rules,
+        now: DateTime<Utc>,
+        name: &'a str,
+        action: RuleAction,
+    ) -> Context<'a> {
+        let mut context = Context::new(target, rules, now);
+        if action == RuleAction::Keep {
+            // A keep rule keeps all it selects by tags alone.
+            context.selection = rules.effective_tag_selection();
+        }
+        context.name = Some(name);
+        context.action = action;
+        context
+    }
+
+    /// Whether a keep rule keeps the candidate its own ranking gave `verdict`: every
+    /// candidate without `keep_newest` or `newer_than`, else those they keep.
+    fn keep_rule_keeps(&self, verdict: &Verdict) -> bool {
+        (self.rules.keep_newest.is_none() && self.rules.older_than.is_none())
+            || matches!(verdict, Verdict::Keep(..))
+    }
+
+    /// `rule `name`: ` before a note, for a named rule.
+    fn note_prefix(&self) -> String {
+        self.name
+            .map(|name| format!("rule `{name}`: "))
+            .unwrap_or_default()
+    }
+}
+
+/// Which rules of the package's rule list decided a version: `rule` made the decision, and a
+/// keep rule's decision names the delete rule it `overruled`. Neither for decisions the graph,
+/// a protection or GitHub's refusals made.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Decider {
+    rule: Option<u16>,
+    overruled: Option<u16>,
 }
 
 /// One package, decided.
@@ -43,8 +91,14 @@ pub(crate) struct PackageOutcome {
     pub notes: Vec<Note>,
 }
 
-/// A version's decision, reason, words and graph links, before its facts move in.
-type Decided = (Decision, ReasonCode, Arc<str>, Option<Box<GraphLinks>>);
+/// A version's decision, reason, words, graph links and rules, before its facts move in.
+type Decided = (
+    Decision,
+    ReasonCode,
+    Arc<str>,
+    Option<Box<GraphLinks>>,
+    Option<Arc<DecidingRule>>,
+);
 
 /// What the tag rules say about one version.
 enum TagVerdict {
@@ -84,6 +138,7 @@ struct Outcome {
     decision: Decision,
     reason: ReasonCode,
     detail: Why,
+    decider: Decider,
 }
 
 /// A decision's detail until the plan is written: the words of the common cases are made
@@ -95,16 +150,21 @@ enum Why {
     Fixed(&'static str),
     /// Words made already.
     Text(String),
-    /// `keep_newest` and `older_than` decided it: the `rank`th newest (from 0) of `total`
-    /// selected versions (see [`ranked_detail`]).
-    Ranked { rank: usize, total: usize },
+    /// `keep_newest` and `older_than` of the `rule`th rule decided it: the `rank`th newest
+    /// (from 0) of `total` selected versions (see [`ranked_detail`]).
+    Ranked {
+        rank: usize,
+        total: usize,
+        rule: u16,
+    },
 }
 
 /// Each distinct detail once: the versions of a package decided alike share their words.
 #[derive(Default)]
 struct Words {
     fixed: HashMap<&'static str, Arc<str>>,
-    by_reason: HashMap<ReasonCode, Arc<str>>,
+    by_reason: HashMap<(u16, ReasonCode), Arc<str>>,
+    rules: HashMap<Decider, Arc<DecidingRule>>,
 }
 
 impl Words {
@@ -124,11 +184,11 @@ impl Words {
                 .or_insert_with(|| words.into())
                 .clone(),
             Why::Text(words) => words.into(),
-            Why::Ranked { rank, total } => {
+            Why::Ranked { rank, total, rule } => {
                 let words = || ranked_detail(context, versions, i, reason, rank, total);
                 if ranked_words_are_the_packages(reason) {
                     self.by_reason
-                        .entry(reason)
+                        .entry((rule, reason))
                         .or_insert_with(|| words().into())
                         .clone()
                 } else {
@@ -136,6 +196,23 @@ impl Words {
                 }
             }
         }
+    }
+
+    /// The names of the rules that decided, shared by every version they decided alike.
+    fn rules(&mut self, decider: Decider, contexts: &[&Context<'_>]) -> Option<Arc<DecidingRule>> {
+        let name = |rule: u16| contexts[usize::from(rule)].name.map(str::to_owned);
+        let rule = name(decider.rule?)?;
+        Some(
+            self.rules
+                .entry(decider)
+                .or_insert_with(|| {
+                    Arc::new(DecidingRule {
+                        rule,
+                        overruled: decider.overruled.and_then(name),
+                    })
+                })
+                .clone(),
+        )
     }
 }
 
@@ -180,7 +257,7 @@ impl Versions<'_> {
 }
 
 impl<'a> Versions<'a> {
-    fn new(package: &'a PackageFacts, rules: &Rules) -> Versions<'a> {
+    fn new(package: &'a PackageFacts, order_by: OrderBy) -> Versions<'a> {
         Versions {
             facts: &package.versions,
             user_tags: package
@@ -197,8 +274,17 @@ impl<'a> Versions<'a> {
             keys: package
                 .versions
                 .iter()
-                .map(|v| rules.order_by.timestamp(v))
+                .map(|v| order_by.timestamp(v))
                 .collect(),
+        }
+    }
+
+    /// The same versions ordered and dated by `order_by`.
+    fn ordered_by(&self, order_by: OrderBy) -> Versions<'a> {
+        Versions {
+            facts: self.facts,
+            user_tags: self.user_tags.clone(),
+            keys: self.facts.iter().map(|v| order_by.timestamp(v)).collect(),
         }
     }
 }
@@ -213,7 +299,7 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
     if context.rules.orphans {
         return true;
     }
-    let versions = Versions::new(package, context.rules);
+    let versions = Versions::new(package, context.rules.order_by);
     let graph = PackageGraph::without_manifests();
     let verdicts: Vec<TagVerdict> = (0..versions.len())
         .map(|i| tag_verdict(context, &versions, &graph, i))
@@ -225,17 +311,28 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
     candidates.iter().enumerate().any(|(rank, &i)| {
         matches!(verdicts[i], TagVerdict::Candidate)
             && matches!(
-                candidate_verdict(context, &versions, i, rank, candidates.len()),
+                candidate_verdict(context, 0, &versions, i, rank, candidates.len()),
                 Verdict::Delete(..)
             )
     })
 }
 
-/// Decides `package`, whose facts move into its plan (each version's name and tags are not
-/// copied, and the facts are gone before the deletions are made).
-pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> PackageOutcome {
-    let rules = context.rules;
-    let versions = Versions::new(&package, rules);
+/// Decides `package` under `contexts`, the rules that select it (the flags, or the rules of a
+/// policy, in the policy's order; all share the protections). Its facts move into its plan
+/// (each version's name and tags are not copied, and the facts are gone before the deletions
+/// are made).
+pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -> PackageOutcome {
+    let primary = contexts[0];
+    let versions = Versions::new(&package, primary.rules.order_by);
+    // A rule ordering by another timestamp ranks and dates with its own keys.
+    let reordered: Vec<Option<Versions<'_>>> = contexts
+        .iter()
+        .map(|context| {
+            (context.rules.order_by != primary.rules.order_by)
+                .then(|| versions.ordered_by(context.rules.order_by))
+        })
+        .collect();
+    let versions_of = |r: usize| reordered[r].as_ref().unwrap_or(&versions);
     let has_user_tags: Vec<bool> = versions.user_tags.iter().map(|t| !t.is_empty()).collect();
     let graph = match &package.graph {
         Some(facts) => PackageGraph::build(versions.facts, &has_user_tags, facts),
@@ -251,81 +348,104 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
         });
     };
 
-    // 1. The tag rules, for every version.
-    let mut include_matched = vec![false; rules.include_tags.len()];
-    let tag_verdicts: Vec<TagVerdict> = (0..versions.len())
-        .map(|i| {
-            for (k, pattern) in rules.include_tags.iter().enumerate() {
-                include_matched[k] |= versions.user_tags[i].iter().any(|t| pattern.is_match(t));
+    // 1. The tag rules of every rule, for every version.
+    let mut tag_verdicts: Vec<Vec<TagVerdict>> = Vec::with_capacity(contexts.len());
+    for context in contexts {
+        let rules = context.rules;
+        let mut include_matched = vec![false; rules.include_tags.len()];
+        tag_verdicts.push(
+            (0..versions.len())
+                .map(|i| {
+                    for (k, pattern) in rules.include_tags.iter().enumerate() {
+                        include_matched[k] |=
+                            versions.user_tags[i].iter().any(|t| pattern.is_match(t));
+                    }
+                    tag_verdict(context, &versions, &graph, i)
+                })
+                .collect(),
+        );
+        for (pattern, matched) in rules.include_tags.iter().zip(&include_matched) {
+            if !matched {
+                note(
+                    NoteKind::SelectedNothing,
+                    format!(
+                        "{}include pattern `{pattern}` matched no tag in {name}",
+                        context.note_prefix()
+                    ),
+                );
             }
-            tag_verdict(context, &versions, &graph, i)
-        })
-        .collect();
-    for (pattern, matched) in rules.include_tags.iter().zip(&include_matched) {
-        if !matched {
-            note(
-                NoteKind::SelectedNothing,
-                format!("include pattern `{pattern}` matched no tag in {name}"),
-            );
         }
     }
 
     // 2. keep_newest and older_than, for the selected roots, protected ones included (they take
-    // their places but stay); older_than for selected orphans.
+    // their places but stay); older_than for selected orphans. Then the rules together: keep
+    // rules win, then any delete rule's deletion.
     // 3. The graph: what a kept version reaches is kept; the rest of the followers go.
     // A protected version that is not a root, but whose parents all go, is a root once they are
     // gone: it is ranked as the root it will be, so that the next run ranks the same versions
     // and plans nothing more. Each round ranks at least one more version, so the loop ends.
-    let ranked_once_alone: Vec<bool> = (0..versions.len())
-        .map(|i| {
-            !graph.is_root(i)
-                && protection(rules, &versions, i).is_some()
-                && matches!(
-                    selection_verdict(context, &versions, &graph, i, true),
-                    TagVerdict::Candidate
-                )
+    let ranked_once_alone: Vec<Vec<bool>> = contexts
+        .iter()
+        .map(|context| {
+            (0..versions.len())
+                .map(|i| {
+                    !graph.is_root(i)
+                        && protection(context.rules, &versions, i).is_some()
+                        && matches!(
+                            selection_verdict(context, &versions, &graph, i, true),
+                            TagVerdict::Candidate
+                        )
+                })
+                .collect()
         })
         .collect();
-    let mut tag_verdicts = tag_verdicts;
-    let (candidates, mut verdicts, mut outcomes) = loop {
-        let (candidates, verdicts) = rank(context, &versions, &tag_verdicts);
-        let outcomes = propagate(&verdicts, &graph, &versions);
-        let alone: Vec<usize> = (0..versions.len())
-            .filter(|&i| {
-                ranked_once_alone[i]
-                    && !tag_verdicts[i].is_ranked()
+    let (ranked, mut combined, mut outcomes) = loop {
+        let ranked: Vec<(Vec<usize>, Vec<Verdict>)> = contexts
+            .iter()
+            .enumerate()
+            .map(|(r, context)| rank(context, r, versions_of(r), &tag_verdicts[r]))
+            .collect();
+        let combined = combine(contexts, &versions, &tag_verdicts, &ranked);
+        let outcomes = propagate(&combined, &graph, &versions);
+        let mut alone = false;
+        for (r, context) in contexts.iter().enumerate() {
+            for i in 0..versions.len() {
+                let stands_alone = ranked_once_alone[r][i]
+                    && !tag_verdicts[r][i].is_ranked()
                     && graph
                         .parents(i)
                         .iter()
-                        .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete)
-            })
-            .collect();
-        if alone.is_empty() {
-            break (candidates, verdicts, outcomes);
-        }
-        for i in alone {
-            // Not ranked and protected: the tag rules kept it for its protection.
-            if let Some((code, why)) = protection(rules, &versions, i) {
-                tag_verdicts[i] = TagVerdict::ProtectedCandidate(
-                    code,
-                    format!("{why}; everything it belongs to is deleted, so it stands alone"),
-                );
+                        .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete);
+                // Not ranked and protected: the tag rules kept it for its protection.
+                if stands_alone && let Some((code, why)) = protection(context.rules, &versions, i) {
+                    tag_verdicts[r][i] = TagVerdict::ProtectedCandidate(
+                        code,
+                        format!("{why}; everything it belongs to is deleted, so it stands alone"),
+                    );
+                    alone = true;
+                }
             }
         }
+        if !alone {
+            break (ranked, combined, outcomes);
+        }
     };
-    selection_notes(
-        context,
-        &versions,
-        &candidates,
-        &verdicts,
-        &graph,
-        package.graph.is_some(),
-        &mut note,
-    );
+    for (r, context) in contexts.iter().enumerate() {
+        let (candidates, verdicts) = &ranked[r];
+        selection_notes(
+            context,
+            versions_of(r),
+            candidates,
+            verdicts,
+            &graph,
+            package.graph.is_some(),
+            &mut |kind, message: String| note(kind, format!("{}{message}", context.note_prefix())),
+        );
+    }
 
     // 4. GitHub's refusals, then failing closed.
     let mut fail_closed = None;
-    if context.container && package.graph.is_none() {
+    if primary.container && package.graph.is_none() {
         let why = "its manifests were not read, so children and signatures of kept images cannot be told apart".to_owned();
         if outcomes.iter().any(|o| o.decision == Decision::Delete) {
             note(
@@ -339,7 +459,7 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
         }
     } else {
         for message in
-            pre_empt_github_refusals(context, &versions, &graph, &mut verdicts, &mut outcomes)
+            pre_empt_github_refusals(primary, &versions, &graph, &mut combined, &mut outcomes)
         {
             note(NoteKind::GithubRefusal, message);
         }
@@ -390,7 +510,7 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
     versions.newest_first(&mut display);
     // The verdicts are no longer needed; each outcome's words go to its decision, shared
     // with every version decided alike.
-    drop((tag_verdicts, verdicts, candidates));
+    drop((tag_verdicts, combined, ranked));
     let mut words = Words::default();
     // Each version's decision without its facts, newest first; the facts move in after.
     let decided: Vec<Decided> = display
@@ -402,11 +522,13 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
                 .map(|_| Box::new(links(&graph, &versions, &outcomes, i)));
             let outcome = &mut outcomes[i];
             let why = std::mem::replace(&mut outcome.detail, Why::Fixed(""));
-            let detail = words.of(why, context, &versions, i, outcome.reason);
-            (outcome.decision, outcome.reason, detail, graph_links)
+            let rule = usize::from(outcome.decider.rule.unwrap_or(0));
+            let detail = words.of(why, contexts[rule], versions_of(rule), i, outcome.reason);
+            let rules = words.rules(outcome.decider, contexts);
+            (outcome.decision, outcome.reason, detail, graph_links, rules)
         })
         .collect();
-    drop((outcomes, graph, versions, has_user_tags));
+    drop((outcomes, graph, reordered, versions, has_user_tags));
     let image_graph = package.graph.is_some();
     let mut facts = package.versions;
     let mut position = vec![0; facts.len()];
@@ -414,7 +536,7 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
         .iter()
         .zip(decided)
         .enumerate()
-        .map(|(at, (&i, (decision, reason, detail, graph)))| {
+        .map(|(at, (&i, (decision, reason, detail, graph, rules)))| {
             position[i] = at;
             let version = &mut facts[i];
             VersionDecision {
@@ -427,6 +549,7 @@ pub(crate) fn decide_package(context: &Context<'_>, package: PackageFacts) -> Pa
                 reason,
                 detail,
                 graph,
+                policy: rules,
             }
         })
         .collect();
@@ -613,13 +736,18 @@ fn ordinal(n: usize) -> String {
 /// selected versions; its words are [`ranked_detail`]'s.
 fn candidate_verdict(
     context: &Context<'_>,
+    rule: usize,
     versions: &Versions<'_>,
     i: usize,
     rank: usize,
     total: usize,
 ) -> Verdict {
     let rules = context.rules;
-    let why = Why::Ranked { rank, total };
+    let why = Why::Ranked {
+        rank,
+        total,
+        rule: u16::try_from(rule).unwrap_or(u16::MAX),
+    };
     if rules.keep_newest.is_some_and(|keep| rank < keep) {
         return Verdict::Keep(ReasonCode::NewestN, why);
     }
@@ -698,6 +826,7 @@ fn ranked_detail(
 /// `older_than` decide the ranked ones.
 fn rank(
     context: &Context<'_>,
+    rule: usize,
     versions: &Versions<'_>,
     tag_verdicts: &[TagVerdict],
 ) -> (Vec<usize>, Vec<Verdict>) {
@@ -716,7 +845,7 @@ fn rank(
             TagVerdict::Keep(code, why) => Verdict::Keep(*code, why.clone()),
             TagVerdict::Follow => Verdict::Follow,
             TagVerdict::Candidate => {
-                candidate_verdict(context, versions, i, rank[i], candidates.len())
+                candidate_verdict(context, rule, versions, i, rank[i], candidates.len())
             }
             TagVerdict::ProtectedCandidate(code, detail) => Verdict::Keep(
                 *code,
@@ -842,12 +971,112 @@ fn selection_notes(
     }
 }
 
+/// The rules' verdicts together, for each version: a protection first, then a keep rule that
+/// keeps it (keep wins over delete), then the first delete rule that deletes it, then one that
+/// lets it follow its parents, then the first delete rule's reason to keep it. With one delete
+/// rule (the flags), its own verdicts.
+///
+/// A keep rule keeps the roots it selects (those its `keep_newest` or `newer_than` keep, when
+/// given), and every tagged version whose tags it selects that is not a root: a tag the rule
+/// names is never deleted with the index that lists it.
+fn combine(
+    contexts: &[&Context<'_>],
+    versions: &Versions<'_>,
+    tag_verdicts: &[Vec<TagVerdict>],
+    ranked: &[(Vec<usize>, Vec<Verdict>)],
+) -> Vec<(Verdict, Decider)> {
+    let count = ranked.first().map_or(0, |(_, verdicts)| verdicts.len());
+    let rule_index = |r: usize| Some(u16::try_from(r).unwrap_or(u16::MAX));
+    (0..count)
+        .map(|i| {
+            let mut keep_rule = None;
+            let mut delete_rule = None;
+            let mut follow_rule = None;
+            let mut kept_by_delete_rule = None;
+            for (r, context) in contexts.iter().enumerate() {
+                let verdict = &ranked[r].1[i];
+                if let Verdict::Keep(
+                    code @ (ReasonCode::ProtectedVersion | ReasonCode::ProtectedTag),
+                    why,
+                ) = verdict
+                {
+                    return (Verdict::Keep(*code, why.clone()), Decider::default());
+                }
+                match context.action {
+                    RuleAction::Keep => {
+                        let keeps = match tag_verdicts[r][i] {
+                            TagVerdict::Candidate => context.keep_rule_keeps(verdict),
+                            TagVerdict::Follow => !versions.user_tags[i].is_empty(),
+                            _ => false,
+                        };
+                        if keep_rule.is_none() && keeps {
+                            keep_rule = Some(r);
+                        }
+                    }
+                    RuleAction::Delete => {
+                        let slot = match verdict {
+                            Verdict::Delete(..) => &mut delete_rule,
+                            Verdict::Follow => &mut follow_rule,
+                            Verdict::Keep(..) => &mut kept_by_delete_rule,
+                        };
+                        slot.get_or_insert(r);
+                    }
+                }
+            }
+            if let Some(k) = keep_rule {
+                let keeper = contexts[k].name.unwrap_or_default();
+                let words = match delete_rule {
+                    Some(d) => {
+                        let reason = match &ranked[d].1[i] {
+                            Verdict::Delete(code, _) => code.as_str(),
+                            _ => "",
+                        };
+                        format!(
+                            "rule `{keeper}` keeps it, and keep wins over rule `{}`, which would delete it ({reason})",
+                            contexts[d].name.unwrap_or_default()
+                        )
+                    }
+                    None => format!("rule `{keeper}` keeps it"),
+                };
+                let decider = Decider {
+                    rule: rule_index(k),
+                    overruled: delete_rule.and_then(rule_index),
+                };
+                return (
+                    Verdict::Keep(ReasonCode::KeptByRule, Why::Text(words)),
+                    decider,
+                );
+            }
+            match delete_rule.or(follow_rule).or(kept_by_delete_rule) {
+                Some(r) => (
+                    ranked[r].1[i].clone(),
+                    Decider {
+                        rule: rule_index(r),
+                        overruled: None,
+                    },
+                ),
+                None => (
+                    Verdict::Keep(
+                        ReasonCode::NotSelected,
+                        Why::Fixed("no delete rule selects the package"),
+                    ),
+                    Decider::default(),
+                ),
+            }
+        })
+        .collect()
+}
+
 /// Applies the graph: a version is kept if its own verdict keeps it or a kept version reaches
 /// it; a version that follows its parents and is reached by no kept version is deleted.
-fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>) -> Vec<Outcome> {
+fn propagate(
+    verdicts: &[(Verdict, Decider)],
+    graph: &PackageGraph,
+    versions: &Versions<'_>,
+) -> Vec<Outcome> {
     let mut kept = vec![false; verdicts.len()];
     let mut queue: VecDeque<usize> = VecDeque::new();
-    for (i, verdict) in verdicts.iter().enumerate() {
+    for (i, (verdict, _)) in verdicts.iter().enumerate() {
         if matches!(verdict, Verdict::Keep(..)) {
             kept[i] = true;
             queue.push_back(i);
@@ -871,16 +1100,18 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
     verdicts
         .iter()
         .enumerate()
-        .map(|(i, verdict)| match verdict {
+        .map(|(i, (verdict, decider))| match verdict {
             Verdict::Keep(reason, detail) => Outcome {
                 decision: Decision::Keep,
                 reason: *reason,
                 detail: detail.clone(),
+                decider: *decider,
             },
             Verdict::Delete(reason, detail) if !kept[i] => Outcome {
                 decision: Decision::Delete,
                 reason: *reason,
                 detail: detail.clone(),
+                decider: *decider,
             },
             _ if kept[i] => {
                 let kept_parents: Vec<(usize, EdgeKind)> = graph
@@ -904,6 +1135,7 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
                         "{relation} {}",
                         versions.labels(kept_parents.iter().map(|&(p, _)| p))
                     )),
+                    decider: Decider::default(),
                 }
             }
             _ => {
@@ -928,6 +1160,7 @@ fn propagate(verdicts: &[Verdict], graph: &PackageGraph, versions: &Versions<'_>
                         versions.labels(parents.iter().map(|&(p, _)| p)),
                         follows_selected_tags(i)
                     )),
+                    decider: Decider::default(),
                 }
             }
         })
@@ -940,7 +1173,7 @@ fn pre_empt_github_refusals(
     context: &Context<'_>,
     versions: &Versions<'_>,
     graph: &PackageGraph,
-    verdicts: &mut [Verdict],
+    verdicts: &mut [(Verdict, Decider)],
     outcomes: &mut Vec<Outcome>,
 ) -> Vec<String> {
     let mut messages = Vec::new();
@@ -1003,7 +1236,10 @@ fn pre_empt_github_refusals(
         } else {
             format!("{why}; it holds up {}", versions.label(i))
         };
-        verdicts[holder] = Verdict::Keep(reason, Why::Text(format!("{why}; the rules said {was}")));
+        verdicts[holder] = (
+            Verdict::Keep(reason, Why::Text(format!("{why}; the rules said {was}"))),
+            Decider::default(),
+        );
         messages.push(format!(
             "kept {} ({reason}): the rules would delete every {}",
             versions.label(holder),

@@ -13,6 +13,7 @@ use crate::decide::{Context, decide_package, may_delete};
 use crate::facts::{PackageFacts, Target};
 use crate::graph::ManifestStatus;
 use crate::image::ReadStats;
+use crate::policy::{Policy, PolicyError, PolicyRule, RuleAction};
 use crate::reason::{Decision, ReasonCode};
 use crate::rules::{Rules, RulesError, TagSelection, protects};
 
@@ -92,6 +93,10 @@ pub struct PlanInputs {
     pub tag_selection: TagSelection,
     /// The `older_than` cut-off: versions dated strictly before it are old enough.
     pub cutoff: Option<DateTime<Utc>>,
+    /// The policy, when the plan was made from one; then `rules` holds only its protections
+    /// and budgets, `tag_selection` is `both` and `cutoff` is absent (each rule has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
 }
 
 /// The decisions of one package.
@@ -150,6 +155,21 @@ pub struct VersionDecision {
     /// Its place in the image graph, when the package has one.
     // Boxed: a package without a graph pays a pointer per version, not the links.
     pub graph: Option<Box<GraphLinks>>,
+    /// The policy rule that decided it, when a policy rule did (a plan of flags has none).
+    // Shared by the versions the same rules decided: a pointer per version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Arc<DecidingRule>>,
+}
+
+/// The rules of a policy behind one decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecidingRule {
+    /// The rule that decided.
+    pub rule: String,
+    /// The delete rule a keep rule won over, when one would have deleted the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overruled: Option<String>,
 }
 
 /// A version's place in the image graph.
@@ -286,6 +306,19 @@ pub enum PlanError {
     /// The rules are refused by [`Rules::validate`].
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The policy is refused by [`Policy::validate`].
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// A package that no rule of the policy selects.
+    #[error(
+        "no rule of the policy selects {package_type} package `{name}`: plan only the packages it selects"
+    )]
+    NotSelected {
+        /// The package type.
+        package_type: String,
+        /// The package name.
+        name: String,
+    },
     /// Two packages with the same name.
     #[error("package `{name}` is given twice: give each package once")]
     DuplicatePackage {
@@ -343,8 +376,110 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Result<Plan, PlanError> {
     rules.validate()?;
-    check_facts(&packages)?;
     let context = Context::new(target, rules, now);
+    let inputs = |packages| PlanInputs {
+        target: target.clone(),
+        packages,
+        rules: rules.clone(),
+        tag_selection: context.selection,
+        cutoff: context.cutoff,
+        policy: None,
+    };
+    plan_with(packages, rules, |_| vec![&context], inputs, now)
+}
+
+/// Plans `packages` of `target` under `policy` at `now`: each package under the rules of the
+/// policy that select it, with one budget for all. Every package must be selected by a rule
+/// (see [`PolicyRule::selects_package`](crate::PolicyRule::selects_package)); the rules of other
+/// package types do not apply.
+///
+/// A policy of one delete rule plans what [`plan`] plans with the same rules: the flags of
+/// `prune` are that policy ([`Policy::of_rules`]), apart from the rule's name on each decision.
+pub fn plan_policy(
+    target: &Target,
+    packages: Vec<PackageFacts>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Plan, PlanError> {
+    policy.validate()?;
+    let rules = rules_of_type(target, policy);
+    let contexts: Vec<(&PolicyRule, Context<'_>)> = rules
+        .iter()
+        .map(|(rule, rules)| {
+            let context = Context::of_rule(target, rules, now, &rule.name, rule.action);
+            (*rule, context)
+        })
+        .collect();
+    let selecting = |name: &str| -> Vec<&Context<'_>> {
+        contexts
+            .iter()
+            .filter(|(rule, _)| rule.selects_package(&target.package_type, name))
+            .map(|(_, context)| context)
+            .collect()
+    };
+    if let Some(package) = packages.iter().find(|p| selecting(&p.name).is_empty()) {
+        return Err(PlanError::NotSelected {
+            package_type: target.package_type.clone(),
+            name: package.name.clone(),
+        });
+    }
+    let shared = policy.shared_rules();
+    let inputs = |packages| PlanInputs {
+        target: target.clone(),
+        packages,
+        rules: shared.clone(),
+        tag_selection: TagSelection::Both,
+        cutoff: None,
+        policy: Some(policy.clone()),
+    };
+    plan_with(
+        packages,
+        &shared,
+        |package| selecting(&package.name),
+        inputs,
+        now,
+    )
+}
+
+/// Whether planning `package` under `policy` at `now` needs its image graph: as
+/// [`needs_image_graph`], for the delete rules that select it (keep rules only keep).
+pub fn policy_needs_image_graph(
+    target: &Target,
+    package: &PackageFacts,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<bool, PlanError> {
+    policy.validate()?;
+    if !target.is_container() {
+        return Ok(false);
+    }
+    Ok(rules_of_type(target, policy).iter().any(|(rule, rules)| {
+        rule.action == RuleAction::Delete
+            && rule.selects_package(&target.package_type, &package.name)
+            && may_delete(&Context::new(target, rules, now), package)
+    }))
+}
+
+/// The rules of `policy` for `target`'s package type, with the [`Rules`] each stands for.
+fn rules_of_type<'p>(target: &Target, policy: &'p Policy) -> Vec<(&'p PolicyRule, Rules)> {
+    policy
+        .rules
+        .iter()
+        .filter(|rule| rule.package_type.eq_ignore_ascii_case(&target.package_type))
+        .map(|rule| (rule, rule.rules(policy)))
+        .collect()
+}
+
+/// Plans `packages`, each under the rules `contexts_of` gives it, with the protections and
+/// budgets of `rules`: the one planner behind [`plan`] and [`plan_policy`].
+fn plan_with<'c>(
+    packages: Vec<PackageFacts>,
+    rules: &Rules,
+    contexts_of: impl Fn(&PackageFacts) -> Vec<&'c Context<'c>>,
+    inputs: impl FnOnce(Vec<String>) -> PlanInputs,
+    now: DateTime<Utc>,
+) -> Result<Plan, PlanError> {
+    check_facts(&packages)?;
     let mut sorted = packages;
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let packages = &sorted;
@@ -371,7 +506,8 @@ pub fn plan(
         if let Some(graph) = &package.graph {
             reads.add(graph.reads);
         }
-        let mut outcome = decide_package(&context, package);
+        let contexts = contexts_of(&package);
+        let mut outcome = decide_package(&contexts, package);
         package_plans.push(outcome.plan);
         if deletions.is_empty() {
             // Taken whole, not copied: one package's deletions may be all of them.
@@ -394,13 +530,7 @@ pub fn plan(
         version: PLAN_VERSION,
         sha256: String::new(),
         created_at: now,
-        inputs: PlanInputs {
-            target: target.clone(),
-            packages: package_plans.iter().map(|p| p.name.clone()).collect(),
-            rules: rules.clone(),
-            tag_selection: context.selection,
-            cutoff: context.cutoff,
-        },
+        inputs: inputs(package_plans.iter().map(|p| p.name.clone()).collect()),
         summary: summary(&package_plans),
         packages: package_plans,
         deletions,

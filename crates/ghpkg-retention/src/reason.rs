@@ -79,6 +79,7 @@ reason_codes! {
     /// |---|---|
     /// | `keep:protected-version` | Its id or digest is listed in `protected_versions`. |
     /// | `keep:protected-tag` | One of its tags matches `protected_tags`. |
+    /// | `keep:kept-by-rule` | A keep rule of the policy selects it; keep wins over delete. |
     /// | `keep:not-selected` | The rules do not select it: wrong tag state, no tag matches `include_tags`, or only orphans are selected. |
     /// | `keep:excluded-tag` | One of its tags matches `exclude_tags`. |
     /// | `keep:partial-tag-match` | Some of its tags are selected and some are not; a version is deleted only when all its tags are. |
@@ -103,6 +104,8 @@ reason_codes! {
         ProtectedVersion => "keep:protected-version", Keep;
         /// One of its tags matches `protected_tags`.
         ProtectedTag => "keep:protected-tag", Keep;
+        /// A keep rule of the policy selects it; keep wins over delete.
+        KeptByRule => "keep:kept-by-rule", Keep;
         /// The rules do not select it: wrong tag state, no tag matches `include_tags`, or only
         /// orphans are selected.
         NotSelected => "keep:not-selected", Keep;

@@ -272,6 +272,20 @@ pub enum RulesError {
     },
 }
 
+impl RulesError {
+    /// The key the error is about, when it is about one.
+    pub fn key(&self) -> Option<&'static str> {
+        match self {
+            RulesError::NothingSelected => None,
+            RulesError::TagPatternsWithUntagged { rule, .. } => Some(rule),
+            RulesError::IncludedAndExcluded { .. } => Some("exclude_tags"),
+            RulesError::IncludedAndProtected { .. } => Some("include_tags"),
+            RulesError::BadProtectedVersion { .. } => Some("protected_versions"),
+            RulesError::BadMaxPercent { .. } => Some("max_percent"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::TimeDelta;
 use ghpkg_retention::{
     Age, ChildRef, Decision, ImageGraph, ManifestFacts, ManifestKind, OrderBy, PackageFacts, Plan,
-    ReasonCode, Rules, TagPattern, TagSelection, Target, VersionFacts, plan,
+    Policy, PolicyRule, ReasonCode, RuleAction, Rules, TagPattern, TagSelection, Target,
+    VersionFacts, plan, plan_policy,
 };
 use proptest::collection::vec;
 use proptest::option;
@@ -759,6 +760,102 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         if let Ok(loaded) = Plan::from_json(&text) {
             prop_assert_eq!(loaded, original);
+        }
+    }
+}
+
+/// The policy of one delete rule for `rules`, plus `extra` rules.
+fn policy_of(rules: &Rules, extra: Vec<PolicyRule>) -> Policy {
+    let mut policy = Policy::of_rules(rules, "container");
+    policy.rules[0].name = "delete".into();
+    policy.rules.extend(extra);
+    policy
+}
+
+fn keep_rule(patterns_given: &[&str]) -> PolicyRule {
+    let mut rule = Policy::of_rules(&Rules::default(), "container")
+        .rules
+        .remove(0);
+    rule.name = "keep".into();
+    rule.action = RuleAction::Keep;
+    rule.include_tags = patterns(patterns_given);
+    rule
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The flags are a policy of one rule: planning the rules through a policy decides every
+    /// version alike, in the same words, and deletes the same versions in the same order.
+    #[test]
+    fn a_policy_of_the_flags_plans_exactly_what_the_flags_plan(
+        spec in arb_graph_spec(),
+        rules in arb_rules(20),
+    ) {
+        let world = build_world(&spec);
+        let flags = plan(&container(), vec![world.package.clone()], &rules, now()).unwrap();
+        let policy = Policy::of_rules(&rules, "container");
+        let through = plan_policy(&container(), vec![world.package], &policy, now()).unwrap();
+        let decisions = |plan: &Plan| -> Vec<(u64, Decision, ReasonCode, String)> {
+            plan.packages
+                .iter()
+                .flat_map(|p| &p.decisions)
+                .map(|d| (d.id, d.decision, d.reason, d.detail.to_string()))
+                .collect()
+        };
+        prop_assert_eq!(decisions(&flags), decisions(&through));
+        prop_assert_eq!(&flags.deletions, &through.deletions);
+        prop_assert_eq!(flags.budget, through.budget);
+    }
+
+    /// Keep always wins: whatever two delete rules say, every tagged version whose every tag a
+    /// keep rule selects (or protects) is kept, and the keep rule deletes nothing the delete
+    /// rules alone would have kept, unless they kept an image only because GitHub refuses to
+    /// delete the last tagged version (which the keep rule now keeps another of).
+    #[test]
+    fn a_keep_rule_never_loses_to_a_delete_rule(
+        spec in arb_graph_spec(),
+        first in arb_rules(20),
+        second in arb_rules(20),
+        keep in subsequence(vec!["v*", "pr-*", "dev", "re:v\\d+"], 1..=2),
+    ) {
+        let world = build_world(&spec);
+        let mut second_rule = Policy::of_rules(&second, "container").rules.remove(0);
+        second_rule.name = "second".into();
+        let without = policy_of(&first, vec![second_rule.clone()]);
+        let with = policy_of(&first, vec![second_rule, keep_rule(&keep)]);
+        let package = world.package;
+        let alone = plan_policy(&container(), vec![package.clone()], &without, now()).unwrap();
+        let kept = plan_policy(&container(), vec![package.clone()], &with, now()).unwrap();
+        let keep_patterns = patterns(&keep);
+        for version in &package.versions {
+            let user_tags: Vec<&String> = version.tags.iter().filter(|t| is_user_tag(t)).collect();
+            let selected = !user_tags.is_empty()
+                && user_tags.iter().all(|tag| {
+                    keep_patterns.iter().any(|p| p.is_match(tag))
+                        || with.protected_tags.iter().any(|p| p.is_match(tag))
+                });
+            if selected {
+                prop_assert_eq!(
+                    decision_of(&kept, version.id), Decision::Keep,
+                    "version {} ({:?}) is selected by the keep rule", version.id, version.tags
+                );
+            }
+        }
+        // A version GitHub's refusal kept holds up its whole image; once the keep rule keeps
+        // another tagged version, that image may go. Otherwise nothing newly goes.
+        let rescued = alone.packages.iter().flat_map(|p| &p.decisions).any(|d| {
+            matches!(
+                d.reason,
+                ReasonCode::GithubRefusesLastTagged | ReasonCode::GithubRefusesLastVersion
+            )
+        });
+        for deletion in kept.deletions.iter().filter(|_| !rescued) {
+            let before = reason_in(&alone, deletion.id);
+            prop_assert!(
+                before.decision() == Decision::Delete,
+                "the keep rule made {} deleted (it was {})", deletion.id, before
+            );
         }
     }
 }

@@ -5,23 +5,41 @@ mod support;
 
 use std::path::Path;
 
-use ghpkg_retention::{Plan, ReasonCode, TagSelection};
+use ghpkg_retention::{Plan, Policy, ReasonCode, TagSelection, plan_policy};
 use support::*;
 
-#[test]
-fn the_committed_plan_schema_is_fresh() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("plan.schema.json");
-    let generated = Plan::json_schema() + "\n";
+/// Whether the committed `file` is `generated`; with `UPDATE_SCHEMA` set, writes it.
+fn assert_committed(file: &str, generated: String) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let generated = generated + "\n";
     if std::env::var_os("UPDATE_SCHEMA").is_some() {
-        std::fs::write(&path, &generated).expect("plan.schema.json is writable");
+        std::fs::write(&path, &generated).expect("the schema is writable");
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "crates/ghpkg-retention/plan.schema.json is stale: regenerate it with \
+        "crates/ghpkg-retention/{file} is stale: regenerate it with \
          `UPDATE_SCHEMA=1 cargo test -p ghpkg-retention` and commit it"
     );
+}
+
+#[test]
+fn the_committed_plan_schema_is_fresh() {
+    assert_committed("plan.schema.json", Plan::json_schema());
+}
+
+#[test]
+fn the_committed_policy_schema_is_fresh() {
+    assert_committed("policy.schema.json", Policy::json_schema());
+}
+
+#[test]
+fn the_example_policy_is_valid() {
+    let text = include_str!("../../../examples/policy.toml");
+    let policy = Policy::from_toml(text).unwrap_or_else(|error| panic!("{error}"));
+    assert!(policy.rules.len() > 1);
+    assert!(text.starts_with("#:schema ../crates/ghpkg-retention/policy.schema.json"));
 }
 
 #[test]
@@ -31,11 +49,15 @@ fn the_schema_describes_every_field_of_a_plan() {
         .image(1, &["pr-1"], 9)
         .image(2, &["v1"], 1)
         .build();
-    let plan = plan_ok(
+    // A policy's plan: its decisions name their rule.
+    let flags = rules(|r| r.tag_selection = Some(TagSelection::Both));
+    let plan = plan_policy(
         &container(),
         vec![package],
-        &rules(|r| r.tag_selection = Some(TagSelection::Both)),
-    );
+        &Policy::of_rules(&flags, "container"),
+        now(),
+    )
+    .unwrap();
     let plan: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
     let properties = |value: &serde_json::Value| -> Vec<String> {
         let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
@@ -43,7 +65,8 @@ fn the_schema_describes_every_field_of_a_plan() {
         keys
     };
     assert_eq!(properties(&schema["properties"]), properties(&plan));
-    let decision = &plan["packages"][0]["decisions"][0];
+    // The newest is kept for GitHub (no rule decided it); the other names its rule.
+    let decision = &plan["packages"][0]["decisions"][1];
     assert_eq!(
         properties(&schema["definitions"]["VersionDecision"]["properties"]),
         properties(decision)
@@ -69,6 +92,7 @@ fn every_reason_code_is_asserted_by_a_test() {
         include_str!("rules.rs"),
         include_str!("fixtures.rs"),
         include_str!("load.rs"),
+        include_str!("policy.rs"),
     ]
     .concat();
     for code in ReasonCode::ALL {

@@ -491,6 +491,11 @@ mod tests {
     }
 
     #[test]
+    fn policies_know_the_package_types_of_the_spec() {
+        assert_eq!(ghpkg_retention::PACKAGE_TYPES, PackageType::KNOWN);
+    }
+
+    #[test]
     fn package_types_round_trip_and_keep_unknown_values() {
         for known in PackageType::KNOWN {
             let parsed: PackageType = known.parse().unwrap();

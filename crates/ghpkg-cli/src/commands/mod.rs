@@ -16,6 +16,7 @@ pub mod completions;
 pub mod confirm;
 pub mod conflicts;
 pub mod packages;
+pub mod policy;
 pub mod prune;
 pub mod restore;
 pub mod verify;
@@ -54,6 +55,7 @@ pub async fn run(cli: &Cli, out: &Output) -> Result<Exit, Failure> {
         Command::Apply(args) => apply::run(&context, args).await,
         Command::Restore(args) => restore::run(&context, args).await,
         Command::Verify(args) => verify::run(&context, args).await,
+        Command::Policy { command } => policy::run(&context, command).await,
         Command::Completions(args) => completions::run(&context, args),
     }
 }

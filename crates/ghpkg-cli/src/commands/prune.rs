@@ -15,13 +15,13 @@ use ghpkg::apply::ApplyErrorKind;
 use ghpkg::journal::Journal;
 use ghpkg::outcome::{NotDoneReason, PackageResult};
 use ghpkg::registry::RegistryProblem;
-use ghpkg::retention::Plan;
-use ghpkg::{Action, ErrorKind};
+use ghpkg::retention::{PackageFacts, Plan, Policy, Rules, Target, plan_policy};
+use ghpkg::{Action, ErrorKind, PackageType};
 
 use crate::cli::PruneArgs;
 use crate::connection::Connection;
 use crate::exit::Exit;
-use crate::failure::Failure;
+use crate::failure::{CliKind, Failure};
 use crate::github_actions::{self, GithubActions, markdown_cell};
 use crate::outcomes;
 use crate::progress::Progress;
@@ -35,16 +35,16 @@ use super::apply::{
     Run, default_journal_path, execute, exit_of, load_plan, over_budget, print_report,
 };
 use super::confirm::confirm;
+use super::policy;
 
 /// How many deletions the GitHub Actions step summary lists.
 const SUMMARY_DELETIONS: usize = 100;
 
 /// Runs `ghpkg prune`.
 pub async fn run(context: &Context<'_>, args: &PruneArgs) -> Result<Exit, Failure> {
-    let rules = args.rules.rules();
-    rules.validate()?;
+    let planner = Planner::of(args)?;
     let connection = context.connect().await?;
-    let planning = make_plan(context, &connection, args, &rules).await?;
+    let planning = make_plan(context, &connection, args, &planner).await?;
     let plan = planning.plan;
     refuse_to_orphan_a_journal(args, &plan)?;
     let plan_file = match &args.plan_out {
@@ -200,6 +200,154 @@ fn journal_path(args: &PruneArgs, plan: &Plan) -> PathBuf {
         .unwrap_or_else(|| default_journal_path(args.plan_out.as_deref(), &plan.sha256))
 }
 
+/// What prune plans by: the rule flags (a policy of one rule over the packages named), or a
+/// policy file's rules for one package type.
+enum Planner {
+    Flags {
+        package_type: PackageType,
+        rules: Rules,
+    },
+    Policy {
+        package_type: PackageType,
+        policy: Policy,
+    },
+}
+
+impl Planner {
+    /// The planner `args` ask for, checked before anything is sent.
+    fn of(args: &PruneArgs) -> Result<Planner, Failure> {
+        let Some(path) = &args.policy else {
+            let rules = args.rules.rules();
+            rules.validate()?;
+            let package_type = args.package_type.clone().ok_or_else(|| {
+                Failure::new(CliKind::Usage, Exit::Usage, "give the package type")
+            })?;
+            return Ok(Planner::Flags {
+                package_type,
+                rules,
+            });
+        };
+        let policy = policy::load(path)?;
+        let types = policy.package_types();
+        let package_type = match &args.package_type {
+            Some(given) if types.contains(&given.to_string()) => given.clone(),
+            Some(given) => {
+                return Err(Failure::new(
+                    CliKind::Usage,
+                    Exit::Usage,
+                    format!(
+                        "no rule of {} is for {given} packages (its rules are for {})",
+                        path.display(),
+                        types.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            None if types.len() == 1 => {
+                PackageType::from(types.first().map(String::as_str).unwrap_or_default())
+            }
+            None => {
+                return Err(Failure::new(
+                    CliKind::Usage,
+                    Exit::Usage,
+                    format!(
+                        "the rules of {} are for several package types ({}), and a plan covers one",
+                        path.display(),
+                        types.into_iter().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .with_hint(
+                    "Name the type to plan: `ghpkg prune --policy FILE TYPE`, once per type.",
+                ));
+            }
+        };
+        Ok(Planner::Policy {
+            package_type,
+            policy,
+        })
+    }
+
+    fn package_type(&self) -> &PackageType {
+        match self {
+            Planner::Flags { package_type, .. } | Planner::Policy { package_type, .. } => {
+                package_type
+            }
+        }
+    }
+
+    /// What to resolve against the owner's packages: the names and globs given, or the policy's
+    /// package patterns (every package of the type when a rule has none, or a regex).
+    fn selectors(&self, args: &PruneArgs) -> Vec<String> {
+        let Planner::Policy { policy, .. } = self else {
+            return args.packages.clone();
+        };
+        let type_name = self.package_type().to_string();
+        let mut selectors = Vec::new();
+        for rule in policy
+            .rules
+            .iter()
+            .filter(|rule| rule.package_type.eq_ignore_ascii_case(&type_name))
+        {
+            let literal_or_glob = |p: &ghpkg::retention::TagPattern| !p.as_str().starts_with("re:");
+            if rule.packages.is_empty() || !rule.packages.iter().all(literal_or_glob) {
+                return vec!["*".to_owned()];
+            }
+            selectors.extend(rule.packages.iter().map(|p| p.as_str().to_owned()));
+        }
+        selectors.sort();
+        selectors.dedup();
+        selectors
+    }
+
+    /// Whether the package `name` is planned: any named package with flags; with a policy, one
+    /// that a rule of the type selects.
+    fn selects(&self, name: &str) -> bool {
+        match self {
+            Planner::Flags { .. } => true,
+            Planner::Policy {
+                package_type,
+                policy,
+            } => policy
+                .rules
+                .iter()
+                .any(|rule| rule.selects_package(&package_type.to_string(), name)),
+        }
+    }
+
+    async fn facts(
+        &self,
+        package: &ghpkg::PackageHandle,
+        registry: &ghpkg::registry::Registry,
+        target: &Target,
+        now: chrono::DateTime<chrono::Utc>,
+        on_event: &(dyn Fn(ghpkg::PlanningEvent<'_>) + Send + Sync),
+    ) -> ghpkg::Result<PackageFacts> {
+        match self {
+            Planner::Flags { rules, .. } => {
+                package
+                    .facts_for_plan(registry, target, rules, now, on_event)
+                    .await
+            }
+            Planner::Policy { policy, .. } => {
+                package
+                    .facts_for_policy(registry, target, policy, now, on_event)
+                    .await
+            }
+        }
+    }
+
+    fn plan(
+        &self,
+        target: &Target,
+        facts: Vec<PackageFacts>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Plan, ghpkg::retention::PlanError> {
+        match self {
+            Planner::Flags { rules, .. } => ghpkg::retention::plan(target, facts, rules, now),
+            Planner::Policy { policy, .. } => plan_policy(target, facts, policy, now),
+        }
+    }
+}
+
 /// Lists and plans: the packages the selectors name, each package's facts, the plan. A package
 /// whose listing fails for a reason of its own (not the token's) is left out of the plan and
 /// reported as not done; the others are planned.
@@ -207,23 +355,28 @@ async fn make_plan(
     context: &Context<'_>,
     connection: &Connection,
     args: &PruneArgs,
-    rules: &ghpkg::retention::Rules,
+    planner: &Planner,
 ) -> Result<Planning, Failure> {
     let scope = connection.scope();
-    let names = scope
-        .resolve_packages(&args.package_type, &args.packages)
+    let package_type = planner.package_type();
+    let selectors = planner.selectors(args);
+    let mut names = scope
+        .resolve_packages(package_type, &selectors)
         .await
         .map_err(explain_listing_failure)?;
+    names.retain(|name| planner.selects(name));
     if names.is_empty() {
+        let wanted = match &args.policy {
+            Some(path) => format!("a rule of {}", path.display()),
+            None => args.packages.join(" "),
+        };
         context.out.warn(&format!(
-            "no {} package of {} matches {}",
-            args.package_type,
+            "no {package_type} package of {} matches {wanted}",
             connection.owner,
-            args.packages.join(" ")
         ));
     }
     let login = connection.authenticated_login().await;
-    let target = scope.target(&args.package_type, login.as_deref());
+    let target = scope.target(package_type, login.as_deref());
     // Container images also need their image graph, read from the registry (every manifest,
     // by digest, when the rules could delete anything); other package types get none and send
     // nothing to it.
@@ -240,13 +393,13 @@ async fn make_plan(
     let mut not_listed = Vec::new();
     for name in &names {
         progress.message(name.as_str());
-        let mut package = scope.package(args.package_type.clone(), name.clone());
+        let mut package = scope.package(package_type.clone(), name.clone());
         if let Some(checkpoints) = &checkpoints {
             package = package.with_checkpoints(checkpoints.clone());
         }
         let problems_before = registry.problems_seen();
-        match package
-            .facts_for_plan(&registry, &target, rules, context.now, &on_event)
+        match planner
+            .facts(&package, &registry, &target, context.now, &on_event)
             .await
         {
             Ok(package_facts) => facts.push(package_facts),
@@ -266,7 +419,7 @@ async fn make_plan(
     }
     progress.finish();
     Ok(Planning {
-        plan: ghpkg::retention::plan(&target, facts, rules, context.now)?,
+        plan: planner.plan(&target, facts, context.now)?,
         registry_problems,
         not_listed,
     })

@@ -48,11 +48,25 @@ pub fn heading(plan: &Plan) -> String {
         styled(HEADING, "Plan for"),
         styled(HEADING, inputs.target.to_string())
     );
-    out.push_str(&format!(
-        "  {} {}\n",
-        styled(DIM, "rules:"),
-        rules(&inputs.rules, inputs.tag_selection)
-    ));
+    match &inputs.policy {
+        Some(policy) => out.push_str(&format!(
+            "  {} {} ({}); {}\n",
+            styled(DIM, "policy:"),
+            counted(policy.rules.len(), "rule"),
+            policy
+                .rules
+                .iter()
+                .map(|rule| format!("{} `{}`", rule.action, rule.name))
+                .collect::<Vec<_>>()
+                .join(", "),
+            shared_rules(&inputs.rules)
+        )),
+        None => out.push_str(&format!(
+            "  {} {}\n",
+            styled(DIM, "rules:"),
+            rules(&inputs.rules, inputs.tag_selection)
+        )),
+    }
     let cutoff = inputs
         .cutoff
         .map(|cutoff| {
@@ -104,6 +118,20 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
     if rules.orphans {
         parts.push("orphans".to_string());
     }
+    parts.push(shared_rules(rules));
+    parts.join("; ")
+}
+
+/// The protections and budgets, which a policy's rules share.
+fn shared_rules(rules: &Rules) -> String {
+    let patterns = |patterns: &[ghpkg::retention::TagPattern]| {
+        patterns
+            .iter()
+            .map(|pattern| pattern.as_str().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
     if rules.protected_tags.is_empty() {
         parts.push("no protected tags".to_string());
     } else {
@@ -207,7 +235,12 @@ fn write_versions_table(
                 .as_ref()
                 .is_some_and(|links| links.role != GraphRole::Root || !links.carries.is_empty())
         });
+    // A policy's plan names the rule of each decision.
+    let rules = versions.iter().any(|version| version.policy.is_some());
     let mut header = vec!["ID", "TAGS / NAME", "CREATED", "REASON"];
+    if rules {
+        header.push("RULE");
+    }
     if image_graph {
         header.push("GRAPH");
     }
@@ -223,6 +256,15 @@ fn write_versions_table(
             Cell::new(relative(version.created_at, now)),
             Cell::new(version.reason.as_str()).style(style),
         ];
+        if rules {
+            row.push(Cell::new(
+                version
+                    .policy
+                    .as_ref()
+                    .map(|rule| rule.rule.as_str())
+                    .unwrap_or_default(),
+            ));
+        }
         if image_graph {
             row.push(Cell::new(
                 version.graph.as_deref().map(graph).unwrap_or_default(),

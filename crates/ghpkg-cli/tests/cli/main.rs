@@ -10,6 +10,7 @@ mod graphs;
 mod hostile;
 mod human_output;
 mod outcomes;
+mod policy;
 mod real_registry;
 mod repository;
 mod resume;

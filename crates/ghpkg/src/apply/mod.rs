@@ -1061,6 +1061,7 @@ mod tests {
                 parents: parents.to_vec(),
                 carries: vec![],
             })),
+            policy: None,
         }
     }
 

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use ghpkg_retention::{
-    ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, PackageFacts, ReadStats, Rules,
-    Target, VersionFacts, needs_image_graph,
+    ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, PackageFacts, Policy, ReadStats,
+    Rules, Target, VersionFacts, needs_image_graph, policy_needs_image_graph,
 };
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 
@@ -64,10 +64,38 @@ impl PackageHandle {
         now: DateTime<Utc>,
         on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
     ) -> Result<PackageFacts> {
-        let mut facts = self.facts_reporting(on_event).await?;
         // Rules that do not validate are refused by the planner; read as if they could delete.
-        let needed = needs_image_graph(target, &facts, rules, now).unwrap_or(true);
-        if self.is_container() && needed {
+        let needed =
+            |facts: &PackageFacts| needs_image_graph(target, facts, rules, now).unwrap_or(true);
+        self.facts_and_graph_when(registry, needed, on_event).await
+    }
+
+    /// What planning `policy` for `target` at `now` needs of this package: as
+    /// [`facts_for_plan`](Self::facts_for_plan), with the graph when a delete rule of the policy
+    /// that selects the package could delete one of its versions.
+    pub async fn facts_for_policy(
+        &self,
+        registry: &Registry,
+        target: &Target,
+        policy: &Policy,
+        now: DateTime<Utc>,
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
+    ) -> Result<PackageFacts> {
+        let needed = |facts: &PackageFacts| {
+            policy_needs_image_graph(target, facts, policy, now).unwrap_or(true)
+        };
+        self.facts_and_graph_when(registry, needed, on_event).await
+    }
+
+    /// The facts, and the image graph of a container package when `needed` says so.
+    async fn facts_and_graph_when(
+        &self,
+        registry: &Registry,
+        needed: impl FnOnce(&PackageFacts) -> bool,
+        on_event: &(dyn Fn(PlanningEvent<'_>) + Send + Sync),
+    ) -> Result<PackageFacts> {
+        let mut facts = self.facts_reporting(on_event).await?;
+        if self.is_container() && needed(&facts) {
             facts.graph = Some(self.read_graph(registry, &facts.versions, on_event).await?);
         }
         Ok(facts)
