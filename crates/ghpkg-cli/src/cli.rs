@@ -538,7 +538,7 @@ pub struct VerifyArgs {
 }
 
 /// The ids of the rule flags, which a policy replaces.
-const RULE_FLAGS: [&str; 14] = [
+const RULE_FLAGS: [&str; 19] = [
     "keep",
     "order_by",
     "older_than",
@@ -551,6 +551,11 @@ const RULE_FLAGS: [&str; 14] = [
     "no_default_protect",
     "protect_version",
     "orphans",
+    "version_match",
+    "exclude_version",
+    "prerelease_only",
+    "keep_per_major",
+    "keep_per_minor",
     "max_deletions",
     "max_percent",
 ];
@@ -609,6 +614,29 @@ pub struct RuleArgs {
     #[arg(long)]
     pub orphans: bool,
 
+    /// Select only versions whose name matches PATTERN (glob, or `re:` regex; the version
+    /// string, or an image's digest); repeatable.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
+    pub version_match: Vec<TagPattern>,
+
+    /// Never select versions whose name matches PATTERN; repeatable.
+    #[arg(long, value_name = "PATTERN", value_parser = parse_pattern)]
+    pub exclude_version: Vec<TagPattern>,
+
+    /// Select only pre-releases, by the package type's version rules (npm semver, Maven,
+    /// NuGet, RubyGems; for images, their greatest semver tag). Names that are not versions
+    /// are never selected.
+    #[arg(long)]
+    pub prerelease_only: bool,
+
+    /// Keep the N greatest versions of each major version (by version order, not date).
+    #[arg(long, value_name = "N")]
+    pub keep_per_major: Option<usize>,
+
+    /// Keep the N greatest versions of each minor version (`1.2.*`).
+    #[arg(long, value_name = "N")]
+    pub keep_per_minor: Option<usize>,
+
     /// Refuse the plan when it deletes more than N versions in all.
     #[arg(long, value_name = "N")]
     pub max_deletions: Option<usize>,
@@ -660,6 +688,11 @@ impl RuleArgs {
             protected_tags,
             protected_versions: self.protect_version.clone(),
             orphans: self.orphans,
+            version_match: self.version_match.clone(),
+            exclude_versions: self.exclude_version.clone(),
+            prerelease_only: self.prerelease_only,
+            keep_per_major: self.keep_per_major,
+            keep_per_minor: self.keep_per_minor,
             max_deletions: self.max_deletions,
             max_percent: self.max_percent,
         }

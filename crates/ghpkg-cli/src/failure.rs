@@ -380,7 +380,9 @@ impl From<RulesError> for Failure {
         let message = match error {
             RulesError::NothingSelected => "say which versions to delete: give keep_newest \
                  (--keep), older_than (--older-than), include_tags (--include), tag_selection \
-                 (--tagged/--untagged) or orphans (--orphans)"
+                 (--tagged/--untagged), version_match (--version-match), prerelease_only \
+                 (--prerelease-only), keep_per_major/keep_per_minor (--keep-per-major, \
+                 --keep-per-minor) or orphans (--orphans)"
                 .to_string(),
             _ => error.to_string(),
         };
@@ -445,6 +447,9 @@ mod tests {
             "--older-than",
             "--include",
             "--tagged/--untagged",
+            "--version-match",
+            "--prerelease-only",
+            "--keep-per-major",
             "--orphans",
         ] {
             assert!(failure.message.contains(flag), "{}", failure.message);

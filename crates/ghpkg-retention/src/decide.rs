@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::ecosystem_version::{Ecosystem, EcosystemVersion};
 use crate::facts::{PackageFacts, Target, VersionFacts};
 use crate::graph::{EdgeKind, ManifestStatus, PackageGraph};
 use crate::image::attachment_subject;
@@ -28,6 +29,8 @@ pub(crate) struct Context<'a> {
     /// The rule's name in a policy; `None` for the flags (a policy of one unnamed rule).
     pub name: Option<&'a str>,
     pub action: RuleAction,
+    /// How the package type's version names order, when it has versions of its own.
+    pub ecosystem: Option<Ecosystem>,
 }
 
 impl<'a> Context<'a> {
@@ -39,6 +42,7 @@ impl<'a> Context<'a> {
             cutoff: rules.older_than.as_ref().map(|age| age.cutoff(now)),
             name: None,
             action: RuleAction::Delete,
+            ecosystem: Ecosystem::of(&target.package_type),
         }
     }
 
@@ -63,7 +67,8 @@ impl<'a> Context<'a> {
     /// Whether a keep rule keeps the candidate its own ranking gave `verdict`: every
     /// candidate without `keep_newest` or `newer_than`, else those they keep.
     fn keep_rule_keeps(&self, verdict: &Verdict) -> bool {
-        (self.rules.keep_newest.is_none() && self.rules.older_than.is_none())
+        let rules = self.rules;
+        (rules.keep_newest.is_none() && rules.older_than.is_none() && !rules.keep_per_line())
             || matches!(verdict, Verdict::Keep(..))
     }
 
@@ -221,6 +226,9 @@ struct Versions<'a> {
     facts: &'a [VersionFacts],
     user_tags: Vec<Vec<&'a str>>,
     keys: Vec<DateTime<Utc>>,
+    /// Each version read as a version of its ecosystem, when a rule needs it (else empty): its
+    /// name, or for an image its greatest semver tag.
+    releases: Vec<Option<EcosystemVersion>>,
 }
 
 impl Versions<'_> {
@@ -276,6 +284,7 @@ impl<'a> Versions<'a> {
                 .iter()
                 .map(|v| order_by.timestamp(v))
                 .collect(),
+            releases: Vec::new(),
         }
     }
 
@@ -285,7 +294,32 @@ impl<'a> Versions<'a> {
             facts: self.facts,
             user_tags: self.user_tags.clone(),
             keys: self.facts.iter().map(|v| order_by.timestamp(v)).collect(),
+            releases: self.releases.clone(),
         }
+    }
+
+    /// Reads every version as a version of `context`'s ecosystem, once, when a rule of
+    /// `contexts` needs it.
+    fn read_releases(&mut self, contexts: &[&Context<'_>]) {
+        let Some(context) = contexts.iter().find(|c| c.rules.reads_versions()) else {
+            return;
+        };
+        let Some(ecosystem) = context.ecosystem else {
+            self.releases = vec![None; self.facts.len()];
+            return;
+        };
+        self.releases = (0..self.facts.len())
+            .map(|i| {
+                if context.container {
+                    self.user_tags[i]
+                        .iter()
+                        .filter_map(|tag| ecosystem.parse(tag))
+                        .max()
+                } else {
+                    ecosystem.parse(&self.facts[i].name)
+                }
+            })
+            .collect();
     }
 }
 
@@ -299,21 +333,16 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
     if context.rules.orphans {
         return true;
     }
-    let versions = Versions::new(package, context.rules.order_by);
+    let mut versions = Versions::new(package, context.rules.order_by);
+    versions.read_releases(&[context]);
     let graph = PackageGraph::without_manifests();
-    let verdicts: Vec<TagVerdict> = (0..versions.len())
+    let tag_verdicts: Vec<TagVerdict> = (0..versions.len())
         .map(|i| tag_verdict(context, &versions, &graph, i))
         .collect();
-    let mut candidates: Vec<usize> = (0..versions.len())
-        .filter(|&i| verdicts[i].is_ranked())
-        .collect();
-    versions.newest_first(&mut candidates);
-    candidates.iter().enumerate().any(|(rank, &i)| {
-        matches!(verdicts[i], TagVerdict::Candidate)
-            && matches!(
-                candidate_verdict(context, 0, &versions, i, rank, candidates.len()),
-                Verdict::Delete(..)
-            )
+    let (_, verdicts) = rank(context, 0, &versions, &tag_verdicts);
+    (0..versions.len()).any(|i| {
+        matches!(tag_verdicts[i], TagVerdict::Candidate)
+            && matches!(verdicts[i], Verdict::Delete(..))
     })
 }
 
@@ -323,7 +352,8 @@ pub(crate) fn may_delete(context: &Context<'_>, package: &PackageFacts) -> bool 
 /// are made).
 pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -> PackageOutcome {
     let primary = contexts[0];
-    let versions = Versions::new(&package, primary.rules.order_by);
+    let mut versions = Versions::new(&package, primary.rules.order_by);
+    versions.read_releases(contexts);
     // A rule ordering by another timestamp ranks and dates with its own keys.
     let reordered: Vec<Option<Versions<'_>>> = contexts
         .iter()
@@ -613,10 +643,92 @@ fn protection(rules: &Rules, versions: &Versions<'_>, i: usize) -> Option<(Reaso
     })
 }
 
+/// The rules' selection of version `i` as if nothing were protected: the tag rules
+/// ([`tag_selection_verdict`]), then, for what they select, the version rules
+/// ([`version_verdict`]).
+fn selection_verdict(
+    context: &Context<'_>,
+    versions: &Versions<'_>,
+    graph: &PackageGraph,
+    i: usize,
+    as_root: bool,
+) -> TagVerdict {
+    match tag_selection_verdict(context, versions, graph, i, as_root) {
+        TagVerdict::Candidate => version_verdict(context, versions, i)
+            .map_or(TagVerdict::Candidate, |(code, why)| {
+                TagVerdict::Keep(code, why)
+            }),
+        verdict => verdict,
+    }
+}
+
+/// What the version rules say of a version the tag rules select: nothing when they select it
+/// too, else why they do not.
+fn version_verdict(
+    context: &Context<'_>,
+    versions: &Versions<'_>,
+    i: usize,
+) -> Option<(ReasonCode, Why)> {
+    let rules = context.rules;
+    let name = &versions.facts[i].name;
+    if let Some(pattern) = rules.exclude_versions.iter().find(|p| p.is_match(name)) {
+        return Some((
+            ReasonCode::ExcludedVersion,
+            Why::Text(format!(
+                "name `{name}` matches exclude_versions pattern `{pattern}`"
+            )),
+        ));
+    }
+    if !rules.version_match.is_empty() && !rules.version_match.iter().any(|p| p.is_match(name)) {
+        return Some((
+            ReasonCode::NotSelected,
+            Why::Text(format!(
+                "name `{name}` matches no version_match pattern ({})",
+                quoted(
+                    &rules
+                        .version_match
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                )
+            )),
+        ));
+    }
+    if !rules.reads_versions() {
+        return None;
+    }
+    let rule = if rules.prerelease_only {
+        "prerelease_only"
+    } else if rules.keep_per_major.is_some() {
+        "keep_per_major"
+    } else {
+        "keep_per_minor"
+    };
+    let Some(release) = versions.releases.get(i).and_then(Option::as_ref) else {
+        let ecosystem = context.ecosystem.map_or("known", Ecosystem::name);
+        let what = if context.container {
+            format!("no tag is a {ecosystem} version")
+        } else {
+            format!("`{name}` is not a {ecosystem} version")
+        };
+        return Some((
+            ReasonCode::NotSelected,
+            Why::Text(format!("{what}, so {rule} does not select it")),
+        ));
+    };
+    if rules.prerelease_only && !release.is_prerelease() {
+        return Some((
+            ReasonCode::NotSelected,
+            Why::Fixed("a release, and prerelease_only selects only pre-releases"),
+        ));
+    }
+    None
+}
+
 /// The tag rules' verdict on version `i` as if nothing were protected, except that a protected
 /// tag never makes a match partial: it is accounted for by the protection. `as_root` decides it
 /// as if nothing listed it or were referred to by it.
-fn selection_verdict(
+fn tag_selection_verdict(
     context: &Context<'_>,
     versions: &Versions<'_>,
     graph: &PackageGraph,
@@ -739,8 +851,8 @@ fn candidate_verdict(
     rule: usize,
     versions: &Versions<'_>,
     i: usize,
-    rank: usize,
-    total: usize,
+    (rank, total): (usize, usize),
+    lines: &Lines,
 ) -> Verdict {
     let rules = context.rules;
     let why = Why::Ranked {
@@ -751,6 +863,37 @@ fn candidate_verdict(
     if rules.keep_newest.is_some_and(|keep| rank < keep) {
         return Verdict::Keep(ReasonCode::NewestN, why);
     }
+    for (keep, place, code, line) in [
+        (
+            rules.keep_per_major,
+            lines.major.get(i),
+            ReasonCode::NewestPerMajor,
+            "major",
+        ),
+        (
+            rules.keep_per_minor,
+            lines.minor.get(i),
+            ReasonCode::NewestPerMinor,
+            "minor",
+        ),
+    ] {
+        if let (Some(keep), Some(&place)) = (keep, place)
+            && place < keep
+            && let Some(release) = versions.releases.get(i).and_then(Option::as_ref)
+        {
+            let which = match line {
+                "major" => release.major().to_string(),
+                _ => format!("{}.{}", release.major(), release.minor()),
+            };
+            return Verdict::Keep(
+                code,
+                Why::Text(format!(
+                    "the {} greatest selected version of {line} version {which} (keep_per_{line} {keep})",
+                    ordinal(place + 1)
+                )),
+            );
+        }
+    }
     if let Some(cutoff) = context.cutoff
         && rules.older_than.is_some()
     {
@@ -760,7 +903,7 @@ fn candidate_verdict(
             Verdict::Keep(ReasonCode::TooNew, why)
         };
     }
-    if rules.keep_newest.is_some() {
+    if rules.keep_newest.is_some() || rules.keep_per_line() {
         return Verdict::Delete(ReasonCode::BeyondNewestN, why);
     }
     if versions.user_tags[i].is_empty() {
@@ -789,9 +932,26 @@ fn ranked_detail(
 ) -> String {
     let rules = context.rules;
     let word = rules.order_by.word();
-    let beyond = |then: &str| match rules.keep_newest {
-        Some(keep) => format!("beyond keep_newest {keep} of {total} selected{then}"),
-        None => String::new(),
+    let beyond = |then: &str| {
+        let mut limits = Vec::new();
+        if let Some(keep) = rules.keep_newest {
+            limits.push(format!("keep_newest {keep} of {total} selected"));
+        }
+        if let Some(keep) = rules.keep_per_major {
+            limits.push(format!(
+                "the keep_per_major {keep} greatest of its major version"
+            ));
+        }
+        if let Some(keep) = rules.keep_per_minor {
+            limits.push(format!(
+                "the keep_per_minor {keep} greatest of its minor version"
+            ));
+        }
+        if limits.is_empty() {
+            String::new()
+        } else {
+            format!("beyond {}{then}", limits.join(" and "))
+        }
     };
     let against = || match (context.cutoff, &rules.older_than) {
         (Some(cutoff), Some(age)) => format!("the cut-off {} (older_than {age})", time(cutoff)),
@@ -822,6 +982,45 @@ fn ranked_detail(
     }
 }
 
+/// Each ranked version's place among the selected versions of its major and of its minor
+/// version, greatest first (empty without `keep_per_major` and `keep_per_minor`).
+#[derive(Default)]
+struct Lines {
+    major: Vec<usize>,
+    minor: Vec<usize>,
+}
+
+impl Lines {
+    fn of(rules: &Rules, versions: &Versions<'_>, candidates: &[usize]) -> Lines {
+        if !rules.keep_per_line() {
+            return Lines::default();
+        }
+        let places = |line: &dyn Fn(&EcosystemVersion) -> (u64, u64)| {
+            let mut groups: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+            for &i in candidates {
+                if let Some(release) = versions.releases.get(i).and_then(Option::as_ref) {
+                    groups.entry(line(release)).or_default().push(i);
+                }
+            }
+            let mut place = vec![usize::MAX; versions.len()];
+            for members in groups.values_mut() {
+                members.sort_by(|&a, &b| {
+                    (&versions.releases[b], versions.facts[b].id)
+                        .cmp(&(&versions.releases[a], versions.facts[a].id))
+                });
+                for (at, &i) in members.iter().enumerate() {
+                    place[i] = at;
+                }
+            }
+            place
+        };
+        Lines {
+            major: places(&|release| (release.major(), 0)),
+            minor: places(&|release| (release.major(), release.minor())),
+        }
+    }
+}
+
 /// The ranked versions, newest first, and every version's own verdict: `keep_newest` and
 /// `older_than` decide the ranked ones.
 fn rank(
@@ -838,15 +1037,21 @@ fn rank(
     for (position, &i) in candidates.iter().enumerate() {
         rank[i] = position;
     }
+    let lines = Lines::of(context.rules, versions, &candidates);
     let verdicts = tag_verdicts
         .iter()
         .enumerate()
         .map(|(i, verdict)| match verdict {
             TagVerdict::Keep(code, why) => Verdict::Keep(*code, why.clone()),
             TagVerdict::Follow => Verdict::Follow,
-            TagVerdict::Candidate => {
-                candidate_verdict(context, rule, versions, i, rank[i], candidates.len())
-            }
+            TagVerdict::Candidate => candidate_verdict(
+                context,
+                rule,
+                versions,
+                i,
+                (rank[i], candidates.len()),
+                &lines,
+            ),
             TagVerdict::ProtectedCandidate(code, detail) => Verdict::Keep(
                 *code,
                 Why::Text(protected_candidate_detail(
@@ -933,7 +1138,7 @@ fn selection_notes(
     if candidates.is_empty() {
         note(
             NoteKind::SelectedNothing,
-            "the tag rules select no version".to_owned(),
+            "the rules select no version".to_owned(),
         );
         return;
     }

@@ -17,7 +17,6 @@ const LONGEST_NAME: usize = 256;
 
 /// Which ordering a package type's version names follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) enum Ecosystem {
     /// Semantic Versioning 2.0.0, as the `semver` crate parses it (npm, and container tags).
     ///
@@ -84,7 +83,6 @@ pub(crate) enum Ecosystem {
     RubyGems,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl Ecosystem {
     /// From GitHub's package type string: `npm` → Semver, `maven` → Maven, `nuget` → NuGet,
     /// `rubygems` → RubyGems, `container`/`docker` → Semver (applied to tags). Case-insensitive.
@@ -134,7 +132,6 @@ impl Ecosystem {
 /// of different ecosystems are never equal; they order Semver < Maven < NuGet < RubyGems, an
 /// arbitrary order that only keeps `Ord` total.
 #[derive(Clone, Debug)]
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct EcosystemVersion {
     /// The first number.
     major: u64,
@@ -146,7 +143,6 @@ pub(crate) struct EcosystemVersion {
     key: Key,
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 impl EcosystemVersion {
     /// The major version: the first number.
     pub(crate) fn major(&self) -> u64 {

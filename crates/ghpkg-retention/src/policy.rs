@@ -132,6 +132,23 @@ pub struct PolicyRule {
     /// Delete rules only: also delete orphans (untagged images whose subject is gone).
     #[serde(default)]
     pub orphans: bool,
+    /// Select only versions whose name matches one of these (globs, or `re:` regexes).
+    #[serde(default)]
+    pub version_match: Vec<TagPattern>,
+    /// Never select a version whose name matches one of these.
+    #[serde(default)]
+    pub exclude_versions: Vec<TagPattern>,
+    /// Select only pre-releases, by the package type's version rules (for images, their
+    /// greatest semver tag). Names that are not versions are never selected.
+    #[serde(default)]
+    pub prerelease_only: bool,
+    /// A delete rule spares the N greatest versions of each major version; a keep rule keeps
+    /// them. Names that are not versions are never selected.
+    #[serde(default)]
+    pub keep_per_major: Option<usize>,
+    /// As `keep_per_major`, for each minor version (`1.2.*`).
+    #[serde(default)]
+    pub keep_per_minor: Option<usize>,
 }
 
 impl PolicyRule {
@@ -155,6 +172,11 @@ impl PolicyRule {
             protected_tags: policy.protected_tags.clone(),
             protected_versions: policy.protected_versions.clone(),
             orphans: self.orphans,
+            version_match: self.version_match.clone(),
+            exclude_versions: self.exclude_versions.clone(),
+            prerelease_only: self.prerelease_only,
+            keep_per_major: self.keep_per_major,
+            keep_per_minor: self.keep_per_minor,
             max_deletions: None,
             max_percent: None,
         }
@@ -200,7 +222,9 @@ impl PolicyRule {
                 });
             }
         }
-        if self.keep_newest == Some(0) && self.action == RuleAction::Keep {
+        if self.action == RuleAction::Keep
+            && [self.keep_newest, self.keep_per_major, self.keep_per_minor].contains(&Some(0))
+        {
             return Some(RuleProblem::KeepsNothing);
         }
         let mut rules = self.rules(&Policy::default());
@@ -235,6 +259,11 @@ impl Policy {
                 newer_than: None,
                 order_by: rules.order_by,
                 orphans: rules.orphans,
+                version_match: rules.version_match.clone(),
+                exclude_versions: rules.exclude_versions.clone(),
+                prerelease_only: rules.prerelease_only,
+                keep_per_major: rules.keep_per_major,
+                keep_per_minor: rules.keep_per_minor,
             }],
         }
     }
@@ -348,8 +377,8 @@ pub enum RuleProblem {
     /// `orphans` on a keep rule.
     #[error("`orphans` deletes orphans, so it belongs to a delete rule")]
     KeepOrphans,
-    /// `keep_newest = 0` on a keep rule.
-    #[error("`keep_newest = 0` keeps nothing: drop the rule or keep at least one")]
+    /// `keep_newest`, `keep_per_major` or `keep_per_minor` of 0 on a keep rule.
+    #[error("a keep rule that keeps 0 keeps nothing: drop the rule or keep at least one")]
     KeepsNothing,
     /// The same pattern in `packages` and `exclude_packages`.
     #[error(

@@ -80,10 +80,13 @@ reason_codes! {
     /// | `keep:protected-version` | Its id or digest is listed in `protected_versions`. |
     /// | `keep:protected-tag` | One of its tags matches `protected_tags`. |
     /// | `keep:kept-by-rule` | A keep rule of the policy selects it; keep wins over delete. |
-    /// | `keep:not-selected` | The rules do not select it: wrong tag state, no tag matches `include_tags`, or only orphans are selected. |
+    /// | `keep:not-selected` | The rules do not select it: wrong tag state, no tag matches `include_tags`, no `version_match` matches its name, its name is not a version where a version rule needs one, or only orphans are selected. |
     /// | `keep:excluded-tag` | One of its tags matches `exclude_tags`. |
+    /// | `keep:excluded-version` | Its name matches `exclude_versions`. |
     /// | `keep:partial-tag-match` | Some of its tags are selected and some are not; a version is deleted only when all its tags are. |
     /// | `keep:newest-n` | It is one of the `keep_newest` newest selected versions. |
+    /// | `keep:newest-per-major` | It is one of the `keep_per_major` greatest selected versions of its major version. |
+    /// | `keep:newest-per-minor` | It is one of the `keep_per_minor` greatest selected versions of its minor version. |
     /// | `keep:too-new` | It is selected but not older than `older_than`. |
     /// | `keep:child-of-kept` | A kept index lists it. |
     /// | `keep:referrer-of-kept` | It refers to a kept version (signature, attestation, SBOM, referrer). |
@@ -93,7 +96,7 @@ reason_codes! {
     /// | `keep:incomplete-listing` | The rules would delete it, but the package's versions changed while they were listed, so the listing may have missed some and nothing in the package is deleted. |
     /// | `keep:graph-not-read` | The rules would delete it, but it is a container package whose manifests were not read, so nothing in it is deleted. |
     /// | `delete:older-than` | It is selected, beyond `keep_newest`, and older than `older_than`. |
-    /// | `delete:beyond-newest-n` | It is selected and not one of the `keep_newest` newest (no age rule). |
+    /// | `delete:beyond-newest-n` | It is selected and not one of the `keep_newest` newest, nor of the `keep_per_major` or `keep_per_minor` greatest of its line (no age rule). |
     /// | `delete:tag-match` | It is tagged and every tag is selected (no keep or age rule). |
     /// | `delete:untagged` | It is untagged and untagged versions are selected (no keep or age rule). |
     /// | `delete:orphan` | It is an orphan and `orphans` is on. |
@@ -106,16 +109,23 @@ reason_codes! {
         ProtectedTag => "keep:protected-tag", Keep;
         /// A keep rule of the policy selects it; keep wins over delete.
         KeptByRule => "keep:kept-by-rule", Keep;
-        /// The rules do not select it: wrong tag state, no tag matches `include_tags`, or only
-        /// orphans are selected.
+        /// The rules do not select it: wrong tag state, no tag matches `include_tags`, no
+        /// `version_match` matches its name, its name is not a version where a version rule
+        /// needs one, or only orphans are selected.
         NotSelected => "keep:not-selected", Keep;
         /// One of its tags matches `exclude_tags`.
         ExcludedTag => "keep:excluded-tag", Keep;
+        /// Its name matches `exclude_versions`.
+        ExcludedVersion => "keep:excluded-version", Keep;
         /// Some of its tags are selected and some are not; a version is deleted only when all its
         /// tags are.
         PartialTagMatch => "keep:partial-tag-match", Keep;
         /// It is one of the `keep_newest` newest selected versions.
         NewestN => "keep:newest-n", Keep;
+        /// It is one of the `keep_per_major` greatest selected versions of its major version.
+        NewestPerMajor => "keep:newest-per-major", Keep;
+        /// It is one of the `keep_per_minor` greatest selected versions of its minor version.
+        NewestPerMinor => "keep:newest-per-minor", Keep;
         /// It is selected but not older than `older_than`.
         TooNew => "keep:too-new", Keep;
         /// A kept index lists it.
@@ -139,7 +149,8 @@ reason_codes! {
         GraphNotRead => "keep:graph-not-read", Keep;
         /// It is selected, beyond `keep_newest`, and older than `older_than`.
         OlderThan => "delete:older-than", Delete;
-        /// It is selected and not one of the `keep_newest` newest (no age rule).
+        /// It is selected and not one of the `keep_newest` newest, nor of the `keep_per_major`
+        /// or `keep_per_minor` greatest of its line (no age rule).
         BeyondNewestN => "delete:beyond-newest-n", Delete;
         /// It is tagged and every tag is selected (no keep or age rule).
         TagMatch => "delete:tag-match", Delete;

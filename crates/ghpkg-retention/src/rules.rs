@@ -35,6 +35,25 @@ pub struct Rules {
     pub protected_versions: Vec<String>,
     /// Also delete orphans: untagged roots whose subject is not in the package.
     pub orphans: bool,
+    /// Select only versions whose name matches one of these (globs, or `re:` regexes, matched
+    /// against the whole name: the version string, or the digest of an image).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub version_match: Vec<TagPattern>,
+    /// Never select a version whose name matches one of these.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude_versions: Vec<TagPattern>,
+    /// Select only pre-releases, by the package type's own version rules (npm semver, Maven,
+    /// NuGet, RubyGems; for images, their greatest semver tag). Names that are not versions
+    /// are never selected.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub prerelease_only: bool,
+    /// Keep the N greatest versions of each major version (by the package type's version
+    /// order). Names that are not versions are never selected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_per_major: Option<usize>,
+    /// Keep the N greatest versions of each minor version (`1.2.*`), as `keep_per_major`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_per_minor: Option<usize>,
     /// Refuse the plan when it deletes more versions than this in all.
     pub max_deletions: Option<usize>,
     /// Refuse the plan when it deletes more than this percentage of a package's versions.
@@ -53,6 +72,11 @@ impl Default for Rules {
             protected_tags: vec![TagPattern::parse("latest").expect("`latest` is a valid glob")],
             protected_versions: Vec::new(),
             orphans: false,
+            version_match: Vec::new(),
+            exclude_versions: Vec::new(),
+            prerelease_only: false,
+            keep_per_major: None,
+            keep_per_minor: None,
             max_deletions: None,
             max_percent: None,
         }
@@ -123,13 +147,28 @@ impl Rules {
             || self.older_than.is_some()
             || !self.include_tags.is_empty()
             || self.tag_selection.is_some()
+            || !self.version_match.is_empty()
+            || self.prerelease_only
+            || self.keep_per_line()
+    }
+
+    /// Whether `keep_per_major` or `keep_per_minor` is given.
+    pub(crate) fn keep_per_line(&self) -> bool {
+        self.keep_per_major.is_some() || self.keep_per_minor.is_some()
+    }
+
+    /// Whether a rule needs the versions' names read as versions.
+    pub(crate) fn reads_versions(&self) -> bool {
+        self.prerelease_only || self.keep_per_line()
     }
 
     /// Refuses rule sets that select nothing by design or contradict themselves.
     ///
-    /// - At least one of `keep_newest`, `older_than`, `include_tags`, `tag_selection` or
-    ///   `orphans` must be given ("say which versions to delete"). `exclude_tags`,
+    /// - At least one of `keep_newest`, `older_than`, `include_tags`, `tag_selection`,
+    ///   `version_match`, `prerelease_only`, `keep_per_major`, `keep_per_minor` or `orphans`
+    ///   must be given ("say which versions to delete"). `exclude_tags`, `exclude_versions`,
     ///   `protected_*` and budgets only narrow a selection.
+    /// - The same pattern in `version_match` and `exclude_versions`.
     /// - `tag_selection: untagged` with `include_tags` or `exclude_tags` (those look at tags).
     /// - The same pattern in `include_tags` and in `exclude_tags` or `protected_tags`.
     /// - A `protected_versions` entry that is empty, `0`, padded with spaces, or a truncated
@@ -164,6 +203,15 @@ impl Rules {
                     pattern: pattern.to_string(),
                 });
             }
+        }
+        if let Some(pattern) = self
+            .version_match
+            .iter()
+            .find(|pattern| self.exclude_versions.contains(pattern))
+        {
+            return Err(RulesError::VersionIncludedAndExcluded {
+                pattern: pattern.to_string(),
+            });
         }
         for value in &self.protected_versions {
             if let Some(problem) = protected_version_problem(value) {
@@ -225,9 +273,17 @@ fn protected_version_problem(value: &str) -> Option<&'static str> {
 pub enum RulesError {
     /// No rule says which versions to delete.
     #[error(
-        "say which versions to delete: give keep_newest, older_than, include_tags, tag_selection or orphans"
+        "say which versions to delete: give keep_newest, older_than, include_tags, tag_selection, version_match, prerelease_only, keep_per_major, keep_per_minor or orphans"
     )]
     NothingSelected,
+    /// The same pattern selects and excludes version names.
+    #[error(
+        "pattern `{pattern}` is in both version_match and exclude_versions, so it selects nothing: keep it in one"
+    )]
+    VersionIncludedAndExcluded {
+        /// The pattern.
+        pattern: String,
+    },
     /// Tag patterns together with `tag_selection: untagged`, where they could never match.
     #[error(
         "{rule} pattern `{pattern}` looks at tags, but tag_selection is untagged: drop the pattern or select tagged versions"
@@ -279,6 +335,7 @@ impl RulesError {
             RulesError::NothingSelected => None,
             RulesError::TagPatternsWithUntagged { rule, .. } => Some(rule),
             RulesError::IncludedAndExcluded { .. } => Some("exclude_tags"),
+            RulesError::VersionIncludedAndExcluded { .. } => Some("exclude_versions"),
             RulesError::IncludedAndProtected { .. } => Some("include_tags"),
             RulesError::BadProtectedVersion { .. } => Some("protected_versions"),
             RulesError::BadMaxPercent { .. } => Some("max_percent"),

@@ -30,6 +30,11 @@ fn rule(
         newer_than: None,
         order_by: Default::default(),
         orphans: false,
+        version_match: Vec::new(),
+        exclude_versions: Vec::new(),
+        prerelease_only: false,
+        keep_per_major: None,
+        keep_per_minor: None,
     };
     change(&mut rule);
     rule

@@ -54,8 +54,7 @@ fn arb_rules(max_id: u64) -> impl Strategy<Value = Rules> {
                 protected_tags: patterns(&protected),
                 protected_versions,
                 orphans,
-                max_deletions: None,
-                max_percent: None,
+                ..Rules::default()
             },
         )
         .prop_filter("rules that validate", |rules| rules.validate().is_ok())

@@ -556,7 +556,7 @@ fn rules_that_select_nothing_say_so() {
         "{messages:?}"
     );
     assert!(
-        messages.contains(&"the tag rules select no version".to_owned()),
+        messages.contains(&"the rules select no version".to_owned()),
         "{messages:?}"
     );
     assert!(
@@ -679,4 +679,144 @@ fn the_summary_counts_decisions_and_reasons() {
     assert_eq!(plan.summary.by_reason[&ReasonCode::OlderThan], 2);
     assert_eq!(plan.summary.by_reason[&ReasonCode::TooNew], 1);
     assert_eq!(plan.summary.by_reason.len(), 2);
+}
+
+/// An npm package with these version names, the first the oldest, a day apart.
+fn npm_versions(names: &[&str]) -> ghpkg_retention::PackageFacts {
+    let mut package = Package::plain("lib").build();
+    let count = names.len() as i64;
+    for (at, name) in names.iter().enumerate() {
+        let id = at as u64 + 1;
+        package.versions.push(ghpkg_retention::VersionFacts {
+            id,
+            name: (*name).to_owned(),
+            tags: vec![],
+            created_at: days_ago(count - at as i64),
+            updated_at: days_ago(count - at as i64),
+        });
+    }
+    package
+}
+
+#[test]
+fn version_match_and_exclude_versions_look_at_names() {
+    let package = npm_versions(&["1.0.0", "1.1.0", "2.0.0-rc.1", "2.0.0"]);
+    let plan = plan_ok(
+        &npm(),
+        vec![package],
+        &rules(|r| {
+            r.version_match = patterns(&["1.*", "re:2\\.0\\.0-.*"]);
+            r.exclude_versions = patterns(&["1.1.0"]);
+        }),
+    );
+    assert_eq!(deleted(&plan), [1, 3]);
+    assert_eq!(reason(&plan, 2), ReasonCode::ExcludedVersion);
+    assert_eq!(reason(&plan, 4), ReasonCode::NotSelected);
+    assert!(detail(&plan, 4).contains("matches no version_match pattern"));
+}
+
+#[test]
+fn prerelease_only_selects_pre_releases_and_never_names_that_are_not_versions() {
+    let package = npm_versions(&["1.0.0-beta.1", "1.0.0", "nightly", "1.1.0-rc.1", "1.1.0"]);
+    let plan = plan_ok(&npm(), vec![package], &rules(|r| r.prerelease_only = true));
+    assert_eq!(deleted(&plan), [1, 4]);
+    assert_eq!(reason(&plan, 2), ReasonCode::NotSelected);
+    assert!(detail(&plan, 2).contains("a release"));
+    assert_eq!(reason(&plan, 3), ReasonCode::NotSelected);
+    assert_eq!(
+        detail(&plan, 3),
+        "`nightly` is not a semver version, so prerelease_only does not select it"
+    );
+}
+
+#[test]
+fn keep_per_major_and_minor_keep_the_greatest_of_each_line() {
+    // Published out of order: 1.2.1 last. The greatest by version, not by date, are kept.
+    let package = npm_versions(&["1.0.0", "1.1.0", "2.0.0", "1.2.0", "2.1.0", "1.2.1"]);
+    let per_major = plan_ok(
+        &npm(),
+        vec![package.clone()],
+        &rules(|r| r.keep_per_major = Some(1)),
+    );
+    assert_eq!(reason(&per_major, 6), ReasonCode::NewestPerMajor);
+    assert_eq!(reason(&per_major, 5), ReasonCode::NewestPerMajor);
+    assert!(detail(&per_major, 6).contains("1st greatest selected version of major version 1"));
+    assert_eq!(deleted(&per_major), [1, 2, 3, 4]);
+    assert_eq!(reason(&per_major, 1), ReasonCode::BeyondNewestN);
+    assert!(detail(&per_major, 1).contains("keep_per_major 1 greatest of its major version"));
+    let per_minor = plan_ok(
+        &npm(),
+        vec![package],
+        &rules(|r| {
+            r.keep_per_minor = Some(1);
+            r.older_than = age("2d");
+        }),
+    );
+    // Each minor line keeps its greatest; of the rest, only what is older than 2 days goes.
+    assert_eq!(reason(&per_minor, 4), ReasonCode::OlderThan);
+    assert_eq!(reason(&per_minor, 6), ReasonCode::NewestPerMinor);
+    assert_eq!(deleted(&per_minor), [4]);
+}
+
+#[test]
+fn maven_nuget_and_rubygems_versions_order_by_their_own_rules() {
+    let target = |package_type: &str| ghpkg_retention::Target {
+        package_type: package_type.into(),
+        ..npm()
+    };
+    let cases: [(&str, &[&str], u64); 3] = [
+        ("maven", &["1.0-SNAPSHOT", "1.0", "1.0-sp1", "1.0-rc1"], 3),
+        ("nuget", &["1.0.0.1", "1.0.0", "1.0.0-ALPHA"], 1),
+        ("rubygems", &["1.0.a", "1.0", "0.9"], 2),
+    ];
+    for (package_type, names, greatest) in cases {
+        let plan = plan_ok(
+            &target(package_type),
+            vec![npm_versions(names)],
+            &rules(|r| r.keep_per_major = Some(1)),
+        );
+        let kept_by_line: Vec<u64> = plan
+            .packages
+            .iter()
+            .flat_map(|p| &p.decisions)
+            .filter(|d| d.reason == ReasonCode::NewestPerMajor)
+            .map(|d| d.id)
+            .collect();
+        assert!(
+            kept_by_line.contains(&greatest),
+            "{package_type}: {kept_by_line:?}"
+        );
+    }
+}
+
+#[test]
+fn image_versions_are_read_from_their_semver_tags() {
+    let package = Package::container("web/app")
+        .image(1, &["v1.0.0"], 30)
+        .image(2, &["v1.1.0-rc.1"], 20)
+        .image(3, &["v1.1.0"], 10)
+        .image(4, &["main"], 5)
+        .image(5, &["v2.0.0"], 1)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| r.prerelease_only = true),
+    );
+    assert_eq!(deleted(&plan), [2]);
+    assert!(detail(&plan, 4).contains("no tag is a semver version"));
+}
+
+#[test]
+fn version_match_and_exclude_versions_may_not_share_a_pattern() {
+    let both = rules(|r| {
+        r.version_match = patterns(&["1.*"]);
+        r.exclude_versions = patterns(&["1.*"]);
+    });
+    assert_eq!(
+        both.validate(),
+        Err(RulesError::VersionIncludedAndExcluded {
+            pattern: "1.*".into()
+        })
+    );
 }

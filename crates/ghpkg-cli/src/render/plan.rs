@@ -118,6 +118,24 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
     if rules.orphans {
         parts.push("orphans".to_string());
     }
+    if !rules.version_match.is_empty() {
+        parts.push(format!("versions named {}", patterns(&rules.version_match)));
+    }
+    if !rules.exclude_versions.is_empty() {
+        parts.push(format!(
+            "not versions named {}",
+            patterns(&rules.exclude_versions)
+        ));
+    }
+    if rules.prerelease_only {
+        parts.push("pre-releases only".to_string());
+    }
+    if let Some(keep) = rules.keep_per_major {
+        parts.push(format!("keep the greatest {keep} of each major version"));
+    }
+    if let Some(keep) = rules.keep_per_minor {
+        parts.push(format!("keep the greatest {keep} of each minor version"));
+    }
     parts.push(shared_rules(rules));
     parts.join("; ")
 }

@@ -229,3 +229,52 @@ fn explain_shows_each_rule_alone_then_together() {
     );
     assert!(text.contains("keep:kept-by-rule [rule releases]"), "{text}");
 }
+
+#[test]
+fn the_version_flags_and_the_policy_keys_plan_alike() {
+    let plan_of = |output: std::process::Output| {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let result = json_of(&output, "prune.schema.json");
+        let decisions: Vec<(u64, String)> = result["plan"]["packages"][0]["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["id"].as_u64().unwrap(),
+                    d["reason"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        decisions
+    };
+    let flags = ghpkg(&["--demo", "--now", NOW, "--json", "prune", "npm", "left-pad"])
+        .args(["--keep-per-major", "1", "--exclude-version", "1.0.*"])
+        .output()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ghpkg.toml");
+    std::fs::write(
+        &path,
+        "[[rules]]\nname = \"npm\"\naction = \"delete\"\ntype = \"npm\"\npackages = [\"left-pad\"]\nkeep_per_major = 1\nexclude_versions = [\"1.0.*\"]\n",
+    )
+    .unwrap();
+    let policy = ghpkg(&["--demo", "--now", NOW, "--json", "prune", "--policy"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let flags = plan_of(flags);
+    assert_eq!(
+        flags,
+        [
+            (400003, "keep:newest-per-major".to_owned()),
+            (400002, "delete:beyond-newest-n".to_owned()),
+            (400001, "keep:excluded-version".to_owned()),
+        ]
+    );
+    assert_eq!(flags, plan_of(policy));
+}
