@@ -103,3 +103,30 @@ fn every_reason_code_is_asserted_by_a_test() {
         );
     }
 }
+
+/// The policies of a Markdown file: its TOML blocks with rules.
+fn toml_blocks(markdown: &str) -> Vec<&str> {
+    markdown
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next())
+        .filter(|block| block.contains("[[rules]]"))
+        .collect()
+}
+
+#[test]
+fn every_policy_in_the_docs_is_valid() {
+    let docs = [
+        ("README.md", include_str!("../../../README.md")),
+        ("docs/MIGRATION.md", include_str!("../../../docs/MIGRATION.md")),
+    ];
+    for (file, text) in docs {
+        let blocks = toml_blocks(text);
+        assert!(!blocks.is_empty(), "{file} has no policy example");
+        for block in blocks {
+            if let Err(error) = Policy::from_toml(block) {
+                panic!("a policy in {file} is refused: {error}\n{block}");
+            }
+        }
+    }
+}
