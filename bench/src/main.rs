@@ -7,6 +7,7 @@
 //! - `ghpkg-bench run --mock PATH --ghpkg PATH --out DIR`: all scenarios (`--ghpkg`: the
 //!   release binary, for the Action's scenario).
 //! - `ghpkg-bench emulator-scale --mock PATH`: scenario 10 alone.
+//! - `ghpkg-bench policy-scale --mock PATH --ghpkg PATH [--out DIR]`: scenario 11 alone.
 //! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
 //!   CPU time and peak memory), so that its figures are the client's alone.
 //! - `ghpkg-bench probe-prune …`: scenario 4's child (a dry-run prune, its CPU time).
@@ -14,6 +15,7 @@
 mod action;
 mod emulator;
 mod emulator_scale;
+mod policy_scale;
 mod report;
 mod retention;
 mod scale;
@@ -49,6 +51,25 @@ fn main() -> ExitCode {
             }),
             None => Err(anyhow::anyhow!("emulator-scale needs --mock PATH")),
         },
+        Some("policy-scale") => {
+            let out =
+                flag(&args, "--out").map_or_else(|| PathBuf::from("target/bench"), PathBuf::from);
+            match (flag(&args, "--mock"), flag(&args, "--ghpkg")) {
+                (Some(mock), Some(ghpkg)) => runtime.block_on(async {
+                    let figures = policy_scale::run(
+                        std::path::Path::new(&mock),
+                        std::path::Path::new(&ghpkg),
+                        &out,
+                    )
+                    .await?;
+                    report::print_table(&figures);
+                    Ok(())
+                }),
+                _ => Err(anyhow::anyhow!(
+                    "policy-scale needs --mock PATH and --ghpkg PATH"
+                )),
+            }
+        }
         Some("probe") => runtime.block_on(scenarios::probe(&args)),
         Some("probe-prune") => runtime.block_on(retention::probe_prune(&args)),
         _ => Err(anyhow::anyhow!(

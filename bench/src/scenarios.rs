@@ -15,7 +15,7 @@ use crate::flag;
 use crate::report::{Figure, print_table};
 
 /// Latency the emulator adds to every answer.
-const LATENCY: Duration = Duration::from_millis(40);
+pub(crate) const LATENCY: Duration = Duration::from_millis(40);
 /// How many times shorter the emulator's and the client's rate-limit windows are than GitHub's.
 pub(crate) const TIME_SCALE: f64 = 10.0;
 /// Versions listed in scenarios 1 and 3.
@@ -203,6 +203,8 @@ pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
     figures.extend(crate::scale::npm_dry_run(&emulator, ghpkg).await?);
     drop(emulator);
     figures.extend(crate::emulator_scale::run(mock).await?);
+    // Scenario 11 starts its own emulators, one per measured run.
+    figures.extend(crate::policy_scale::run(mock, ghpkg, out).await?);
 
     println!();
     print_table(&figures);

@@ -456,6 +456,42 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
                 }
             }
         }
+        // Likewise a version a keep rule keeps that is not a root: once everything it belongs
+        // to is deleted it is a root, so the other rules rank it as the root it will be.
+        for i in 0..versions.len() {
+            let outcome = &outcomes[i];
+            let Some(keeper) = outcome.decider.rule.map(usize::from) else {
+                continue;
+            };
+            let kept_alone = outcome.reason == ReasonCode::KeptByRule
+                && !graph.is_root(i)
+                && graph
+                    .parents(i)
+                    .iter()
+                    .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete);
+            if !kept_alone {
+                continue;
+            }
+            let keeper_name = contexts[keeper].name.unwrap_or_default();
+            for (r, context) in contexts.iter().enumerate() {
+                if r == keeper
+                    || tag_verdicts[r][i].is_ranked()
+                    || !matches!(
+                        selection_verdict(context, &versions, &graph, i, true),
+                        TagVerdict::Candidate
+                    )
+                {
+                    continue;
+                }
+                tag_verdicts[r][i] = TagVerdict::ProtectedCandidate(
+                    ReasonCode::KeptByRule,
+                    format!(
+                        "rule `{keeper_name}` keeps it; everything it belongs to is deleted, so it stands alone"
+                    ),
+                );
+                alone = true;
+            }
+        }
         if !alone {
             break (ranked, combined, outcomes);
         }
@@ -1181,9 +1217,10 @@ fn selection_notes(
 /// lets it follow its parents, then the first delete rule's reason to keep it. With one delete
 /// rule (the flags), its own verdicts.
 ///
-/// A keep rule keeps the roots it selects (those its `keep_newest` or `newer_than` keep, when
-/// given), and every tagged version whose tags it selects that is not a root: a tag the rule
-/// names is never deleted with the index that lists it.
+/// A keep rule keeps the roots it selects (those its `keep_newest`, `keep_per_*` or `newer_than`
+/// keep, when given), and, when it has none of those, every tagged version whose tags it
+/// selects that is not a root: a tag the rule names is never deleted with the index that lists
+/// it.
 fn combine(
     contexts: &[&Context<'_>],
     versions: &Versions<'_>,
@@ -1211,7 +1248,10 @@ fn combine(
                     RuleAction::Keep => {
                         let keeps = match tag_verdicts[r][i] {
                             TagVerdict::Candidate => context.keep_rule_keeps(verdict),
-                            TagVerdict::Follow => !versions.user_tags[i].is_empty(),
+                            TagVerdict::Follow => {
+                                !versions.user_tags[i].is_empty()
+                                    && context.keep_rule_keeps(&Verdict::Follow)
+                            }
                             _ => false,
                         };
                         if keep_rule.is_none() && keeps {

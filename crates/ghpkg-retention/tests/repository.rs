@@ -118,7 +118,10 @@ fn toml_blocks(markdown: &str) -> Vec<&str> {
 fn every_policy_in_the_docs_is_valid() {
     let docs = [
         ("README.md", include_str!("../../../README.md")),
-        ("docs/MIGRATION.md", include_str!("../../../docs/MIGRATION.md")),
+        (
+            "docs/MIGRATION.md",
+            include_str!("../../../docs/MIGRATION.md"),
+        ),
     ];
     for (file, text) in docs {
         let blocks = toml_blocks(text);
