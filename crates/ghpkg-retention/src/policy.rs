@@ -228,6 +228,23 @@ impl PolicyRule {
             return Some(RuleProblem::KeepsNothing);
         }
         let mut rules = self.rules(&Policy::default());
+        let keeps_everything = self.packages.is_empty()
+            && self.exclude_packages.is_empty()
+            && matches!(rules.tag_selection, None | Some(TagSelection::Both))
+            && Rules {
+                tag_selection: None,
+                orphans: false,
+                ..rules.clone()
+            } == Rules {
+                protected_tags: rules.protected_tags.clone(),
+                order_by: rules.order_by,
+                ..Rules::default()
+            };
+        if self.action == RuleAction::Keep && keeps_everything {
+            return Some(RuleProblem::KeepsEverything {
+                package_type: self.package_type.clone(),
+            });
+        }
         if self.action == RuleAction::Keep {
             // A keep rule may select by tags alone: it keeps all it selects.
             rules.tag_selection = Some(rules.effective_tag_selection());
@@ -380,6 +397,15 @@ pub enum RuleProblem {
     /// `keep_newest`, `keep_per_major` or `keep_per_minor` of 0 on a keep rule.
     #[error("a keep rule that keeps 0 keeps nothing: drop the rule or keep at least one")]
     KeepsNothing,
+    /// A keep rule that selects every version of every package of its type, so that no rule
+    /// could delete one.
+    #[error(
+        "it keeps every version of every {package_type} package, so no rule can delete one: narrow it (packages, include_tags, version_match, keep_newest, …) or drop it"
+    )]
+    KeepsEverything {
+        /// The rule's package type.
+        package_type: String,
+    },
     /// The same pattern in `packages` and `exclude_packages`.
     #[error(
         "package pattern `{pattern}` is in both packages and exclude_packages, so it selects nothing: keep it in one"
@@ -401,6 +427,7 @@ impl RuleProblem {
             RuleProblem::NoType | RuleProblem::UnknownType { .. } => Some("type"),
             RuleProblem::WrongAge { key, .. } => Some(key),
             RuleProblem::KeepOrphans => Some("orphans"),
+            RuleProblem::KeepsEverything { .. } => None,
             RuleProblem::KeepsNothing => Some("keep_newest"),
             RuleProblem::PackageIncludedAndExcluded { .. } => Some("exclude_packages"),
             RuleProblem::Versions(error) => error.key(),
@@ -478,6 +505,29 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(policy.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_keep_rule_that_keeps_everything_is_refused() {
+        let mut keep = rule("all", RuleAction::Keep);
+        keep.keep_newest = None;
+        let policy = Policy {
+            rules: vec![rule("trim", RuleAction::Delete), keep.clone()],
+            ..Policy::default()
+        };
+        let error = policy.validate().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("keeps every version of every container package"),
+            "{error}"
+        );
+        keep.packages = vec!["web/*".parse().unwrap()];
+        let narrowed = Policy {
+            rules: vec![keep],
+            ..Policy::default()
+        };
+        assert_eq!(narrowed.validate(), Ok(()));
     }
 
     #[test]

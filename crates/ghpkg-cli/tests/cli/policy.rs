@@ -77,6 +77,16 @@ fn a_rule_that_selects_nothing_is_shown_at_its_table() {
 }
 
 #[test]
+fn a_keep_rule_that_keeps_everything_is_shown_at_its_table() {
+    let text = format!(
+        "{RULE}keep_newest = 2\n\n[[rules]]\nname = \"all\"\naction = \"keep\"\ntype = \"container\"\n"
+    );
+    let (code, stderr) = check(&text);
+    assert_eq!(code, 2);
+    insta::assert_snapshot!("policy_check_keeps_everything", stderr);
+}
+
+#[test]
 fn a_second_rule_of_the_same_name_is_shown_at_its_name() {
     let text = format!("{RULE}keep_newest = 1\n\n{RULE}keep_newest = 2\n");
     let (code, stderr) = check(&text);
