@@ -9,6 +9,8 @@
 //! `--manifest-cache`); nothing else is sent.
 
 use std::collections::BTreeMap;
+
+use futures::StreamExt;
 use std::path::PathBuf;
 
 use ghpkg::apply::ApplyErrorKind;
@@ -36,6 +38,9 @@ use super::apply::{
 };
 use super::confirm::confirm;
 use super::policy;
+
+/// How many packages without an image graph are listed at once.
+const PACKAGES_AT_ONCE: usize = 4;
 
 /// How many deletions the GitHub Actions step summary lists.
 const SUMMARY_DELETIONS: usize = 100;
@@ -388,20 +393,42 @@ async fn make_plan(
         .map(|dir| ghpkg::ListingCheckpoints::new(dir.join("listings")));
     let progress = Progress::planning(context.out, names.len(), connection.client.pacing());
     let on_event = |event: ghpkg::PlanningEvent<'_>| progress.planning_event(event);
+    // Packages without an image graph are listed a few at a time: each listing's counts and
+    // first page are round trips of their own, which the other listings' pages fill. Images
+    // are read one package at a time, so that a registry problem is told of the package that
+    // met it.
+    let at_once = if target.is_container() {
+        1
+    } else {
+        PACKAGES_AT_ONCE
+    };
+    let listed = futures::stream::iter(&names)
+        .map(|name| {
+            let mut package = scope.package(package_type.clone(), name.clone());
+            if let Some(checkpoints) = &checkpoints {
+                package = package.with_checkpoints(checkpoints.clone());
+            }
+            let (registry, target, on_event, progress) = (&registry, &target, &on_event, &progress);
+            async move {
+                progress.message(name.as_str());
+                let problems_before = registry.problems_seen();
+                let facts = planner
+                    .facts(&package, registry, target, context.now, on_event)
+                    .await;
+                let problem = (registry.problems_seen() > problems_before)
+                    .then(|| registry.last_problem())
+                    .flatten();
+                progress.advance();
+                (name, facts, problem)
+            }
+        })
+        .buffered(at_once);
+    futures::pin_mut!(listed);
     let mut facts = Vec::with_capacity(names.len());
     let mut registry_problems = BTreeMap::new();
     let mut not_listed = Vec::new();
-    for name in &names {
-        progress.message(name.as_str());
-        let mut package = scope.package(package_type.clone(), name.clone());
-        if let Some(checkpoints) = &checkpoints {
-            package = package.with_checkpoints(checkpoints.clone());
-        }
-        let problems_before = registry.problems_seen();
-        match planner
-            .facts(&package, &registry, &target, context.now, &on_event)
-            .await
-        {
+    while let Some((name, result, problem)) = listed.next().await {
+        match result {
             Ok(package_facts) => facts.push(package_facts),
             Err(error) if is_the_packages_own(&error) => not_listed.push(PackageResult::not_done(
                 name.as_str(),
@@ -410,12 +437,9 @@ async fn make_plan(
             )),
             Err(error) => return Err(error.into()),
         }
-        if registry.problems_seen() > problems_before
-            && let Some(problem) = registry.last_problem()
-        {
+        if let Some(problem) = problem {
             registry_problems.insert(name.clone(), problem);
         }
-        progress.advance();
     }
     progress.finish();
     Ok(Planning {
