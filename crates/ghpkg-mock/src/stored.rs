@@ -22,19 +22,12 @@ pub(crate) struct Digest([u8; 32]);
 impl Digest {
     /// The digest `text` writes, if it is `sha256:` and 64 lower-case hex digits.
     pub fn parse(text: &str) -> Option<Digest> {
-        let hex = text.strip_prefix("sha256:")?.as_bytes();
-        if hex.len() != 64 {
+        let hex = text.strip_prefix("sha256:")?;
+        if hex.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
-        let nibble = |b: u8| match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        };
         let mut bytes = [0; 32];
-        for (n, pair) in hex.chunks_exact(2).enumerate() {
-            bytes[n] = nibble(pair[0])? << 4 | nibble(pair[1])?;
-        }
+        hex::decode_to_slice(hex, &mut bytes).ok()?;
         Some(Digest(bytes))
     }
 
@@ -47,11 +40,7 @@ impl Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sha256:")?;
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        write!(f, "sha256:{}", hex::encode(self.0))
     }
 }
 
@@ -123,6 +112,11 @@ mod tests {
         assert_eq!(digest.to_string(), text);
         assert_eq!(digest, Digest::of(b"hello"));
         assert_eq!(Digest::parse(&text.to_uppercase()), None);
+        assert_eq!(
+            Digest::parse(&format!("sha256:{}", text[7..].to_uppercase())),
+            None
+        );
+        assert_eq!(Digest::parse(&format!("sha256:{}", &text[7..70])), None);
         assert_eq!(Digest::parse("sha256:abc"), None);
         assert_eq!(Digest::parse("latest"), None);
     }
