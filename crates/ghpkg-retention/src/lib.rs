@@ -28,7 +28,9 @@ pub use plan::{
     PlannedDeletion, Summary, VersionDecision, needs_image_graph, plan, plan_policy,
     policy_needs_image_graph,
 };
-pub use policy::{PACKAGE_TYPES, Policy, PolicyError, PolicyRule, RuleAction, RuleProblem};
+pub use policy::{
+    MAX_RULES, PACKAGE_TYPES, Policy, PolicyError, PolicyRule, RuleAction, RuleProblem,
+};
 pub use policy_file::{MAX_POLICY_BYTES, PolicyFileError};
 pub use reason::{Decision, ReasonCode};
 pub use rules::{OrderBy, Rules, RulesError, TagSelection};

@@ -29,6 +29,10 @@ use crate::rules::{OrderBy, Rules, RulesError, TagSelection};
 /// `PackageType::KNOWN` is generated from GitHub's spec; a test keeps the two equal.)
 pub const PACKAGE_TYPES: &[&str] = &["npm", "maven", "rubygems", "docker", "nuget", "container"];
 
+/// The most rules a policy may have: each rule decides every version of the packages it
+/// selects, so planning costs grow with their number.
+pub const MAX_RULES: usize = 256;
+
 /// Rules for the packages of one owner.
 ///
 /// Each rule selects packages (`type`, `packages`, `exclude_packages`) and, in them, versions
@@ -318,6 +322,11 @@ impl Policy {
         if self.rules.is_empty() {
             return Err(PolicyError::NoRules);
         }
+        if self.rules.len() > MAX_RULES {
+            return Err(PolicyError::TooManyRules {
+                count: self.rules.len(),
+            });
+        }
         let mut names = BTreeSet::new();
         for (index, rule) in self.rules.iter().enumerate() {
             if !names.insert(rule.name.as_str()) {
@@ -345,6 +354,14 @@ pub enum PolicyError {
     /// The policy has no rules.
     #[error("the policy has no rules: add a [[rules]] table with a name, an action and a type")]
     NoRules,
+    /// More rules than [`MAX_RULES`].
+    #[error(
+        "the policy has {count} rules, more than the {MAX_RULES} a policy may have: merge rules"
+    )]
+    TooManyRules {
+        /// The rules given.
+        count: usize,
+    },
     /// Two rules share a name, so decisions could not say which one made them.
     #[error("two rules are named `{name}`: give each rule its own name")]
     DuplicateName {
@@ -464,6 +481,23 @@ mod tests {
         assert_eq!(
             twice.validate(),
             Err(PolicyError::DuplicateName { name: "a".into() })
+        );
+    }
+
+    #[test]
+    fn a_policy_has_at_most_max_rules() {
+        let rules = (0..=MAX_RULES)
+            .map(|n| rule(&n.to_string(), RuleAction::Delete))
+            .collect();
+        let policy = Policy {
+            rules,
+            ..Policy::default()
+        };
+        assert_eq!(
+            policy.validate(),
+            Err(PolicyError::TooManyRules {
+                count: MAX_RULES + 1
+            })
         );
     }
 

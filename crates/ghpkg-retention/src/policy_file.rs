@@ -84,7 +84,7 @@ fn locate(text: &str, policy: &Policy, error: &PolicyError) -> Range<usize> {
         )
     };
     let found = match error {
-        PolicyError::NoRules => None,
+        PolicyError::NoRules | PolicyError::TooManyRules { .. } => None,
         PolicyError::DuplicateName { name } => policy
             .rules
             .iter()

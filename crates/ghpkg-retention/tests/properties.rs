@@ -730,6 +730,15 @@ proptest! {
     }
 
     #[test]
+    fn the_policy_reader_never_panics_on_arbitrary_text(
+        text in any::<String>(),
+        shaped in "(\\[\\[rules\\]\\]\n|name = \"[a-zé]{0,3}\"\n|action = \"(keep|delete)\"\n|type = \"(npm|container)\"\n|keep_newest = [0-9]{1,3}\n|include_tags = \\[\"[a-z*]{0,3}\"\\]\n|older_than = \"[0-9a-z ]{0,4}\"\n){0,12}",
+    ) {
+        let _ = Policy::from_toml(&text);
+        let _ = Policy::from_toml(&shaped);
+    }
+
+    #[test]
     fn the_plan_loader_never_panics_on_arbitrary_text(text in any::<String>()) {
         prop_assert!(Plan::from_json(&text).is_err());
     }
