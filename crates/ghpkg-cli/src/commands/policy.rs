@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::cli::{PolicyCommand, RegistryArgs};
 use crate::exit::Exit;
 use crate::failure::{CliKind, Failure};
+use crate::render::plan::patterns;
 use crate::render::{DIM, HEADING, styled};
 
 use super::Context;
@@ -93,13 +94,6 @@ fn check(context: &Context<'_>, file: &Path) -> Result<Exit, Failure> {
 
 /// One rule in a line: `delete "old pull requests": container web/*`.
 fn describe(rule: &PolicyRule) -> String {
-    let patterns = |patterns: &[ghpkg::retention::TagPattern]| {
-        patterns
-            .iter()
-            .map(|p| p.as_str().to_owned())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let packages = if rule.packages.is_empty() {
         "every package".to_owned()
     } else {

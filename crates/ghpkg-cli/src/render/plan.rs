@@ -84,15 +84,17 @@ pub fn heading(plan: &Plan) -> String {
     out
 }
 
+/// Patterns as they were written, `, ` between them.
+pub fn patterns(patterns: &[ghpkg::retention::TagPattern]) -> String {
+    patterns
+        .iter()
+        .map(|pattern| pattern.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The rules in words, as flags would give them.
 pub fn rules(rules: &Rules, selection: TagSelection) -> String {
-    let patterns = |patterns: &[ghpkg::retention::TagPattern]| {
-        patterns
-            .iter()
-            .map(|pattern| pattern.as_str().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut parts = Vec::new();
     let order = rules.order_by.word();
     if let Some(keep) = rules.keep_newest {
@@ -142,13 +144,6 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
 
 /// The protections and budgets, which a policy's rules share.
 fn shared_rules(rules: &Rules) -> String {
-    let patterns = |patterns: &[ghpkg::retention::TagPattern]| {
-        patterns
-            .iter()
-            .map(|pattern| pattern.as_str().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let mut parts = Vec::new();
     if rules.protected_tags.is_empty() {
         parts.push("no protected tags".to_string());
