@@ -51,6 +51,17 @@ impl Verdict {
     }
 }
 
+/// [`classify_answer`] for an answer's whole body, whose message is read only where it
+/// decides the verdict (a `403` or `429`, which may be a secondary limit): a page of versions
+/// is never scanned for one.
+pub(crate) fn classify_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Verdict {
+    let message = match status.as_u16() {
+        403 | 429 => message_of(body),
+        _ => String::new(),
+    };
+    classify_answer(status, headers, &message)
+}
+
 /// Classifies an answer from its status, headers and message (GitHub's `message`, or the start
 /// of the body).
 pub(crate) fn classify_answer(status: StatusCode, headers: &HeaderMap, message: &str) -> Verdict {
@@ -254,6 +265,25 @@ mod tests {
             &headers(pairs),
             message,
         )
+    }
+
+    #[test]
+    fn only_a_403_or_429_body_is_read_for_its_message() {
+        let secondary = br#"{"message":"You have exceeded a secondary rate limit."}"#;
+        let status = |code| StatusCode::from_u16(code).unwrap();
+        let headers = HeaderMap::new();
+        assert_eq!(
+            classify_body(status(403), &headers, secondary),
+            Verdict::SecondaryLimit(None)
+        );
+        assert_eq!(
+            classify_body(status(200), &headers, secondary),
+            Verdict::Success
+        );
+        assert_eq!(
+            classify_body(status(404), &headers, secondary),
+            Verdict::Permanent(ErrorKind::NotFound)
+        );
     }
 
     #[test]

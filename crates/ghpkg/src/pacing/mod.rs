@@ -377,13 +377,10 @@ impl Pacer {
                     let error = crate::redact::redact(error);
                     (classify::classify_failure(&method, failure), Err(error))
                 }
-                Attempt::Answered(buffered) => {
-                    let message = classify::message_of(&buffered.body);
-                    (
-                        classify::classify_answer(buffered.status, &buffered.headers, &message),
-                        Ok(buffered),
-                    )
-                }
+                Attempt::Answered(buffered) => (
+                    classify::classify_body(buffered.status, &buffered.headers, &buffered.body),
+                    Ok(buffered),
+                ),
             };
             let Some(next) = retry_copy else {
                 return deliver(answered);
