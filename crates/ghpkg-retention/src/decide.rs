@@ -143,7 +143,9 @@ struct Outcome {
     decision: Decision,
     reason: ReasonCode,
     detail: Why,
-    decider: Decider,
+    /// Whether it is the rules' own verdict (not the graph's), so that the rule that gave it
+    /// decided it ([`Combined::decider`]).
+    by_rule: bool,
 }
 
 /// A decision's detail until the plan is written: the words of the common cases are made
@@ -430,13 +432,28 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
         })
         .collect();
     let (ranked, mut combined, mut outcomes) = loop {
-        let ranked: Vec<(Vec<usize>, Vec<Verdict>)> = contexts
+        let mut ranked: Vec<(Vec<usize>, Vec<Verdict>)> = contexts
             .iter()
             .enumerate()
             .map(|(r, context)| rank(context, r, versions_of(r), &tag_verdicts[r]))
             .collect();
-        let combined = combine(contexts, &versions, &tag_verdicts, &ranked);
+        // The verdicts move into the combination; the notes need only whether each rule
+        // deleted one of its candidates.
+        let ranked_deleted: Vec<bool> = ranked
+            .iter()
+            .map(|(candidates, verdicts)| {
+                candidates
+                    .iter()
+                    .any(|&i| matches!(verdicts[i], Verdict::Delete(..)))
+            })
+            .collect();
+        let combined = combine(contexts, &versions, &tag_verdicts, &mut ranked);
         let outcomes = propagate(&combined, &graph, &versions);
+        let ranked: Vec<(Vec<usize>, bool)> = ranked
+            .into_iter()
+            .zip(ranked_deleted)
+            .map(|((candidates, _), deleted)| (candidates, deleted))
+            .collect();
         let mut alone = false;
         for (r, context) in contexts.iter().enumerate() {
             for i in 0..versions.len() {
@@ -460,7 +477,8 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
         // to is deleted it is a root, so the other rules rank it as the root it will be.
         for i in 0..versions.len() {
             let outcome = &outcomes[i];
-            let Some(keeper) = outcome.decider.rule.map(usize::from) else {
+            let decider = Combined::decider(combined.deciders.as_deref(), i, outcome);
+            let Some(keeper) = decider.rule.map(usize::from) else {
                 continue;
             };
             let kept_alone = outcome.reason == ReasonCode::KeptByRule
@@ -497,12 +515,12 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
         }
     };
     for (r, context) in contexts.iter().enumerate() {
-        let (candidates, verdicts) = &ranked[r];
+        let (candidates, any_deleted) = &ranked[r];
         selection_notes(
             context,
             versions_of(r),
             candidates,
-            verdicts,
+            *any_deleted,
             &graph,
             package.graph.is_some(),
             &mut |kind, message: String| note(kind, format!("{}{message}", context.note_prefix())),
@@ -576,7 +594,8 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
     versions.newest_first(&mut display);
     // The verdicts are no longer needed; each outcome's words go to its decision, shared
     // with every version decided alike.
-    drop((tag_verdicts, combined, ranked));
+    let deciders = combined.deciders;
+    drop((tag_verdicts, combined.verdicts, ranked));
     let mut words = Words::default();
     // Each version's decision without its facts, newest first; the facts move in after.
     let decided: Vec<Decided> = display
@@ -587,14 +606,22 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
                 .as_ref()
                 .map(|_| Box::new(links(&graph, &versions, &outcomes, i)));
             let outcome = &mut outcomes[i];
+            let decider = Combined::decider(deciders.as_deref(), i, outcome);
             let why = std::mem::replace(&mut outcome.detail, Why::Fixed(""));
-            let rule = usize::from(outcome.decider.rule.unwrap_or(0));
+            let rule = usize::from(decider.rule.unwrap_or(0));
             let detail = words.of(why, contexts[rule], versions_of(rule), i, outcome.reason);
-            let rules = words.rules(outcome.decider, contexts);
+            let rules = words.rules(decider, contexts);
             (outcome.decision, outcome.reason, detail, graph_links, rules)
         })
         .collect();
-    drop((outcomes, graph, reordered, versions, has_user_tags));
+    drop((
+        outcomes,
+        deciders,
+        graph,
+        reordered,
+        versions,
+        has_user_tags,
+    ));
     let image_graph = package.graph.is_some();
     let mut facts = package.versions;
     let mut position = vec![0; facts.len()];
@@ -607,7 +634,7 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
             let version = &mut facts[i];
             VersionDecision {
                 id: version.id,
-                name: std::mem::take(&mut version.name),
+                name: Arc::from(std::mem::take(&mut version.name)),
                 tags: std::mem::take(&mut version.tags),
                 created_at: version.created_at,
                 updated_at: version.updated_at,
@@ -1148,7 +1175,7 @@ fn selection_notes(
     context: &Context<'_>,
     versions: &Versions<'_>,
     candidates: &[usize],
-    verdicts: &[Verdict],
+    any_deleted: bool,
     graph: &PackageGraph,
     has_graph: bool,
     note: &mut impl FnMut(NoteKind, String),
@@ -1191,24 +1218,21 @@ fn selection_notes(
         );
         return;
     }
-    if let (Some(age), Some(cutoff)) = (&rules.older_than, context.cutoff) {
-        let any_old = candidates
-            .iter()
-            .any(|&i| matches!(verdicts[i], Verdict::Delete(..)));
-        if !any_old {
-            note(
-                NoteKind::SelectedNothing,
-                format!(
-                    "older_than {age}: no selected version{} is older than the cut-off {}",
-                    if rules.keep_newest.is_some() {
-                        " beyond keep_newest"
-                    } else {
-                        ""
-                    },
-                    time(cutoff)
-                ),
-            );
-        }
+    if let (Some(age), Some(cutoff)) = (&rules.older_than, context.cutoff)
+        && !any_deleted
+    {
+        note(
+            NoteKind::SelectedNothing,
+            format!(
+                "older_than {age}: no selected version{} is older than the cut-off {}",
+                if rules.keep_newest.is_some() {
+                    " beyond keep_newest"
+                } else {
+                    ""
+                },
+                time(cutoff)
+            ),
+        );
     }
 }
 
@@ -1225,103 +1249,174 @@ fn combine(
     contexts: &[&Context<'_>],
     versions: &Versions<'_>,
     tag_verdicts: &[Vec<TagVerdict>],
-    ranked: &[(Vec<usize>, Vec<Verdict>)],
-) -> Vec<(Verdict, Decider)> {
+    ranked: &mut [(Vec<usize>, Vec<Verdict>)],
+) -> Combined {
+    if let [context] = contexts
+        && context.action == RuleAction::Delete
+    {
+        // One delete rule (the flags): its verdicts as they are, moved, not copied.
+        return Combined {
+            verdicts: std::mem::take(&mut ranked[0].1),
+            deciders: None,
+        };
+    }
     let count = ranked.first().map_or(0, |(_, verdicts)| verdicts.len());
+    let mut verdicts = Vec::with_capacity(count);
+    let mut deciders = Vec::with_capacity(count);
+    for i in 0..count {
+        let (verdict, decider) = combine_one(contexts, versions, tag_verdicts, ranked, i);
+        verdicts.push(verdict);
+        deciders.push(decider);
+    }
+    Combined {
+        verdicts,
+        deciders: Some(deciders),
+    }
+}
+
+/// The rules' verdicts together for version `i` (see [`combine`]); the chosen verdict is moved
+/// out of `ranked`.
+fn combine_one(
+    contexts: &[&Context<'_>],
+    versions: &Versions<'_>,
+    tag_verdicts: &[Vec<TagVerdict>],
+    ranked: &mut [(Vec<usize>, Vec<Verdict>)],
+    i: usize,
+) -> (Verdict, Decider) {
     let rule_index = |r: usize| Some(u16::try_from(r).unwrap_or(u16::MAX));
-    (0..count)
-        .map(|i| {
-            let mut keep_rule = None;
-            let mut delete_rule = None;
-            let mut follow_rule = None;
-            let mut kept_by_delete_rule = None;
-            for (r, context) in contexts.iter().enumerate() {
-                let verdict = &ranked[r].1[i];
-                if let Verdict::Keep(
-                    code @ (ReasonCode::ProtectedVersion | ReasonCode::ProtectedTag),
-                    why,
-                ) = verdict
-                {
-                    return (Verdict::Keep(*code, why.clone()), Decider::default());
-                }
-                match context.action {
-                    RuleAction::Keep => {
-                        let keeps = match tag_verdicts[r][i] {
-                            TagVerdict::Candidate => context.keep_rule_keeps(verdict),
-                            TagVerdict::Follow => {
-                                !versions.user_tags[i].is_empty()
-                                    && context.keep_rule_keeps(&Verdict::Follow)
-                            }
-                            _ => false,
-                        };
-                        if keep_rule.is_none() && keeps {
-                            keep_rule = Some(r);
-                        }
+    let take = |ranked: &mut [(Vec<usize>, Vec<Verdict>)], r: usize| {
+        std::mem::replace(&mut ranked[r].1[i], Verdict::Follow)
+    };
+    let mut keep_rule = None;
+    let mut delete_rule = None;
+    let mut follow_rule = None;
+    let mut kept_by_delete_rule = None;
+    for (r, context) in contexts.iter().enumerate() {
+        let verdict = &ranked[r].1[i];
+        if matches!(
+            verdict,
+            Verdict::Keep(ReasonCode::ProtectedVersion | ReasonCode::ProtectedTag, _)
+        ) {
+            return (take(ranked, r), Decider::default());
+        }
+        match context.action {
+            RuleAction::Keep => {
+                let keeps = match tag_verdicts[r][i] {
+                    TagVerdict::Candidate => context.keep_rule_keeps(verdict),
+                    TagVerdict::Follow => {
+                        !versions.user_tags[i].is_empty()
+                            && context.keep_rule_keeps(&Verdict::Follow)
                     }
-                    RuleAction::Delete => {
-                        let slot = match verdict {
-                            Verdict::Delete(..) => &mut delete_rule,
-                            Verdict::Follow => &mut follow_rule,
-                            Verdict::Keep(..) => &mut kept_by_delete_rule,
-                        };
-                        slot.get_or_insert(r);
-                    }
+                    _ => false,
+                };
+                if keep_rule.is_none() && keeps {
+                    keep_rule = Some(r);
                 }
             }
-            if let Some(k) = keep_rule {
-                let keeper = contexts[k].name.unwrap_or_default();
-                let words = match delete_rule {
-                    Some(d) => {
-                        let reason = match &ranked[d].1[i] {
-                            Verdict::Delete(code, _) => code.as_str(),
-                            _ => "",
-                        };
-                        format!(
-                            "rule `{keeper}` keeps it, and keep wins over rule `{}`, which would delete it ({reason})",
-                            contexts[d].name.unwrap_or_default()
-                        )
-                    }
-                    None => format!("rule `{keeper}` keeps it"),
+            RuleAction::Delete => {
+                let slot = match verdict {
+                    Verdict::Delete(..) => &mut delete_rule,
+                    Verdict::Follow => &mut follow_rule,
+                    Verdict::Keep(..) => &mut kept_by_delete_rule,
                 };
-                let decider = Decider {
-                    rule: rule_index(k),
-                    overruled: delete_rule.and_then(rule_index),
+                slot.get_or_insert(r);
+            }
+        }
+    }
+    if let Some(k) = keep_rule {
+        let keeper = contexts[k].name.unwrap_or_default();
+        let words = match delete_rule {
+            Some(d) => {
+                let reason = match &ranked[d].1[i] {
+                    Verdict::Delete(code, _) => code.as_str(),
+                    _ => "",
                 };
-                return (
-                    Verdict::Keep(ReasonCode::KeptByRule, Why::Text(words)),
-                    decider,
-                );
+                format!(
+                    "rule `{keeper}` keeps it, and keep wins over rule `{}`, which would delete it ({reason})",
+                    contexts[d].name.unwrap_or_default()
+                )
             }
-            match delete_rule.or(follow_rule).or(kept_by_delete_rule) {
-                Some(r) => (
-                    ranked[r].1[i].clone(),
-                    Decider {
-                        rule: rule_index(r),
-                        overruled: None,
-                    },
-                ),
-                None => (
-                    Verdict::Keep(
-                        ReasonCode::NotSelected,
-                        Why::Fixed("no delete rule selects the package"),
-                    ),
-                    Decider::default(),
-                ),
-            }
-        })
-        .collect()
+            None => format!("rule `{keeper}` keeps it"),
+        };
+        let decider = Decider {
+            rule: rule_index(k),
+            overruled: delete_rule.and_then(rule_index),
+        };
+        return (
+            Verdict::Keep(ReasonCode::KeptByRule, Why::Text(words)),
+            decider,
+        );
+    }
+    match delete_rule.or(follow_rule).or(kept_by_delete_rule) {
+        Some(r) => (
+            take(ranked, r),
+            Decider {
+                rule: rule_index(r),
+                overruled: None,
+            },
+        ),
+        None => (
+            Verdict::Keep(
+                ReasonCode::NotSelected,
+                Why::Fixed("no delete rule selects the package"),
+            ),
+            Decider::default(),
+        ),
+    }
+}
+
+/// Every version's verdict with the rules that gave it, side by side.
+struct Combined {
+    verdicts: Vec<Verdict>,
+    /// Which rules gave each verdict; `None` when one rule gave them all (the flags), so that
+    /// 150,000 versions do not each carry the same answer.
+    deciders: Option<Vec<Decider>>,
+}
+
+impl Combined {
+    /// Who decided version `i`, whose outcome is `outcome`: the rules that gave its verdict,
+    /// or no rule for what the graph, a protection or GitHub's refusals decided.
+    fn decider(deciders: Option<&[Decider]>, i: usize, outcome: &Outcome) -> Decider {
+        if !outcome.by_rule {
+            return Decider::default();
+        }
+        match deciders {
+            Some(deciders) => deciders[i],
+            None if decided_by_no_rule(outcome.reason) => Decider::default(),
+            None => Decider {
+                rule: Some(0),
+                overruled: None,
+            },
+        }
+    }
+
+    /// Version `i`'s verdict is no rule's any more (GitHub's refusals replaced it).
+    fn clear_decider(&mut self, i: usize) {
+        if let Some(deciders) = &mut self.deciders {
+            deciders[i] = Decider::default();
+        }
+    }
+}
+
+/// Whether a verdict with `reason` is the policy's, not one rule's: a protection, or one of
+/// GitHub's refusals.
+fn decided_by_no_rule(reason: ReasonCode) -> bool {
+    matches!(
+        reason,
+        ReasonCode::ProtectedVersion
+            | ReasonCode::ProtectedTag
+            | ReasonCode::GithubRefusesLastTagged
+            | ReasonCode::GithubRefusesLastVersion
+    )
 }
 
 /// Applies the graph: a version is kept if its own verdict keeps it or a kept version reaches
 /// it; a version that follows its parents and is reached by no kept version is deleted.
-fn propagate(
-    verdicts: &[(Verdict, Decider)],
-    graph: &PackageGraph,
-    versions: &Versions<'_>,
-) -> Vec<Outcome> {
+fn propagate(combined: &Combined, graph: &PackageGraph, versions: &Versions<'_>) -> Vec<Outcome> {
+    let verdicts = &combined.verdicts;
     let mut kept = vec![false; verdicts.len()];
     let mut queue: VecDeque<usize> = VecDeque::new();
-    for (i, (verdict, _)) in verdicts.iter().enumerate() {
+    for (i, verdict) in verdicts.iter().enumerate() {
         if matches!(verdict, Verdict::Keep(..)) {
             kept[i] = true;
             queue.push_back(i);
@@ -1345,18 +1440,18 @@ fn propagate(
     verdicts
         .iter()
         .enumerate()
-        .map(|(i, (verdict, decider))| match verdict {
+        .map(|(i, verdict)| match verdict {
             Verdict::Keep(reason, detail) => Outcome {
                 decision: Decision::Keep,
                 reason: *reason,
                 detail: detail.clone(),
-                decider: *decider,
+                by_rule: true,
             },
             Verdict::Delete(reason, detail) if !kept[i] => Outcome {
                 decision: Decision::Delete,
                 reason: *reason,
                 detail: detail.clone(),
-                decider: *decider,
+                by_rule: true,
             },
             _ if kept[i] => {
                 let kept_parents: Vec<(usize, EdgeKind)> = graph
@@ -1380,7 +1475,7 @@ fn propagate(
                         "{relation} {}",
                         versions.labels(kept_parents.iter().map(|&(p, _)| p))
                     )),
-                    decider: Decider::default(),
+                    by_rule: false,
                 }
             }
             _ => {
@@ -1405,7 +1500,7 @@ fn propagate(
                         versions.labels(parents.iter().map(|&(p, _)| p)),
                         follows_selected_tags(i)
                     )),
-                    decider: Decider::default(),
+                    by_rule: false,
                 }
             }
         })
@@ -1418,7 +1513,7 @@ fn pre_empt_github_refusals(
     context: &Context<'_>,
     versions: &Versions<'_>,
     graph: &PackageGraph,
-    verdicts: &mut [(Verdict, Decider)],
+    verdicts: &mut Combined,
     outcomes: &mut Vec<Outcome>,
 ) -> Vec<String> {
     let mut messages = Vec::new();
@@ -1481,10 +1576,9 @@ fn pre_empt_github_refusals(
         } else {
             format!("{why}; it holds up {}", versions.label(i))
         };
-        verdicts[holder] = (
-            Verdict::Keep(reason, Why::Text(format!("{why}; the rules said {was}"))),
-            Decider::default(),
-        );
+        verdicts.verdicts[holder] =
+            Verdict::Keep(reason, Why::Text(format!("{why}; the rules said {was}")));
+        verdicts.clear_decider(holder);
         messages.push(format!(
             "kept {} ({reason}): the rules would delete every {}",
             versions.label(holder),

@@ -137,7 +137,8 @@ pub struct VersionDecision {
     /// GitHub's version id.
     pub id: u64,
     /// The digest or version string.
-    pub name: String,
+    // Shared with the plan's deletion of the version, not copied.
+    pub name: Arc<str>,
     /// All its tags, cosign and referrer tags included.
     pub tags: Vec<String>,
     /// When it was created.
@@ -211,7 +212,8 @@ pub struct PlannedDeletion {
     /// The version id.
     pub id: u64,
     /// The digest or version string, to check before deleting.
-    pub name: String,
+    // The decision's own, shared.
+    pub name: Arc<str>,
 }
 
 /// Counts over the whole plan.

@@ -682,7 +682,7 @@ proptest! {
 /// `package` after `plan` was applied to the registry: the deleted versions gone, and with
 /// them their manifests and what the referrers API said of them.
 fn applied(package: &PackageFacts, plan: &Plan) -> PackageFacts {
-    let gone: BTreeSet<String> = plan.deletions.iter().map(|d| d.name.clone()).collect();
+    let gone: BTreeSet<String> = plan.deletions.iter().map(|d| d.name.to_string()).collect();
     let mut after = package.clone();
     after.versions.retain(|v| !gone.contains(&v.name));
     if let Some(graph) = &mut after.graph {

@@ -284,7 +284,7 @@ fn intent_line(plan: &Plan, package: &str, id: u64) -> JournalEntry {
         package_type: plan.inputs.target.package_type.clone(),
         package: package.to_string(),
         version_id: id,
-        name: decision.name.clone(),
+        name: decision.name.to_string(),
         tags: decision.tags.clone(),
         outcome: Outcome::Intent,
         reason: JournalReason::Plan(decision.reason),

@@ -290,6 +290,6 @@ async fn explain(
 /// Whether `wanted` names the version: its id, its name, or one of its tags.
 fn names(decision: &VersionDecision, wanted: &str) -> bool {
     decision.id.to_string() == wanted
-        || decision.name == wanted
+        || &*decision.name == wanted
         || decision.tags.iter().any(|tag| tag == wanted)
 }

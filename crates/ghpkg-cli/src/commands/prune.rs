@@ -683,13 +683,13 @@ fn summary_markdown(result: &PruneResult, exit: Exit) -> String {
             let (label, reason) = decision
                 .map(|d| {
                     let label = if d.tags.is_empty() {
-                        d.name.clone()
+                        d.name.to_string()
                     } else {
                         d.tags.join(", ")
                     };
                     (label, d.reason.as_str())
                 })
-                .unwrap_or_else(|| (deletion.name.clone(), ""));
+                .unwrap_or_else(|| (deletion.name.to_string(), ""));
             out.push_str(&format!(
                 "| {} | {} | {} | `{reason}` |\n",
                 markdown_cell(&deletion.package),

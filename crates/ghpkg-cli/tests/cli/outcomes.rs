@@ -316,7 +316,7 @@ fn rerunning_prune_over_a_plan_whose_run_did_not_finish_refuses_and_says_to_appl
             package_type: plan.inputs.target.package_type.clone(),
             package: first.package.to_string(),
             version_id: first.id,
-            name: first.name.clone(),
+            name: first.name.to_string(),
             tags: decision.tags.clone(),
             outcome: ghpkg::journal::Outcome::Deleted,
             reason: ghpkg::journal::JournalReason::Plan(decision.reason),

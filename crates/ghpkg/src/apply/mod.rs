@@ -755,7 +755,7 @@ impl PackageRun<'_> {
                 )),
             ));
         }
-        if now.name() != decision.name || now.updated_at() != decision.updated_at {
+        if now.name() != &*decision.name || now.updated_at() != decision.updated_at {
             return Some((
                 Outcome::Skipped,
                 JournalReason::Skipped(SkipReason::Changed),
@@ -838,7 +838,7 @@ impl PackageRun<'_> {
             package_type: target.package_type.clone(),
             package: self.package.name().to_string(),
             version_id: decision.id,
-            name: decision.name.clone(),
+            name: decision.name.to_string(),
             tags: decision.tags.clone(),
             outcome,
             reason,
@@ -1048,7 +1048,7 @@ mod tests {
         let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         VersionDecision {
             id,
-            name: format!("sha256:{id:064x}"),
+            name: format!("sha256:{id:064x}").into(),
             tags: vec![],
             created_at: at,
             updated_at: at,

@@ -9,6 +9,7 @@
 //! between the last check and a delete: at most the interval, plus one batch of deletes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -46,9 +47,9 @@ pub(super) struct Recheck<'a> {
     /// Every version id the plan or a check has seen.
     known: HashSet<u64>,
     /// The digests of the plan's versions (deleted or kept).
-    planned_digests: HashSet<String>,
+    planned_digests: HashSet<Arc<str>>,
     /// The planned deletions, by digest.
-    deletions: HashMap<String, u64>,
+    deletions: HashMap<Arc<str>, u64>,
     /// Planned deletions now in use, and by what.
     in_use: HashMap<u64, String>,
     unreadable: Option<String>,
@@ -195,11 +196,11 @@ impl<'a> Recheck<'a> {
                 }
             };
             for child in manifest.children {
-                if let Some(&id) = self.deletions.get(&child.digest) {
+                if let Some(&id) = self.deletions.get(child.digest.as_str()) {
                     self.in_use
                         .entry(id)
                         .or_insert_with(|| format!("{user}, pushed since the plan, lists it"));
-                } else if !self.planned_digests.contains(&child.digest) {
+                } else if !self.planned_digests.contains(child.digest.as_str()) {
                     // Pushed since the plan, or not a version: what it lists matters too.
                     queue.push_back((child.digest, user.clone()));
                 }
