@@ -1,7 +1,7 @@
 //! Gathering what the retention engine needs: the target, the packages a selector names, and
 //! each package's versions as facts.
 
-use futures::{TryFutureExt, TryStreamExt};
+use futures::TryStreamExt;
 use ghpkg_retention::{PackageFacts, Target, VersionFacts};
 use globset::{Glob, GlobSetBuilder};
 
@@ -83,8 +83,8 @@ impl Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PlanningEvent<'a> {
-    /// GitHub's count of the package's versions, read beside the listing's first page (again
-    /// each time the package is listed again).
+    /// GitHub's count of the package's versions, read just before the listing's first page
+    /// (again each time the package is listed again).
     Counted {
         /// The package.
         package: &'a str,
@@ -136,7 +136,7 @@ impl PackageHandle {
     ///
     /// The listing is offset-paginated, so a version deleted or pushed while it is read
     /// shifts the pages and one may be missed or seen twice. So the package's
-    /// `version_count` is read alongside the first page and again after the last, and the
+    /// `version_count` is read before the first page and again after the last, and the
     /// listing is trusted only when both agree with the number of distinct versions listed;
     /// otherwise it is listed again, up to three times, and then
     /// [`PackageFacts::incomplete_listing`] says why (the engine deletes nothing in it).
@@ -280,15 +280,16 @@ impl PackageHandle {
             }
             Result::Ok((listed, overlap_changed))
         };
-        let count = self.get().inspect_ok(|listed| {
-            on_event(PlanningEvent::Counted {
-                package,
-                versions: listed.version_count(),
-            })
+        // The count must be read before the first page is: read beside it, its answer may
+        // come after a change that shifted the pages, and then agree with a listing that
+        // missed versions.
+        let before = self.get().await?.version_count();
+        on_event(PlanningEvent::Counted {
+            package,
+            versions: before,
         });
         // On an error the checkpoint stays, for the next run to resume from.
-        let (before, listed) = futures::join!(count, listing);
-        let (before, (listed, overlap_changed)) = (before?.version_count(), listed?);
+        let (listed, overlap_changed) = listing.await?;
         let after = self.get().await?.version_count();
         // Complete or not, this listing is over: the next starts afresh.
         if let Some(writer) = writer {
@@ -312,7 +313,7 @@ impl PackageHandle {
 
 /// One listing of a package's versions.
 struct Listing {
-    /// GitHub's count beside the first page, and after the last.
+    /// GitHub's count before the first page, and after the last.
     before: u64,
     after: u64,
     /// The distinct versions, in listing order.

@@ -7,6 +7,7 @@ mod bodies;
 mod cancellation;
 mod faults;
 mod links;
+mod listings;
 mod names;
 mod not_found;
 mod redirects;
