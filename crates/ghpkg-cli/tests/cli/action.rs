@@ -415,6 +415,52 @@ fn the_action_installs_its_release_by_download_verifies_it_and_prunes() {
 
 #[test]
 #[cfg(unix)]
+fn a_policy_in_the_repository_takes_the_place_of_the_rule_inputs() {
+    let emulator = Emulator::synthetic(5);
+    let binary = binary_under_test();
+    let tag = format!("v{VERSION}");
+    let releases = ReleaseServer::release(&tag, binary.clone(), &binary, &"0".repeat(40));
+    let root = tempfile::tempdir().unwrap();
+    let mut runner = rehearsal(root.path(), &emulator, &releases.url, &tag);
+    for flag_input in ["package-type", "packages", "keep", "exclude"] {
+        runner.inputs.remove(flag_input);
+    }
+    // The same rules as the flag inputs, as a policy file checked into the repository.
+    let policy = root.path().join("workspace/.github/ghpkg.toml");
+    std::fs::create_dir_all(policy.parent().unwrap()).unwrap();
+    std::fs::write(
+        &policy,
+        "[[rules]]\nname = \"trim pkg-0\"\naction = \"delete\"\ntype = \"npm\"\n\
+         packages = [\"pkg-0\"]\nkeep_newest = 2\nexclude_tags = [\"re:v\\\\d+\"]\n",
+    )
+    .unwrap();
+    runner
+        .inputs
+        .insert("policy".into(), ".github/ghpkg.toml".into());
+    let run = runner.run();
+    assert_succeeded(&run);
+    let prune = run.step("prune");
+    assert!(
+        prune.log.contains("policy: 1 rule (delete `trim pkg-0`)"),
+        "the plan is the policy's:\n{}",
+        prune.log
+    );
+    assert_eq!(run.outputs["planned"], "3");
+    assert_eq!(run.outputs["deleted"], "3");
+    assert_eq!(run.outputs["not-done"], "0");
+    assert_eq!(
+        run.outputs["outcomes"],
+        r#"[{"outcome":"pruned","package":"pkg-0","reason":null}]"#
+    );
+    assert_eq!(emulator.server().changes().len(), 3);
+    assert!(
+        !run.step("Restore the manifest cache").ran,
+        "npm has no manifests"
+    );
+}
+
+#[test]
+#[cfg(unix)]
 fn the_action_refuses_a_binary_that_does_not_match_sha256sums() {
     let emulator = Emulator::synthetic(5);
     let binary = binary_under_test();
