@@ -10,12 +10,13 @@
 //! package's listing ended (its count is read before and after it), so that a wall far from the
 //! floor can be explained.
 
+use std::ffi::OsStr;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use ghpkg::{Pacing, PackageType};
 use ghpkg_mock::{Fixture, Stats, SyntheticSpec};
 
@@ -23,7 +24,7 @@ use crate::emulator::{EmulatorProcess, EmulatorSettings};
 use crate::report::Figure;
 use crate::scenarios::{
     LATENCY, ORG, TIME_SCALE, VERSIONS_OPERATION, client, paced, points_floor, requests_of,
-    round_trip,
+    round_trip, time_ghpkg,
 };
 
 /// The organization's npm packages, `pkg-0` … `pkg-49`.
@@ -43,7 +44,6 @@ const REPETITIONS: usize = 3;
 /// How often the emulator's counters are read while ghpkg runs.
 const SAMPLE_EVERY: Duration = Duration::from_millis(25);
 /// The token of `user-0`, admin of `org-0` (see `ghpkg_mock::SyntheticSpec`).
-const TOKEN: &str = "ghp_user-0_all";
 /// The owner's package listing, sent once to match the policy's globs.
 const PACKAGES_OPERATION: &str = "packages/list-packages-for-organization";
 /// A package's `GET` (its `version_count`), sent before and after its listing.
@@ -397,7 +397,19 @@ async fn measure(
         emulator.base_url.clone(),
     );
     let started = Instant::now();
-    let prune = tokio::task::spawn_blocking(move || time_prune(&ghpkg, &api, &policy));
+    let prune = tokio::task::spawn_blocking(move || {
+        let args = [
+            OsStr::new("prune"),
+            OsStr::new("--policy"),
+            policy.as_os_str(),
+        ];
+        time_ghpkg(
+            "scenario 11",
+            &ghpkg,
+            &api,
+            &[&args[..], &[OsStr::new("--no-manifest-cache")]].concat(),
+        )
+    });
     tokio::pin!(prune);
     let mut samples: Vec<(f64, u64)> = Vec::new();
     let timed = loop {
@@ -445,49 +457,4 @@ async fn measure(
 
 fn rejections(stats: &Stats) -> u64 {
     stats.rate_limit_rejections.primary + stats.rate_limit_rejections.secondary
-}
-
-/// What GNU `time` says of one prune.
-struct Timed {
-    wall_s: f64,
-    peak_rss_mib: f64,
-    cpu_s: f64,
-}
-
-/// `ghpkg --org org-0 … prune --policy FILE` (a dry run) under GNU `time`, its plan printed to
-/// nowhere.
-fn time_prune(ghpkg: &Path, api: &str, policy: &Path) -> Result<Timed> {
-    let time = Path::new("/usr/bin/time");
-    if !time.exists() {
-        bail!("scenario 11 measures with GNU time: install it (Debian package `time`)");
-    }
-    let started = Instant::now();
-    let output = Command::new(time)
-        .args(["-f", "ghpkg-bench-time %M %U %S"])
-        .arg(ghpkg)
-        .args(["--org", ORG, "--api-url", api, "--quiet"])
-        .args(["--time-scale", &TIME_SCALE.to_string()])
-        .args(["prune", "--policy"])
-        .arg(policy)
-        .arg("--no-manifest-cache")
-        .env("GH_TOKEN", TOKEN)
-        .stdout(std::process::Stdio::null())
-        .output()?;
-    let wall_s = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(output.status.success(), "the prune failed: {stderr}");
-    let line = stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("ghpkg-bench-time "))
-        .context("GNU time printed nothing")?;
-    let fields: Vec<f64> = line
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
-    ensure!(fields.len() == 3, "unexpected GNU time line: {line}");
-    Ok(Timed {
-        wall_s,
-        peak_rss_mib: fields[0] / 1024.0,
-        cpu_s: fields[1] + fields[2],
-    })
 }

@@ -5,15 +5,16 @@
 //! GitHub's points budget (900 points a minute for 1,502 GETs).
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::Result;
 use ghpkg::PackageType;
 
 use crate::emulator::EmulatorProcess;
 use crate::report::Figure;
-use crate::scenarios::{ORG, TIME_SCALE, client, paced, points_floor, round_trip, the_package};
+use crate::scenarios::{
+    TIME_SCALE, client, paced, points_floor, round_trip, the_package, time_ghpkg,
+};
 
 /// Versions of the package.
 pub const VERSIONS: u32 = 150_000;
@@ -23,13 +24,6 @@ const RSS_TARGET_MIB: f64 = 64.0;
 const CPU_TARGET_S: f64 = 1.5;
 /// The wall time target, as a ratio to the floor.
 const WALL_TARGET: f64 = 1.15;
-
-/// What GNU `time` says of one run.
-struct Measured {
-    wall_s: f64,
-    peak_rss_mib: f64,
-    cpu_s: f64,
-}
 
 /// Runs the scenario against `emulator` (one npm package of [`VERSIONS`] versions).
 pub async fn npm_dry_run(emulator: &EmulatorProcess, ghpkg: &Path) -> Result<Vec<Figure>> {
@@ -45,7 +39,19 @@ pub async fn npm_dry_run(emulator: &EmulatorProcess, ghpkg: &Path) -> Result<Vec
     let floor = latency_floor.max(budget_floor);
     // The round trips just now spent budget: let the window pass.
     tokio::time::sleep(window).await;
-    let run = time_prune(ghpkg, &emulator.base_url, package.name())?;
+    let run = time_ghpkg(
+        "scenario 9",
+        ghpkg,
+        &emulator.base_url,
+        &[
+            "prune",
+            "npm",
+            package.name(),
+            "--keep",
+            "10",
+            "--no-manifest-cache",
+        ],
+    )?;
     println!(
         "scenario 9: dry-run prune of {VERSIONS} npm versions (--keep 10): wall {:.2} s (floor \
          {floor:.2} s: latency {latency_floor:.2} s, points {budget_floor:.2} s), peak RSS \
@@ -85,39 +91,4 @@ pub async fn npm_dry_run(emulator: &EmulatorProcess, ghpkg: &Path) -> Result<Vec
             met: run.cpu_s <= CPU_TARGET_S,
         },
     ])
-}
-
-/// `ghpkg prune npm NAME --keep 10` under GNU `time`, its plan printed to nowhere.
-fn time_prune(ghpkg: &Path, api: &str, name: &str) -> Result<Measured> {
-    let time = Path::new("/usr/bin/time");
-    if !time.exists() {
-        bail!("scenario 9 measures with GNU time: install it (Debian package `time`)");
-    }
-    let started = Instant::now();
-    let output = Command::new(time)
-        .args(["-f", "ghpkg-bench-time %M %U %S"])
-        .arg(ghpkg)
-        .args(["--org", ORG, "--api-url", api, "--quiet"])
-        .args(["--time-scale", &TIME_SCALE.to_string()])
-        .args(["prune", "npm", name, "--keep", "10", "--no-manifest-cache"])
-        .env("GH_TOKEN", "ghp_user-0_all")
-        .stdout(std::process::Stdio::null())
-        .output()?;
-    let wall_s = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    ensure!(output.status.success(), "the prune failed: {stderr}");
-    let line = stderr
-        .lines()
-        .find_map(|line| line.strip_prefix("ghpkg-bench-time "))
-        .context("GNU time printed nothing")?;
-    let fields: Vec<f64> = line
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
-    ensure!(fields.len() == 3, "unexpected GNU time line: {line}");
-    Ok(Measured {
-        wall_s,
-        peak_rss_mib: fields[0] / 1024.0,
-        cpu_s: fields[1] + fields[2],
-    })
 }

@@ -41,9 +41,64 @@ const DELETES_IN_FLIGHT: usize = 8;
 const REPETITIONS: usize = 3;
 /// The synthetic fixtures' org and token (see `ghpkg_mock::SyntheticSpec`).
 pub(crate) const ORG: &str = "org-0";
-const TOKEN: &str = "ghp_user-0_all";
+pub(crate) const TOKEN: &str = "ghp_user-0_all";
 pub(crate) const VERSIONS_OPERATION: &str =
     "packages/get-all-package-versions-for-package-owned-by-org";
+
+/// What GNU `time` says of one `ghpkg` run.
+pub struct Timed {
+    /// Wall time, as the bench saw it.
+    pub wall_s: f64,
+    /// Peak resident memory.
+    pub peak_rss_mib: f64,
+    /// User and system CPU time.
+    pub cpu_s: f64,
+}
+
+/// Runs `ghpkg --org org-0 --api-url API --quiet --time-scale 10 ARGS…` with the synthetic
+/// owner's token under GNU `time` (which `scenario` names when it is missing), its output
+/// dropped: it must succeed.
+pub fn time_ghpkg<S: AsRef<std::ffi::OsStr>>(
+    scenario: &str,
+    ghpkg: &Path,
+    api: &str,
+    args: &[S],
+) -> Result<Timed> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        bail!("{scenario} measures with GNU time: install it (Debian package `time`)");
+    }
+    let started = Instant::now();
+    let output = std::process::Command::new(time)
+        .args(["-f", "ghpkg-bench-time %M %U %S"])
+        .arg(ghpkg)
+        .args(["--org", ORG, "--api-url", api, "--quiet"])
+        .args(["--time-scale", &TIME_SCALE.to_string()])
+        .args(args)
+        .env("GH_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::null())
+        .output()?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(
+        output.status.success(),
+        "{scenario}: ghpkg failed: {stderr}"
+    );
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("ghpkg-bench-time "))
+        .context("GNU time printed nothing")?;
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    ensure!(fields.len() == 3, "unexpected GNU time line: {line}");
+    Ok(Timed {
+        wall_s,
+        peak_rss_mib: fields[0] / 1024.0,
+        cpu_s: fields[1] + fields[2],
+    })
+}
 
 /// Runs every scenario, prints the table and writes `DIR/results.json`.
 pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
