@@ -156,6 +156,44 @@ pub struct PolicyRule {
 }
 
 impl PolicyRule {
+    /// A rule `name` that keeps or deletes (`action`) every version of every package of
+    /// `package_type`, to narrow with its fields:
+    ///
+    /// ```
+    /// use ghpkg_retention::{PolicyRule, RuleAction};
+    /// let rule = PolicyRule {
+    ///     keep_newest: Some(5),
+    ///     ..PolicyRule::new("npm releases", RuleAction::Delete, "npm")
+    /// };
+    /// assert!(rule.selects_package("npm", "web"));
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        action: RuleAction,
+        package_type: impl Into<String>,
+    ) -> Self {
+        PolicyRule {
+            name: name.into(),
+            action,
+            package_type: package_type.into(),
+            packages: Vec::new(),
+            exclude_packages: Vec::new(),
+            tag_selection: None,
+            include_tags: Vec::new(),
+            exclude_tags: Vec::new(),
+            keep_newest: None,
+            older_than: None,
+            newer_than: None,
+            order_by: Default::default(),
+            orphans: false,
+            version_match: Vec::new(),
+            exclude_versions: Vec::new(),
+            prerelease_only: false,
+            keep_per_major: None,
+            keep_per_minor: None,
+        }
+    }
+
     /// Whether the rule selects the package `name` of type `package_type`.
     pub fn selects_package(&self, package_type: &str, name: &str) -> bool {
         self.package_type.eq_ignore_ascii_case(package_type)
@@ -267,17 +305,11 @@ impl Policy {
             max_deletions: rules.max_deletions,
             max_percent: rules.max_percent,
             rules: vec![PolicyRule {
-                name: "command line".to_owned(),
-                action: RuleAction::Delete,
-                package_type: package_type.to_owned(),
-                packages: Vec::new(),
-                exclude_packages: Vec::new(),
                 tag_selection: rules.tag_selection,
                 include_tags: rules.include_tags.clone(),
                 exclude_tags: rules.exclude_tags.clone(),
                 keep_newest: rules.keep_newest,
                 older_than: rules.older_than.clone(),
-                newer_than: None,
                 order_by: rules.order_by,
                 orphans: rules.orphans,
                 version_match: rules.version_match.clone(),
@@ -285,6 +317,7 @@ impl Policy {
                 prerelease_only: rules.prerelease_only,
                 keep_per_major: rules.keep_per_major,
                 keep_per_minor: rules.keep_per_minor,
+                ..PolicyRule::new("command line", RuleAction::Delete, package_type)
             }],
         }
     }
@@ -457,18 +490,10 @@ mod tests {
     use super::*;
 
     fn rule(name: &str, action: RuleAction) -> PolicyRule {
-        let mut rule = Policy::of_rules(
-            &Rules {
-                keep_newest: Some(1),
-                ..Rules::default()
-            },
-            "container",
-        )
-        .rules
-        .remove(0);
-        rule.name = name.to_owned();
-        rule.action = action;
-        rule
+        PolicyRule {
+            keep_newest: Some(1),
+            ..PolicyRule::new(name, action, "container")
+        }
     }
 
     #[test]

@@ -16,26 +16,7 @@ fn rule(
     package_type: &str,
     change: impl FnOnce(&mut PolicyRule),
 ) -> PolicyRule {
-    let mut rule = PolicyRule {
-        name: name.to_owned(),
-        action,
-        package_type: package_type.to_owned(),
-        packages: Vec::new(),
-        exclude_packages: Vec::new(),
-        tag_selection: None,
-        include_tags: Vec::new(),
-        exclude_tags: Vec::new(),
-        keep_newest: None,
-        older_than: None,
-        newer_than: None,
-        order_by: Default::default(),
-        orphans: false,
-        version_match: Vec::new(),
-        exclude_versions: Vec::new(),
-        prerelease_only: false,
-        keep_per_major: None,
-        keep_per_minor: None,
-    };
+    let mut rule = PolicyRule::new(name, action, package_type);
     change(&mut rule);
     rule
 }

@@ -781,13 +781,10 @@ fn policy_of(rules: &Rules, extra: Vec<PolicyRule>) -> Policy {
 }
 
 fn keep_rule(patterns_given: &[&str]) -> PolicyRule {
-    let mut rule = Policy::of_rules(&Rules::default(), "container")
-        .rules
-        .remove(0);
-    rule.name = "keep".into();
-    rule.action = RuleAction::Keep;
-    rule.include_tags = patterns(patterns_given);
-    rule
+    PolicyRule {
+        include_tags: patterns(patterns_given),
+        ..PolicyRule::new("keep", RuleAction::Keep, "container")
+    }
 }
 
 proptest! {
