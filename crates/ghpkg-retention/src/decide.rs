@@ -416,21 +416,6 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
     // A protected version that is not a root, but whose parents all go, is a root once they are
     // gone: it is ranked as the root it will be, so that the next run ranks the same versions
     // and plans nothing more. Each round ranks at least one more version, so the loop ends.
-    let ranked_once_alone: Vec<Vec<bool>> = contexts
-        .iter()
-        .map(|context| {
-            (0..versions.len())
-                .map(|i| {
-                    !graph.is_root(i)
-                        && protection(context.rules, &versions, i).is_some()
-                        && matches!(
-                            selection_verdict(context, &versions, &graph, i, true),
-                            TagVerdict::Candidate
-                        )
-                })
-                .collect()
-        })
-        .collect();
     let (ranked, mut combined, mut outcomes) = loop {
         let mut ranked: Vec<(Vec<usize>, Vec<Verdict>)> = contexts
             .iter()
@@ -454,46 +439,26 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
             .zip(ranked_deleted)
             .map(|((candidates, _), deleted)| (candidates, deleted))
             .collect();
+        // A version that is not a root but whose parents all go stands alone once they are
+        // gone: where it stays (protected, or kept by a keep rule), every other rule that
+        // would select it as a root ranks it as the root it will be.
         let mut alone = false;
-        for (r, context) in contexts.iter().enumerate() {
-            for i in 0..versions.len() {
-                let stands_alone = ranked_once_alone[r][i]
-                    && !tag_verdicts[r][i].is_ranked()
-                    && graph
-                        .parents(i)
-                        .iter()
-                        .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete);
-                // Not ranked and protected: the tag rules kept it for its protection.
-                if stands_alone && let Some((code, why)) = protection(context.rules, &versions, i) {
-                    tag_verdicts[r][i] = TagVerdict::ProtectedCandidate(
-                        code,
-                        format!("{why}; everything it belongs to is deleted, so it stands alone"),
-                    );
-                    alone = true;
-                }
-            }
-        }
-        // Likewise a version a keep rule keeps that is not a root: once everything it belongs
-        // to is deleted it is a root, so the other rules rank it as the root it will be.
         for i in 0..versions.len() {
-            let outcome = &outcomes[i];
-            let decider = Combined::decider(combined.deciders.as_deref(), i, outcome);
-            let Some(keeper) = decider.rule.map(usize::from) else {
-                continue;
-            };
-            let kept_alone = outcome.reason == ReasonCode::KeptByRule
-                && !graph.is_root(i)
-                && graph
+            let parents_go = || {
+                graph
                     .parents(i)
                     .iter()
-                    .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete);
-            if !kept_alone {
+                    .all(|&(parent, _)| outcomes[parent].decision == Decision::Delete)
+            };
+            if graph.is_root(i) || !parents_go() {
                 continue;
             }
-            let keeper_name = contexts[keeper].name.unwrap_or_default();
+            let keeper = (outcomes[i].reason == ReasonCode::KeptByRule)
+                .then(|| Combined::decider(combined.deciders.as_deref(), i, &outcomes[i]).rule)
+                .flatten()
+                .map(usize::from);
             for (r, context) in contexts.iter().enumerate() {
-                if r == keeper
-                    || tag_verdicts[r][i].is_ranked()
+                if tag_verdicts[r][i].is_ranked()
                     || !matches!(
                         selection_verdict(context, &versions, &graph, i, true),
                         TagVerdict::Candidate
@@ -501,11 +466,20 @@ pub(crate) fn decide_package(contexts: &[&Context<'_>], package: PackageFacts) -
                 {
                     continue;
                 }
-                tag_verdicts[r][i] = TagVerdict::ProtectedCandidate(
-                    ReasonCode::KeptByRule,
-                    format!(
-                        "rule `{keeper_name}` keeps it; everything it belongs to is deleted, so it stands alone"
+                let (code, why) = match (protection(context.rules, &versions, i), keeper) {
+                    (Some((code, why)), _) => (code, why),
+                    (None, Some(keeper)) if keeper != r => (
+                        ReasonCode::KeptByRule,
+                        format!(
+                            "rule `{}` keeps it",
+                            contexts[keeper].name.unwrap_or_default()
+                        ),
                     ),
+                    _ => continue,
+                };
+                tag_verdicts[r][i] = TagVerdict::ProtectedCandidate(
+                    code,
+                    format!("{why}; everything it belongs to is deleted, so it stands alone"),
                 );
                 alone = true;
             }
