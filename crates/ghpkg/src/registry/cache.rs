@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use super::sha256_hex;
-use crate::journal::write_atomically;
+use crate::journal::write_replacing;
 
 /// Manifests by digest under one directory: `sha256/<hex>` holds the bytes, `sha256/<hex>.type`
 /// the media type.
@@ -55,9 +55,11 @@ impl ManifestCache {
         {
             return;
         }
-        // The type first: a manifest file without its type is ignored, never misread.
-        if write_atomically(&type_path, media_type.as_bytes()).is_ok() {
-            let _ = write_atomically(&bytes_path, bytes);
+        // The type first: a manifest file without its type is ignored, never misread. Neither
+        // is synced: a file a crash loses or empties fails the checks of `get` and is read
+        // from the registry again.
+        if write_replacing(&type_path, media_type.as_bytes()).is_ok() {
+            let _ = write_replacing(&bytes_path, bytes);
         }
     }
 }
