@@ -35,9 +35,10 @@ const TOKEN: &str = "ghp_user-0_all";
 const PACKAGE: &str = "pkg-0";
 
 /// A `ghpkg-mock serve --synthetic`, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    base_url: String,
+    /// Where it listens.
+    pub base_url: String,
     ready_after: Duration,
 }
 
@@ -50,13 +51,35 @@ impl Drop for Served {
 
 /// Starts the emulator with the scenario's world and waits for its address.
 fn start(mock: &Path) -> Result<Served> {
+    serve_synthetic(
+        mock,
+        &[
+            "--seed",
+            "10",
+            "--orgs",
+            "0",
+            "--users",
+            "1",
+            "--packages",
+            "1",
+            "--types",
+            "container",
+            "--versions",
+            &VERSIONS.to_string(),
+            "--multi-arch",
+            &MULTI_ARCH_IMAGES.to_string(),
+        ],
+    )
+}
+
+/// Starts `ghpkg-mock serve --synthetic WORLD…` (no rate limits, no latency) and waits for
+/// its address.
+pub(crate) fn serve_synthetic(mock: &Path, world: &[&str]) -> Result<Served> {
     let started = Instant::now();
     let mut child = Command::new(mock)
         .args(["serve", "--addr", "127.0.0.1:0", "--rate-limits", "off"])
-        .args(["--synthetic", "--seed", "10", "--orgs", "0", "--users", "1"])
-        .args(["--packages", "1", "--types", "container"])
-        .args(["--versions", &VERSIONS.to_string()])
-        .args(["--multi-arch", &MULTI_ARCH_IMAGES.to_string()])
+        .arg("--synthetic")
+        .args(world)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -110,36 +133,30 @@ pub async fn run(mock: &Path) -> Result<Vec<Figure>> {
     );
     let scenario = "10 emulator, 160,000 versions";
     Ok(vec![
-        Figure {
+        Figure::at_most(
             scenario,
-            metric: "RSS after start a version",
-            unit: "B",
-            measured: per_version,
-            floor: BYTES_PER_VERSION_TARGET,
-            ratio: per_version / BYTES_PER_VERSION_TARGET,
-            target: "<= 4 KB (ratio: /target)",
-            met: per_version <= BYTES_PER_VERSION_TARGET,
-        },
-        Figure {
+            "RSS after start a version",
+            "B",
+            per_version,
+            BYTES_PER_VERSION_TARGET,
+            "<= 4 KB (ratio: /target)",
+        ),
+        Figure::at_most(
             scenario,
-            metric: "RSS after start",
-            unit: "MB",
-            measured: rss_mb,
-            floor: RSS_TARGET_MB,
-            ratio: rss_mb / RSS_TARGET_MB,
-            target: "<= 600 MB (ratio: /target)",
-            met: rss_mb <= RSS_TARGET_MB,
-        },
-        Figure {
+            "RSS after start",
+            "MB",
+            rss_mb,
+            RSS_TARGET_MB,
+            "<= 600 MB (ratio: /target)",
+        ),
+        Figure::at_most(
             scenario,
-            metric: "start, ready to serve",
-            unit: "s",
-            measured: start_s,
-            floor: START_TARGET_S,
-            ratio: start_s / START_TARGET_S,
-            target: "<= 10 s (ratio: /target)",
-            met: start_s <= START_TARGET_S,
-        },
+            "start, ready to serve",
+            "s",
+            start_s,
+            START_TARGET_S,
+            "<= 10 s (ratio: /target)",
+        ),
         Figure {
             scenario,
             metric: "listing and manifests answer",

@@ -8,11 +8,13 @@
 //!   release binary, for the Action's scenario).
 //! - `ghpkg-bench emulator-scale --mock PATH`: scenario 10 alone.
 //! - `ghpkg-bench policy-scale --mock PATH --ghpkg PATH [--out DIR]`: scenario 11 alone.
+//! - `ghpkg-bench container-scale --mock PATH --ghpkg PATH [--out DIR]`: scenario 12 alone.
 //! - `ghpkg-bench probe …`: scenario 3's child process (lists versions, reports its own
 //!   CPU time and peak memory), so that its figures are the client's alone.
 //! - `ghpkg-bench probe-prune …`: scenario 4's child (a dry-run prune, its CPU time).
 
 mod action;
+mod container_scale;
 mod emulator;
 mod emulator_scale;
 mod policy_scale;
@@ -51,22 +53,23 @@ fn main() -> ExitCode {
             }),
             None => Err(anyhow::anyhow!("emulator-scale needs --mock PATH")),
         },
-        Some("policy-scale") => {
+        Some(command @ ("policy-scale" | "container-scale")) => {
             let out =
                 flag(&args, "--out").map_or_else(|| PathBuf::from("target/bench"), PathBuf::from);
             match (flag(&args, "--mock"), flag(&args, "--ghpkg")) {
                 (Some(mock), Some(ghpkg)) => runtime.block_on(async {
-                    let figures = policy_scale::run(
-                        std::path::Path::new(&mock),
-                        std::path::Path::new(&ghpkg),
-                        &out,
-                    )
-                    .await?;
+                    let (mock, ghpkg) = (std::path::Path::new(&mock), std::path::Path::new(&ghpkg));
+                    std::fs::create_dir_all(&out)?;
+                    let figures = if command == "policy-scale" {
+                        policy_scale::run(mock, ghpkg, &out).await?
+                    } else {
+                        container_scale::run(mock, ghpkg, &out).await?
+                    };
                     report::print_table(&figures);
                     Ok(())
                 }),
                 _ => Err(anyhow::anyhow!(
-                    "policy-scale needs --mock PATH and --ghpkg PATH"
+                    "{command} needs --mock PATH and --ghpkg PATH"
                 )),
             }
         }

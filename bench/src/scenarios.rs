@@ -260,6 +260,7 @@ pub async fn run_all(mock: &Path, ghpkg: &Path, out: &Path) -> Result<()> {
     figures.extend(crate::emulator_scale::run(mock).await?);
     // Scenario 11 starts its own emulators, one per measured run.
     figures.extend(crate::policy_scale::run(mock, ghpkg, out).await?);
+    figures.extend(crate::container_scale::run(mock, ghpkg, out).await?);
 
     println!();
     print_table(&figures);
