@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use futures::stream::FuturesOrdered;
 use ghpkg_retention::{
     ChildRef, ImageGraph, Manifest, ManifestFacts, ManifestKind, PackageFacts, Policy, ReadStats,
     Rules, Target, VersionFacts, needs_image_graph, policy_needs_image_graph,
@@ -153,10 +154,12 @@ impl PackageHandle {
 /// they stay unread (and the engine fails the package closed if a kept index needs them).
 const MAX_UNLISTED: usize = 10_000;
 
-/// Reads every manifest of `versions` and every index entry that is not a version, in waves
-/// of `concurrency` reads (the registry's pacer holds the cap), newest first. Waves, rather
-/// than a read started as each ends, keep the order of reads independent of timing. After each
-/// read, `on_read(read, known)`: manifests read so far, of those known to be needed so far.
+/// Reads every manifest of `versions` and every index entry that is not a version, up to
+/// `concurrency` at once (the registry's pacer holds the cap), newest first. Reads are taken
+/// in the order they were started, and the next starts as each is taken, so the order of
+/// reads is independent of timing (an index's entries are queued first when it is taken) and
+/// no slot waits for a whole batch. After each read, `on_read(read, known)`: manifests read
+/// so far, of those known to be needed so far.
 pub(crate) async fn read_graph(
     registry: &Registry,
     repository: &str,
@@ -172,56 +175,53 @@ pub(crate) async fn read_graph(
     let mut reads = ReadStats::default();
     let mut queue: VecDeque<String> = newest_first.iter().map(|v| v.name.clone()).collect();
     let mut unlisted = 0;
+    let mut in_flight = FuturesOrdered::new();
+    let mut pending: HashSet<String> = HashSet::new();
     loop {
-        let mut wave: Vec<String> = Vec::new();
-        while wave.len() < concurrency {
+        while in_flight.len() < concurrency {
             let Some(digest) = queue.pop_front() else {
                 break;
             };
-            if !manifests.contains_key(&digest) && !wave.contains(&digest) {
-                wave.push(digest);
+            if manifests.contains_key(&digest) || !pending.insert(digest.clone()) {
+                continue;
             }
-        }
-        if wave.is_empty() {
-            break;
-        }
-        // In wave order, so that entries that are not versions are queued the same way
-        // every run.
-        let mut results = futures::stream::iter(wave)
-            .map(|digest| async move {
+            in_flight.push_back(async move {
                 let fetched = registry.manifest(repository, &digest).await;
                 (digest, fetched)
-            })
-            .buffered(concurrency);
-        while let Some((digest, fetched)) = results.next().await {
-            let facts = match fetched {
-                Ok(fetched) => {
-                    if fetched.from_cache {
-                        reads.from_cache += 1;
-                    } else {
-                        reads.from_registry += 1;
-                    }
-                    match parse_manifest(&fetched.bytes, &fetched.media_type) {
-                        Ok(manifest) => {
-                            for child in &manifest.children {
-                                let known = listed.contains(child.digest.as_str())
-                                    || manifests.contains_key(&child.digest);
-                                if !known && unlisted < MAX_UNLISTED {
-                                    // Not a version: only its own manifest says what it lists.
-                                    unlisted += 1;
-                                    queue.push_front(child.digest.clone());
-                                }
-                            }
-                            ManifestFacts::Read(manifest)
-                        }
-                        Err(reason) => ManifestFacts::Unreadable { reason },
-                    }
-                }
-                Err(reason) => ManifestFacts::Unreadable { reason },
-            };
-            manifests.insert(digest, facts);
-            on_read(manifests.len(), versions.len() + unlisted);
+            });
         }
+        let Some((digest, fetched)) = in_flight.next().await else {
+            break;
+        };
+        pending.remove(&digest);
+        let facts = match fetched {
+            Ok(fetched) => {
+                if fetched.from_cache {
+                    reads.from_cache += 1;
+                } else {
+                    reads.from_registry += 1;
+                }
+                match parse_manifest(&fetched.bytes, &fetched.media_type) {
+                    Ok(manifest) => {
+                        for child in &manifest.children {
+                            let known = listed.contains(child.digest.as_str())
+                                || manifests.contains_key(&child.digest)
+                                || pending.contains(&child.digest);
+                            if !known && unlisted < MAX_UNLISTED {
+                                // Not a version: only its own manifest says what it lists.
+                                unlisted += 1;
+                                queue.push_front(child.digest.clone());
+                            }
+                        }
+                        ManifestFacts::Read(manifest)
+                    }
+                    Err(reason) => ManifestFacts::Unreadable { reason },
+                }
+            }
+            Err(reason) => ManifestFacts::Unreadable { reason },
+        };
+        manifests.insert(digest, facts);
+        on_read(manifests.len(), versions.len() + unlisted);
     }
     on_read(manifests.len(), manifests.len());
     ImageGraph {
