@@ -569,7 +569,8 @@ pub struct RuleArgs {
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 
-    /// Which timestamp orders versions for --keep and dates them for --older-than.
+    /// What orders versions for --keep (a timestamp, or their names as versions) and which
+    /// timestamp dates them for --older-than.
     #[arg(long, value_name = "FIELD", value_enum, default_value_t = OrderByArg::Created)]
     pub order_by: OrderByArg,
 
@@ -654,6 +655,10 @@ pub enum OrderByArg {
     Created,
     /// When the version was last updated (for images: when a tag last moved).
     Updated,
+    /// The version name in the ecosystem's ordering, greatest first (for images: their
+    /// greatest version tag); names that are not versions are never selected. Ages still
+    /// count from creation.
+    Version,
 }
 
 impl RuleArgs {
@@ -680,6 +685,7 @@ impl RuleArgs {
             order_by: match self.order_by {
                 OrderByArg::Created => OrderBy::CreatedAt,
                 OrderByArg::Updated => OrderBy::UpdatedAt,
+                OrderByArg::Version => OrderBy::Version,
             },
             older_than: self.older_than.clone(),
             include_tags: self.include.clone(),

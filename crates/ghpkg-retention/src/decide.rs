@@ -231,6 +231,8 @@ struct Versions<'a> {
     /// Each version read as a version of its ecosystem, when a rule needs it (else empty): its
     /// name, or for an image its greatest semver tag.
     releases: Vec<Option<EcosystemVersion>>,
+    /// Whether the greater release is the newer (`order_by = "version"`), before the keys.
+    by_release: bool,
 }
 
 impl Versions<'_> {
@@ -238,15 +240,23 @@ impl Versions<'_> {
         self.facts.len()
     }
 
-    /// Sorts newest first by the rules' timestamp, ties broken by the larger id.
+    /// What makes version `i` newer: its release when ranking by version (a name that is not
+    /// a version is the oldest), then the rules' timestamp, then the larger id.
+    fn newness(&self, i: usize) -> (Option<&EcosystemVersion>, DateTime<Utc>, u64) {
+        let release = self
+            .by_release
+            .then(|| self.releases.get(i).and_then(Option::as_ref))
+            .flatten();
+        (release, self.keys[i], self.facts[i].id)
+    }
+
+    /// Sorts newest first by [`Versions::newness`].
     fn newest_first(&self, indexes: &mut [usize]) {
-        indexes.sort_by(|&a, &b| {
-            (self.keys[b], self.facts[b].id).cmp(&(self.keys[a], self.facts[a].id))
-        });
+        indexes.sort_by(|&a, &b| self.newness(b).cmp(&self.newness(a)));
     }
 
     fn newest_of(&self, indexes: impl Iterator<Item = usize>) -> Option<usize> {
-        indexes.max_by_key(|&i| (self.keys[i], self.facts[i].id))
+        indexes.max_by(|&a, &b| self.newness(a).cmp(&self.newness(b)))
     }
 
     /// `123` or `123 (v1, latest)`.
@@ -287,6 +297,7 @@ impl<'a> Versions<'a> {
                 .map(|v| order_by.timestamp(v))
                 .collect(),
             releases: Vec::new(),
+            by_release: order_by.ranks_by_version(),
         }
     }
 
@@ -297,6 +308,7 @@ impl<'a> Versions<'a> {
             user_tags: self.user_tags.clone(),
             keys: self.facts.iter().map(|v| order_by.timestamp(v)).collect(),
             releases: self.releases.clone(),
+            by_release: order_by.ranks_by_version(),
         }
     }
 
@@ -738,8 +750,10 @@ fn version_verdict(
         "prerelease_only"
     } else if rules.keep_per_major.is_some() {
         "keep_per_major"
-    } else {
+    } else if rules.keep_per_minor.is_some() {
         "keep_per_minor"
+    } else {
+        "order_by version"
     };
     let Some(release) = versions.releases.get(i).and_then(Option::as_ref) else {
         let ecosystem = context.ecosystem.map_or("known", Ecosystem::name);
@@ -995,6 +1009,11 @@ fn ranked_detail(
         _ => String::new(),
     };
     match reason {
+        ReasonCode::NewestN if rules.order_by.ranks_by_version() => format!(
+            "{} greatest version of {total} selected (keep_newest {}, order_by version)",
+            ordinal(rank + 1),
+            rules.keep_newest.unwrap_or_default(),
+        ),
         ReasonCode::NewestN => format!(
             "{} newest of {total} selected (keep_newest {}); {word} {}",
             ordinal(rank + 1),

@@ -17,7 +17,8 @@ use crate::pattern::TagPattern;
 pub struct Rules {
     /// Keep this many of the newest selected versions, whatever their age.
     pub keep_newest: Option<usize>,
-    /// Which timestamp orders versions for `keep_newest` and dates them for `older_than`.
+    /// What orders versions for `keep_newest` (a timestamp, or their names as versions) and
+    /// which timestamp dates them for `older_than`.
     pub order_by: OrderBy,
     /// Delete selected versions only when they are older than this.
     pub older_than: Option<Age>,
@@ -94,20 +95,29 @@ pub enum OrderBy {
     CreatedAt,
     /// `updated_at`.
     UpdatedAt,
+    /// The version name in the ecosystem's ordering (an image's greatest version tag), greatest
+    /// first; ties and ages by `created_at`. A name that is not a version is never ranked:
+    /// `keep_newest` and `older_than` do not select it.
+    Version,
 }
 
 impl OrderBy {
-    /// The timestamp in words, as plans say it: `created` or `updated`.
+    /// The timestamp that dates versions, in words, as plans say it: `created` or `updated`.
     pub fn word(self) -> &'static str {
         match self {
-            OrderBy::CreatedAt => "created",
+            OrderBy::CreatedAt | OrderBy::Version => "created",
             OrderBy::UpdatedAt => "updated",
         }
     }
 
+    /// Whether versions rank by their names as versions rather than by a timestamp.
+    pub fn ranks_by_version(self) -> bool {
+        self == OrderBy::Version
+    }
+
     pub(crate) fn timestamp(self, version: &VersionFacts) -> chrono::DateTime<chrono::Utc> {
         match self {
-            OrderBy::CreatedAt => version.created_at,
+            OrderBy::CreatedAt | OrderBy::Version => version.created_at,
             OrderBy::UpdatedAt => version.updated_at,
         }
     }
@@ -159,7 +169,7 @@ impl Rules {
 
     /// Whether a rule needs the versions' names read as versions.
     pub(crate) fn reads_versions(&self) -> bool {
-        self.prerelease_only || self.keep_per_line()
+        self.prerelease_only || self.keep_per_line() || self.order_by.ranks_by_version()
     }
 
     /// Refuses rule sets that select nothing by design or contradict themselves.

@@ -247,10 +247,7 @@ proptest! {
             r.order_by = order_by;
             r.protected_versions = protected.iter().map(u64::to_string).collect();
         });
-        let timestamp = |v: &VersionFacts| match order_by {
-            OrderBy::CreatedAt => v.created_at,
-            OrderBy::UpdatedAt => v.updated_at,
-        };
+        let timestamp = |v: &VersionFacts| if by_update { v.updated_at } else { v.created_at };
         let mut selected: Vec<&VersionFacts> = versions.iter().collect();
         selected.sort_by_key(|v| std::cmp::Reverse((timestamp(v), v.id)));
         let package = PackageFacts { name: "lib".into(), versions: versions.clone(), graph: None, incomplete_listing: None };
@@ -289,6 +286,7 @@ proptest! {
         let key = |v: &VersionFacts| (match rules.order_by {
             OrderBy::CreatedAt => v.created_at,
             OrderBy::UpdatedAt => v.updated_at,
+            OrderBy::Version => unreachable!("arb_rules orders by a timestamp"),
         }, v.id);
         let protected = [ReasonCode::ProtectedTag, ReasonCode::ProtectedVersion];
         let details: BTreeMap<u64, &str> = plan.packages[0]

@@ -759,6 +759,69 @@ fn keep_per_major_and_minor_keep_the_greatest_of_each_line() {
 }
 
 #[test]
+fn order_by_version_keeps_the_greatest_versions_whatever_their_dates() {
+    // 1.10.0 was published first and 1.2.0 last (a backport); `nightly` is no version.
+    let package = npm_versions(&["1.10.0", "1.9.0", "nightly", "1.2.0"]);
+    let by_version = rules(|r| {
+        r.keep_newest = Some(2);
+        r.order_by = OrderBy::Version;
+    });
+    let plan = plan_ok(&npm(), vec![package.clone()], &by_version);
+    assert_eq!(reason(&plan, 1), ReasonCode::NewestN);
+    assert_eq!(
+        detail(&plan, 1),
+        "1st greatest version of 3 selected (keep_newest 2, order_by version)"
+    );
+    assert_eq!(reason(&plan, 2), ReasonCode::NewestN);
+    assert_eq!(reason(&plan, 3), ReasonCode::NotSelected);
+    assert_eq!(
+        detail(&plan, 3),
+        "`nightly` is not a semver version, so order_by version does not select it"
+    );
+    assert_eq!(deleted(&plan), [4]);
+    // Ordered by creation, the two published last stay and the greatest goes.
+    let plan = plan_ok(
+        &npm(),
+        vec![package.clone()],
+        &rules(|r| r.keep_newest = Some(2)),
+    );
+    assert_eq!(deleted(&plan), [1, 2]);
+    // Ages still come from the creation date: 1.9.0 is beyond the newest two but too new.
+    let with_age = rules(|r| {
+        r.keep_newest = Some(1);
+        r.order_by = OrderBy::Version;
+        r.older_than = age("3d");
+    });
+    let plan = plan_ok(&npm(), vec![package], &with_age);
+    assert_eq!(reason(&plan, 2), ReasonCode::TooNew);
+    assert_eq!(reason(&plan, 4), ReasonCode::TooNew);
+    assert!(deleted(&plan).is_empty(), "{:?}", deleted(&plan));
+}
+
+#[test]
+fn order_by_version_ranks_images_by_their_greatest_version_tag() {
+    let package = Package::container("web/app")
+        .image(1, &["v2.0.0"], 30)
+        .image(2, &["v1.4.0", "stable-1"], 20)
+        .image(3, &["v1.10.0"], 10)
+        .image(4, &["main"], 5)
+        .build();
+    let plan = plan_ok(
+        &container(),
+        vec![package],
+        &rules(|r| {
+            r.keep_newest = Some(2);
+            r.order_by = OrderBy::Version;
+        }),
+    );
+    assert_eq!(reason(&plan, 1), ReasonCode::NewestN);
+    assert_eq!(reason(&plan, 3), ReasonCode::NewestN);
+    assert_eq!(reason(&plan, 4), ReasonCode::NotSelected);
+    assert!(detail(&plan, 4).contains("no tag is a semver version"));
+    assert_eq!(deleted(&plan), [2]);
+}
+
+#[test]
 fn maven_nuget_and_rubygems_versions_order_by_their_own_rules() {
     let target = |package_type: &str| ghpkg_retention::Target {
         package_type: package_type.into(),

@@ -98,7 +98,11 @@ pub fn rules(rules: &Rules, selection: TagSelection) -> String {
     let mut parts = Vec::new();
     let order = rules.order_by.word();
     if let Some(keep) = rules.keep_newest {
-        parts.push(format!("keep the newest {keep} (by {order})"));
+        if rules.order_by.ranks_by_version() {
+            parts.push(format!("keep the greatest {keep} (by version)"));
+        } else {
+            parts.push(format!("keep the newest {keep} (by {order})"));
+        }
     }
     if let Some(age) = &rules.older_than {
         parts.push(format!("older than {} (by {order})", age.as_str()));
