@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::emulator_scale::serve_synthetic;
+use crate::emulator_scale::{ContainerWorld, serve_synthetic};
 use crate::report::Figure;
 use crate::scenarios::time_ghpkg;
 
@@ -25,20 +25,12 @@ const CPU_TARGET_S: f64 = 1.5;
 pub async fn run(mock: &Path, ghpkg: &Path, out: &Path) -> Result<Vec<Figure>> {
     let served = serve_synthetic(
         mock,
-        &[
-            "--seed",
-            "12",
-            "--orgs",
-            "1",
-            "--users",
-            "1",
-            "--packages",
-            "1",
-            "--types",
-            "container",
-            "--versions",
-            &VERSIONS.to_string(),
-        ],
+        &ContainerWorld {
+            seed: 12,
+            orgs: 1,
+            versions: VERSIONS,
+            multi_arch: 0,
+        },
     )?;
     let cache = out.join("manifest-cache-container-scale");
     let _ = std::fs::remove_dir_all(&cache);

@@ -53,33 +53,54 @@ impl Drop for Served {
 fn start(mock: &Path) -> Result<Served> {
     serve_synthetic(
         mock,
-        &[
-            "--seed",
-            "10",
-            "--orgs",
-            "0",
-            "--users",
-            "1",
-            "--packages",
-            "1",
-            "--types",
-            "container",
-            "--versions",
-            &VERSIONS.to_string(),
-            "--multi-arch",
-            &MULTI_ARCH_IMAGES.to_string(),
-        ],
+        &ContainerWorld {
+            seed: 10,
+            orgs: 0,
+            versions: VERSIONS,
+            multi_arch: MULTI_ARCH_IMAGES,
+        },
     )
 }
 
-/// Starts `ghpkg-mock serve --synthetic WORLD…` (no rate limits, no latency) and waits for
-/// its address.
-pub(crate) fn serve_synthetic(mock: &Path, world: &[&str]) -> Result<Served> {
+/// A synthetic world of one user and `orgs` organizations, each owning one container package
+/// (`pkg-0`) of `versions` versions, `multi_arch` of its images multi-arch.
+pub(crate) struct ContainerWorld {
+    /// The generator's seed.
+    pub seed: u64,
+    /// Organizations besides the user.
+    pub orgs: u32,
+    /// Versions of each package.
+    pub versions: u32,
+    /// Multi-arch images of each package (five versions each).
+    pub multi_arch: u32,
+}
+
+impl ContainerWorld {
+    /// The world as `ghpkg-mock serve --synthetic`'s flags.
+    fn serve_args(&self) -> Vec<String> {
+        [
+            ("--seed", self.seed.to_string()),
+            ("--orgs", self.orgs.to_string()),
+            ("--users", "1".to_owned()),
+            ("--packages", "1".to_owned()),
+            ("--types", "container".to_owned()),
+            ("--versions", self.versions.to_string()),
+            ("--multi-arch", self.multi_arch.to_string()),
+        ]
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_owned(), value])
+        .collect()
+    }
+}
+
+/// Starts `ghpkg-mock serve --synthetic` with `world` (no rate limits, no latency) and waits
+/// for its address.
+pub(crate) fn serve_synthetic(mock: &Path, world: &ContainerWorld) -> Result<Served> {
     let started = Instant::now();
     let mut child = Command::new(mock)
         .args(["serve", "--addr", "127.0.0.1:0", "--rate-limits", "off"])
         .arg("--synthetic")
-        .args(world)
+        .args(world.serve_args())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
