@@ -786,7 +786,8 @@ fn order_by_version_keeps_the_greatest_versions_whatever_their_dates() {
         &rules(|r| r.keep_newest = Some(2)),
     );
     assert_eq!(deleted(&plan), [1, 2]);
-    // Ages still come from the creation date: 1.9.0 is beyond the newest two but too new.
+    // Ages still come from the creation date: 1.9.0 and 1.2.0 are beyond the greatest one, but
+    // not older than 3 days.
     let with_age = rules(|r| {
         r.keep_newest = Some(1);
         r.order_by = OrderBy::Version;
