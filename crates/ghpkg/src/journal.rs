@@ -740,28 +740,11 @@ pub fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    replace_file(path, Durability::Synced, write)
-}
-
-/// Writes `bytes` to `path` by a rename, as [`write_atomically`] does, but syncs nothing: for a
-/// cache whose every read is checked, where a file lost in a crash is only read again. (Two
-/// syncs a file made a first read of 150,000 manifests spend minutes in `fsync`.)
-pub(crate) fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace_file(path, Durability::Unsynced, |file| file.write_all(bytes))
-}
-
-/// Whether a replaced file must survive a crash.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    /// The file and its directory are synced before the write returns.
-    Synced,
-    /// Renamed into place, never half written, but maybe lost in a crash.
-    Unsynced,
+    replace_file(path, write)
 }
 
 fn replace_file(
     path: &Path,
-    durability: Durability,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let directory = match path.parent() {
@@ -780,14 +763,10 @@ fn replace_file(
         let mut file = std::io::BufWriter::new(File::create(&temporary)?);
         write(&mut file)?;
         let file = file.into_inner().map_err(|error| error.into_error())?;
-        if durability == Durability::Synced {
-            file.sync_all()?;
-        }
+        file.sync_all()?;
         drop(file);
         std::fs::rename(&temporary, path)?;
-        if durability == Durability::Synced
-            && let Ok(directory) = File::open(&directory)
-        {
+        if let Ok(directory) = File::open(&directory) {
             let _ = directory.sync_all();
         }
         Ok(())

@@ -22,6 +22,7 @@ use ghpkg_retention::{
     Rules, Target, VersionFacts, needs_image_graph, policy_needs_image_graph,
 };
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use serde::Deserialize as _;
 
 use super::Registry;
 use crate::error::{Error, Result};
@@ -232,23 +233,28 @@ pub(crate) async fn read_graph(
 }
 
 /// What a manifest says, for the graph: its kind, its entries (for an index), its subject.
+///
+/// One pass finds the manifest's shape (skipping its arrays), a second parses it as the type
+/// that shape calls for: bytes go to `oci-spec`'s types directly, never through a
+/// `serde_json::Value`. A key given twice is refused (which one a registry believes is
+/// anyone's guess).
 pub(crate) fn parse_manifest(
     bytes: &[u8],
     media_type: &str,
 ) -> std::result::Result<Manifest, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|error| format!("not JSON: {error}"))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| "not a JSON object".to_string())?;
-    let declared = object
-        .get("mediaType")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or(media_type)
-        .to_string();
-    let declared_kind = ManifestKind::from_media_type(&declared);
-    if object.contains_key("manifests") || declared_kind == ManifestKind::Index {
-        let index: ImageIndex = serde_json::from_value(value)
+    let shape: Shape = serde_json::from_slice(bytes).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => format!("not a JSON object of one key each: {error}"),
+        _ => format!("not JSON: {error}"),
+    })?;
+    // A struct would also take an array, by position.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("not a JSON object".into());
+    }
+    let declared = shape.media_type.clone().flatten();
+    let declared = declared.as_deref().unwrap_or(media_type);
+    let declared_kind = ManifestKind::from_media_type(declared);
+    if shape.manifests.is_some() || declared_kind == ManifestKind::Index {
+        let index: ImageIndex = serde_json::from_slice(bytes)
             .map_err(|error| format!("not a valid image index: {error}"))?;
         return Ok(Manifest {
             kind: ManifestKind::Index,
@@ -257,12 +263,12 @@ pub(crate) fn parse_manifest(
             artifact_type: index.artifact_type().as_ref().map(ToString::to_string),
         });
     }
-    if object.contains_key("layers") || object.contains_key("config") {
+    if shape.layers.is_some() || shape.config.is_some() {
         let kind = match declared_kind {
-            ManifestKind::Other(_) if !object.contains_key("mediaType") => ManifestKind::Image,
+            ManifestKind::Other(_) if shape.media_type.is_none() => ManifestKind::Image,
             kind => kind,
         };
-        let manifest: ImageManifest = serde_json::from_value(value)
+        let manifest: ImageManifest = serde_json::from_slice(bytes)
             .map_err(|error| format!("not a valid image manifest: {error}"))?;
         return Ok(Manifest {
             kind,
@@ -273,23 +279,63 @@ pub(crate) fn parse_manifest(
     }
     // Anything else (an OCI artifact manifest, a type not known yet) may still refer to a
     // subject: a referrer of a kept image must be seen whatever its shape.
-    let subject = match object.get("subject") {
+    let subject = match shape.subject {
         None => None,
         Some(subject) => {
-            let descriptor: Descriptor = serde_json::from_value(subject.clone())
+            let descriptor: Descriptor = serde_json::from_value(subject)
                 .map_err(|error| format!("its subject is not a valid descriptor: {error}"))?;
             Some(descriptor.digest().to_string())
         }
     };
     Ok(Manifest {
-        kind: ManifestKind::Other(crate::classify::excerpt(&declared)),
+        kind: ManifestKind::Other(crate::classify::excerpt(declared)),
         children: Vec::new(),
         subject,
-        artifact_type: object
-            .get("artifactType")
-            .and_then(serde_json::Value::as_str)
+        artifact_type: shape
+            .artifact_type
+            .flatten()
+            .as_deref()
             .map(crate::classify::excerpt),
     })
+}
+
+/// The keys of a manifest that say which type to parse it as; the rest is skipped. Each
+/// field is `Some` when its key is present, whatever its value (`null` included), as the
+/// type's own parse then judges it.
+#[derive(serde::Deserialize)]
+struct Shape {
+    /// Present; a string, else not a declared type (the answer's `Content-Type` stands).
+    #[serde(rename = "mediaType", default, deserialize_with = "present_string")]
+    media_type: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    manifests: Option<()>,
+    #[serde(default, deserialize_with = "present")]
+    layers: Option<()>,
+    #[serde(default, deserialize_with = "present")]
+    config: Option<()>,
+    #[serde(default, deserialize_with = "present_value")]
+    subject: Option<serde_json::Value>,
+    #[serde(rename = "artifactType", default, deserialize_with = "present_string")]
+    artifact_type: Option<Option<String>>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<()>, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| Some(()))
+}
+
+fn present_string<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<Option<String>>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(Some(value.as_str().map(str::to_string)))
+}
+
+fn present_value<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
 }
 
 /// An index entry as the graph sees it.
@@ -385,6 +431,14 @@ mod tests {
             br#"{"manifests": "nope"}"#,
             br#"{"manifests": [{"digest": "sha256:short"}]}"#,
             br#"{"layers": 5}"#,
+            // A key present with null is still that key: the type's own parse refuses it.
+            br#"{"manifests": null}"#,
+            br#"{"layers": null}"#,
+            br#"{"mediaType": "application/x-unknown", "subject": null}"#,
+            // A key given twice: which one the registry believed is unknown.
+            br#"{"manifests": [], "manifests": []}"#,
+            br#"{"mediaType": "application/x-unknown", "subject": {}, "subject": {}}"#,
+            b" [{}] ",
         ] {
             assert!(
                 parse_manifest(bytes, "").is_err(),

@@ -483,8 +483,14 @@ pub(crate) fn digest_hex(digest: &str) -> std::result::Result<&str, String> {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
 }
 
 /// `ghcr.io` for github.com, `containers.HOST` for Enterprise Server, else the API's origin.
