@@ -218,12 +218,10 @@ impl Pack {
             let span = i64::from(len) + 1;
             reader.seek_relative(i64::from(len))?;
             let mut end = [0u8];
-            let whole = match reader.read(&mut end)? {
-                0 => false,
-                _ => end[0] == b'\n',
-            };
-            if !whole {
-                reader.seek_relative(-span)?;
+            let read_end = reader.read(&mut end)?;
+            if read_end == 0 || end[0] != b'\n' {
+                // Back to just after the header.
+                reader.seek_relative(-(i64::from(len) + read_end as i64))?;
                 continue;
             }
             let media_type = self.media_type_index(media_type);
