@@ -27,7 +27,7 @@ use bytes::Bytes;
 
 use super::sha256_hex;
 
-/// Manifests by digest under one directory, in [one appended file](self).
+/// Manifests by digest under one directory, in one appended file, `manifests-v1.pack`.
 #[derive(Clone)]
 pub struct ManifestCache {
     directory: PathBuf,
