@@ -140,7 +140,7 @@ impl ManifestCache {
         if !valid_media_type(media_type) || bytes.len() > MAX_MANIFEST_BYTES {
             return;
         }
-        let header = format!("{RECORD_MAGIC}{hex} {} {media_type}\n", bytes.len());
+        let header = record_header(hex, bytes.len(), media_type);
         let mut record = Vec::with_capacity(header.len() + bytes.len() + 1);
         record.extend_from_slice(header.as_bytes());
         record.extend_from_slice(bytes);
@@ -160,15 +160,7 @@ impl ManifestCache {
         // bytes there, which fail the digest check, and the manifest is read again.
         if let Ok(end) = file.metadata().map(|m| m.len()) {
             let offset = end.saturating_sub((bytes.len() + 1) as u64);
-            let media_type = pack.media_type_index(media_type);
-            pack.index.insert(
-                key,
-                Record {
-                    offset,
-                    len: bytes.len() as u32,
-                    media_type,
-                },
-            );
+            pack.remember(key, offset, bytes.len() as u32, media_type);
         }
     }
 }
@@ -224,17 +216,22 @@ impl Pack {
                 reader.seek_relative(-(i64::from(len) + read_end as i64))?;
                 continue;
             }
-            let media_type = self.media_type_index(media_type);
-            self.index.insert(
-                key,
-                Record {
-                    offset,
-                    len,
-                    media_type,
-                },
-            );
+            self.remember(key, offset, len, media_type);
             offset += span as u64;
         }
+    }
+
+    /// Indexes the record of `key` whose `len` bytes start at `offset`.
+    fn remember(&mut self, key: [u8; 32], offset: u64, len: u32, media_type: &str) {
+        let media_type = self.media_type_index(media_type);
+        self.index.insert(
+            key,
+            Record {
+                offset,
+                len,
+                media_type,
+            },
+        );
     }
 
     fn media_type_index(&mut self, media_type: &str) -> u16 {
@@ -265,6 +262,11 @@ impl Pack {
         }
         Some((Bytes::from(bytes), media_type))
     }
+}
+
+/// A record's header line: the magic, the digest's hex, the length and the media type.
+fn record_header(hex: &str, len: usize, media_type: &str) -> String {
+    format!("{RECORD_MAGIC}{hex} {len} {media_type}\n")
 }
 
 /// Where `needle` first starts in `haystack`.
@@ -378,7 +380,7 @@ mod tests {
         // A crash halfway through the second record's bytes.
         let (torn, torn_hex) = manifest(2);
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        let header = format!("{RECORD_MAGIC}{torn_hex} {} {OCI_MANIFEST}\n", torn.len());
+        let header = record_header(&torn_hex, torn.len(), OCI_MANIFEST);
         file.write_all(header.as_bytes()).unwrap();
         file.write_all(&torn[..torn.len() / 2]).unwrap();
         drop(file);
@@ -448,10 +450,10 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let (bytes, hex) = manifest(7);
             // A header that lies about the length, junk, then a true record.
-            let mut pack = format!("{RECORD_MAGIC}{hex} {lie} {OCI_MANIFEST}\n").into_bytes();
+            let mut pack = record_header(&hex, lie as usize, OCI_MANIFEST).into_bytes();
             pack.extend_from_slice(&junk);
             pack.push(b'\n');
-            pack.extend_from_slice(format!("{RECORD_MAGIC}{hex} {} {OCI_MANIFEST}\n", bytes.len()).as_bytes());
+            pack.extend_from_slice(record_header(&hex, bytes.len(), OCI_MANIFEST).as_bytes());
             pack.extend_from_slice(&bytes);
             pack.push(b'\n');
             std::fs::write(dir.path().join(PACK_FILE), &pack).unwrap();
